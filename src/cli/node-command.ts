@@ -1,0 +1,162 @@
+// `anonnet node`: runs the daemon in the foreground until SIGINT/SIGTERM.
+import type { Command } from 'commander';
+import { ConfigError, loadConfig } from '../config/load.ts';
+import { DaemonError } from '../daemon/errors.ts';
+import { files } from '../daemon/data-dir.ts';
+import { createLogger, type LogLevel } from '../log/logger.ts';
+import { type AnonNode, startNode } from '../node.ts';
+import { ProgressDisplay } from './progress-display.ts';
+import { join } from 'node:path';
+
+export interface NodeFlags {
+  config?: string;
+  dataDir?: string;
+  listen?: string[];
+  bootstrap?: string[];
+  transports?: string;
+  minPeers?: number;
+  maxPeers?: number;
+  roles?: string;
+  bandwidth?: number;
+  exitPolicy?: string[];
+  powDifficulty?: number;
+  descriptorLifetime?: number;
+  walkInterval?: number;
+  minRelays?: number;
+  allowPrivateAddresses?: boolean;
+  upnp?: boolean;
+  nat?: boolean;
+  logLevel?: string;
+  logFile?: string;
+}
+
+const int = (v: string): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n)) throw new Error(`not an integer: ${v}`);
+  return n;
+};
+const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
+const csv = (v: string | undefined) => (v === undefined ? undefined : v.split(',').map((s) => s.trim()).filter(Boolean));
+
+export function addNodeOptions(cmd: Command): Command {
+  return cmd
+    .option('-c, --config <file>', 'config file (TOML or JSON); env ANONNET_CONFIG')
+    .option('-d, --data-dir <dir>', 'data directory (default ~/.anonnet); env ANONNET_DATA_DIR')
+    .option('--listen <multiaddr>', 'listen address, repeatable; env ANONNET_LISTEN (comma-separated)', collect)
+    .option('--bootstrap <multiaddr>', 'bootstrap peer (/.../p2p/<id>), repeatable; env ANONNET_BOOTSTRAP', collect)
+    .option('--transports <list>', 'transports in dial preference order, e.g. tcp,quic')
+    .option('--min-peers <n>', 'keep at least this many peers', int)
+    .option('--max-peers <n>', 'never more than this many connections', int)
+    .option('--roles <list>', 'roles: relay,exit,validator')
+    .option('--bandwidth <bytesPerSecond>', 'advertised relay bandwidth', int)
+    .option('--exit-policy <rule>', 'exit policy rule, repeatable, first match wins ("accept *:443")', collect)
+    .option('--pow-difficulty <bits>', 'identity proof-of-work difficulty required of every node', int)
+    .option('--descriptor-lifetime <ms>', 'lifetime of our published descriptor', int)
+    .option('--walk-interval <ms>', 'pause between DHT random walks', int)
+    .option('--min-relays <n>', 'relays to know before bootstrap is 100%', int)
+    .option('--allow-private-addresses', 'keep private/loopback addresses (local test networks)')
+    .option('--no-upnp', 'do not map ports with UPnP')
+    .option('--no-nat', 'disable all NAT traversal (autonat, dcutr, circuit relay, UPnP)')
+    .option('--log-level <level>', 'trace|debug|info|warn|error|silent; env ANONNET_LOG_LEVEL')
+    .option('--log-file <path>', 'write logs to this file instead of stderr');
+}
+
+/** Flags shaped like the config file, with unset flags left out so they do not override it. */
+export function flagsToConfig(f: NodeFlags): Record<string, unknown> {
+  const nat =
+    f.nat === false
+      ? { autonat: false, dcutr: false, relayClient: false, relayServer: false, upnp: false }
+      : f.upnp === false
+        ? { upnp: false }
+        : undefined;
+  return {
+    dataDir: f.dataDir,
+    logLevel: f.logLevel,
+    p2p: {
+      listen: f.listen,
+      bootstrap: f.bootstrap,
+      transports: csv(f.transports),
+      minPeers: f.minPeers,
+      maxPeers: f.maxPeers,
+      allowPrivateAddresses: f.allowPrivateAddresses,
+      nat,
+    },
+    relay: { roles: csv(f.roles), bandwidth: f.bandwidth, exitPolicy: f.exitPolicy },
+    directory: {
+      powDifficulty: f.powDifficulty,
+      descriptorLifetimeMs: f.descriptorLifetime,
+      walkIntervalMs: f.walkInterval,
+      minRelays: f.minRelays,
+    },
+  };
+}
+
+/** In a testnet the parent listens on an IPC channel: report status there, and die with the parent. */
+function attachParent(node: AnonNode, shutdown: () => void): void {
+  const send = process.send?.bind(process);
+  if (send === undefined) return;
+  const report = () => {
+    if (process.connected) send({ type: 'status', status: node.status() }, undefined, {}, () => {});
+  };
+  report();
+  node.progress.onChange(report);
+  node.view.onChange(report);
+  setInterval(report, 1_000).unref();
+  process.on('disconnect', shutdown);
+}
+
+export async function runNode(flags: NodeFlags): Promise<void> {
+  const display = new ProgressDisplay();
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig({ file: flags.config, env: process.env, flags: flagsToConfig(flags) });
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`anonnet: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  // On a terminal the progress bar owns the screen and logs go to the data directory.
+  const logFile = flags.logFile ?? (display.isTTY ? join(config.dataDir, files.log) : undefined);
+  const log = createLogger({ level: config.logLevel as LogLevel, ...(logFile ? { destination: logFile } : {}) });
+
+  const abort = new AbortController();
+  let node: AnonNode | undefined;
+  let stopping = false;
+  const shutdown = () => {
+    if (stopping) {
+      process.exit(130);
+    }
+    stopping = true;
+    abort.abort();
+    log.info('shutting down');
+    void (node?.stop() ?? Promise.resolve()).then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+  process.on('unhandledRejection', (reason) => {
+    // A failed network operation deep in a library must not take the daemon down.
+    log.warn({ err: reason instanceof Error ? reason.message : String(reason) }, 'unhandled rejection');
+  });
+
+  try {
+    node = await startNode(config, { log, signal: abort.signal });
+  } catch (err) {
+    if (err instanceof DaemonError || err instanceof ConfigError) {
+      process.stderr.write(`anonnet: ${err.message}\n`);
+      process.exit(1);
+    }
+    if (abort.signal.aborted) process.exit(0);
+    throw err;
+  }
+  if (!process.send) {
+    display.show(node.progress.current);
+    node.progress.onChange((e) => display.show(e));
+    if (logFile) display.line(`AnonNet node ${node.peerId} (logs: ${logFile})`);
+  }
+  attachParent(node, shutdown);
+}

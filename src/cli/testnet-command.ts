@@ -1,0 +1,175 @@
+// `anonnet testnet` (what `npm start` runs): N daemons on 127.0.0.1, bootstrapped from one another,
+// ready when every node knows every relay.
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { writeFileAtomic } from '../daemon/atomic-file.ts';
+import { nodeDir, Supervisor } from '../testnet/supervisor.ts';
+import { renderBar } from './progress-display.ts';
+
+export interface TestnetFlags {
+  nodes: number;
+  dir?: string;
+  fresh?: boolean;
+  socksPort: number;
+  httpPort: number;
+  apiPort: number;
+  json?: boolean;
+  timeout: number;
+  powDifficulty: number;
+  descriptorLifetime: number;
+  walkInterval: number;
+  transports: string;
+  logLevel: string;
+}
+
+const int = (v: string): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`not a non-negative integer: ${v}`);
+  return n;
+};
+
+export function addTestnetOptions(cmd: Command): Command {
+  return cmd
+    .option('-n, --nodes <n>', 'number of daemons', int, 8)
+    .option('--dir <dir>', 'root of the nodes\' data directories (default $TMPDIR/anonnet-testnet)')
+    .option('--fresh', 'delete the data directories first (new identities)')
+    .option('--socks-port <port>', 'SOCKS5 proxy port of the client node', int, 9050)
+    .option('--http-port <port>', 'HTTP proxy port of the client node', int, 8118)
+    .option('--api-port <port>', 'control API port of the client node', int, 9080)
+    .option('--json', 'print one JSON line on stdout when the network is ready')
+    .option('--timeout <ms>', 'give up if not ready within this time', int, 180_000)
+    .option('--pow-difficulty <bits>', 'identity proof-of-work difficulty', int, 8)
+    .option('--descriptor-lifetime <ms>', 'relay descriptor lifetime', int, 60_000)
+    .option('--walk-interval <ms>', 'pause between DHT random walks', int, 2_000)
+    .option('--transports <list>', 'transports in dial preference order', 'tcp,quic')
+    .option('--log-level <level>', 'log level of the nodes (logs in each node-N/daemon.log)', 'info');
+}
+
+export async function runTestnet(flags: TestnetFlags): Promise<void> {
+  const n = flags.nodes;
+  if (n < 1 || n > 64) {
+    process.stderr.write('anonnet testnet: --nodes must be between 1 and 64\n');
+    process.exit(2);
+  }
+  const root = resolve(flags.dir ?? join(tmpdir(), 'anonnet-testnet'));
+  if (flags.fresh) rmSync(root, { recursive: true, force: true });
+  const say = (s: string) => {
+    if (!flags.json) process.stderr.write(`${s}\n`);
+  };
+  const started = Date.now();
+  const sup = new Supervisor();
+  let stopping = false;
+  const stop = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    say('stopping the testnet...');
+    await sup.stopAll();
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void stop(0));
+  process.on('SIGTERM', () => void stop(0));
+  process.on('exit', () => sup.killAllNow());
+
+  const common = (i: number): string[] => [
+    '--listen',
+    '/ip4/127.0.0.1/tcp/0',
+    '--listen',
+    '/ip4/127.0.0.1/udp/0/quic-v1',
+    '--allow-private-addresses',
+    '--no-upnp',
+    '--transports',
+    flags.transports,
+    '--pow-difficulty',
+    String(flags.powDifficulty),
+    '--descriptor-lifetime',
+    String(flags.descriptorLifetime),
+    '--walk-interval',
+    String(flags.walkInterval),
+    '--min-peers',
+    String(Math.min(n - 1, 20)),
+    '--min-relays',
+    String(Math.min(n, 3)),
+    // Every node relays; every other one is also an exit.
+    '--roles',
+    i % 2 === 1 ? 'relay,exit' : 'relay',
+    '--log-level',
+    flags.logLevel,
+    '--log-file',
+    join(nodeDir(root, i), 'daemon.log'),
+  ];
+
+  const deadline = AbortSignal.timeout(flags.timeout);
+  const failIfDead = () => {
+    const dead = sup.children.find((c) => c.exited !== undefined);
+    if (dead) {
+      throw new Error(
+        `node ${dead.index} exited (${dead.exited?.code ?? dead.exited?.signal}) during start:\n${dead.stderrTail.trim()}`,
+      );
+    }
+  };
+  try {
+    say(`starting ${n} AnonNet nodes in ${root}`);
+    const first = sup.spawnChild({ index: 0, dataDir: nodeDir(root, 0), args: common(0) });
+    await sup.waitFor(() => {
+      failIfDead();
+      return (first.status?.listen.length ?? 0) > 0;
+    }, deadline);
+    const seeds = (first.status?.listen ?? []).filter((a) => a.includes('/tcp/'));
+    for (let i = 1; i < n; i++) {
+      const args = [...common(i), ...seeds.flatMap((a) => ['--bootstrap', a])];
+      sup.spawnChild({ index: i, dataDir: nodeDir(root, i), args });
+    }
+    let lastLine = '';
+    await sup.waitFor(() => {
+      failIfDead();
+      const knowing = sup.children.filter((c) => c.status?.relaysKnown === n).length;
+      const pct = Math.round(
+        sup.children.reduce((s, c) => s + (c.status?.bootstrap.percent ?? 0), 0) / Math.max(1, sup.children.length),
+      );
+      const line = `${renderBar({ percent: pct, phase: knowing === n ? 'done' : 'relays', summary: `${knowing}/${n} nodes know all ${n} relays` })}`;
+      if (line !== lastLine) say(line);
+      lastLine = line;
+      return sup.children.length === n && knowing === n;
+    }, deadline);
+  } catch (err) {
+    const reason = deadline.aborted ? `not ready within ${flags.timeout} ms` : (err as Error).message;
+    process.stderr.write(`anonnet testnet: ${reason}\n`);
+    await stop(1);
+    return;
+  }
+
+  const ready = {
+    ready: true,
+    nodes: n,
+    dir: root,
+    socks: `127.0.0.1:${flags.socksPort}`,
+    http: `127.0.0.1:${flags.httpPort}`,
+    api: `http://127.0.0.1:${flags.apiPort}`,
+    readyMs: Date.now() - started,
+    children: sup.children.map((c) => ({
+      index: c.index,
+      pid: c.process.pid,
+      peerId: c.status?.peerId,
+      dataDir: c.dataDir,
+    })),
+  };
+  writeFileAtomic(join(root, 'testnet.json'), `${JSON.stringify(ready)}\n`, 0o600);
+  if (flags.json) {
+    process.stdout.write(`${JSON.stringify(ready)}\n`);
+  } else {
+    say(`\nAnonNet testnet ready: ${n} nodes in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    say(`  data:   ${root} (logs in node-N/daemon.log, status in node-N/status.json)`);
+    say(`  SOCKS5: ${ready.socks}   HTTP proxy: ${ready.http}   API: ${ready.api}  (served once the proxy and API land)`);
+    say('Press Ctrl-C to stop.');
+  }
+  sup.onChange(() => {
+    for (const c of sup.children) {
+      if (c.exited && !stopping && !(c as { reported?: boolean }).reported) {
+        (c as { reported?: boolean }).reported = true;
+        say(`node ${c.index} exited (${c.exited.code ?? c.exited.signal})`);
+      }
+    }
+  });
+}

@@ -1,0 +1,81 @@
+// The daemon's configuration: one zod schema validates the config file, the environment and the flags,
+// so a bad value is refused at start with the field it came from named.
+import { z } from 'zod';
+
+const multiaddr = z.string().regex(/^\/(ip4|ip6|dns|dns4|dns6)\//, 'must be a multiaddr such as /ip4/1.2.3.4/tcp/4950');
+const duration = z.number().int().positive();
+
+export const configSchema = z
+  .object({
+    dataDir: z.string().min(1),
+    logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'silent']).default('info'),
+    p2p: z
+      .object({
+        listen: z.array(multiaddr).default(['/ip4/0.0.0.0/tcp/4950', '/ip4/0.0.0.0/udp/4950/quic-v1']),
+        bootstrap: z.array(multiaddr.regex(/\/p2p\/[1-9A-HJ-NP-Za-km-z]+$/, 'must end in /p2p/<peer id>')).default([]),
+        transports: z
+          .array(z.enum(['tcp', 'quic']))
+          .min(1)
+          .default(['tcp', 'quic']),
+        minPeers: z.number().int().min(0).max(1000).default(20),
+        maxPeers: z.number().int().min(1).max(10000).default(50),
+        allowPrivateAddresses: z.boolean().default(false),
+        nat: z
+          .object({
+            autonat: z.boolean().default(true),
+            dcutr: z.boolean().default(true),
+            relayClient: z.boolean().default(true),
+            relayServer: z.boolean().default(true),
+            upnp: z.boolean().default(true),
+          })
+          .strict()
+          .prefault({}),
+      })
+      .strict()
+      .prefault({}),
+    relay: z
+      .object({
+        roles: z
+          .array(z.enum(['relay', 'exit', 'validator']))
+          .default(['relay']),
+        /** Advertised bandwidth in bytes per second. */
+        bandwidth: z.number().int().min(0).max(0xffffffff).default(10 * 1024 * 1024),
+        /** Tor-style rules, first match wins: "accept *:443", "reject 10.0.0.0/8:*", "accept [::]/0:80-81". */
+        exitPolicy: z.array(z.string()).default(['reject *:25', 'accept *:*']),
+      })
+      .strict()
+      .prefault({}),
+    directory: z
+      .object({
+        /** How long a published descriptor stays valid; it is republished after a third of that. */
+        descriptorLifetimeMs: duration.default(60 * 60 * 1000),
+        /** Longest descriptor lifetime accepted from others. */
+        maxDescriptorLifetimeMs: duration.default(24 * 60 * 60 * 1000),
+        maxClockSkewMs: duration.default(5 * 60 * 1000),
+        onionKeyLifetimeMs: duration.default(7 * 24 * 60 * 60 * 1000),
+        /** Leading zero bits required of every identity's proof-of-work, ours and others'. */
+        powDifficulty: z.number().int().min(0).max(32).default(16),
+        /** Pause between random walks of the DHT that look for relays. */
+        walkIntervalMs: duration.default(30_000),
+        /** Relays to know before bootstrap reports 100%. */
+        minRelays: z.number().int().min(1).default(3),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.p2p.minPeers > c.p2p.maxPeers) {
+      ctx.addIssue({ code: 'custom', path: ['p2p', 'minPeers'], message: 'must not exceed p2p.maxPeers' });
+    }
+    if (c.directory.descriptorLifetimeMs > c.directory.maxDescriptorLifetimeMs) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['directory', 'descriptorLifetimeMs'],
+        message: 'must not exceed directory.maxDescriptorLifetimeMs',
+      });
+    }
+  });
+
+export type NodeConfig = z.infer<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;

@@ -1,0 +1,138 @@
+// Finds relays: random walks of the DHT turn up peer ids, and for each one this node lacks (or whose
+// descriptor is past half its life) it fetches the descriptor record and offers it to the view.
+// Fetches run through a bounded queue with a fixed number of workers.
+import type { Logger } from '../log/logger.ts';
+import type { DhtClient } from '../p2p/dht-client.ts';
+import { relayRecordKey } from './dht-records.ts';
+import type { RelayView } from './relay-view.ts';
+import { Pause } from './sleep.ts';
+
+export interface DiscoveryInit {
+  readonly dht: DhtClient;
+  readonly view: RelayView;
+  readonly selfId: string;
+  /** Peers we are connected to now: the cheapest candidates. */
+  readonly connectedPeers: () => string[];
+  readonly walkIntervalMs: number;
+  readonly now: () => number;
+  readonly log: Logger;
+  readonly concurrency?: number;
+  readonly maxQueue?: number;
+}
+
+const FETCH_TIMEOUT_MS = 10_000;
+/** The first walks come quickly so a fresh node learns the network in seconds. */
+const FAST_WALKS = 8;
+const FAST_WALK_MS = 1_000;
+
+export class RelayDiscovery {
+  readonly #init: DiscoveryInit;
+  readonly #stop = new AbortController();
+  readonly #pause = new Pause();
+  readonly #queue = new Set<string>();
+  readonly #inFlight = new Set<string>();
+  readonly #lastTried = new Map<string, number>();
+  #workers = 0;
+  #walks = 0;
+  #running: Promise<void> | undefined;
+  lookups = 0;
+  dropped = 0;
+
+  constructor(init: DiscoveryInit) {
+    this.#init = init;
+  }
+
+  start(): void {
+    this.#running ??= this.#loop();
+  }
+
+  async stop(): Promise<void> {
+    this.#stop.abort();
+    this.#queue.clear();
+    await this.#running;
+  }
+
+  /** Asks for a peer's descriptor when we lack it or it is getting old. */
+  want(peerId: string): void {
+    if (peerId === this.#init.selfId || !this.#needs(peerId)) return;
+    if (this.#queue.has(peerId) || this.#inFlight.has(peerId)) return;
+    if (this.#queue.size >= (this.#init.maxQueue ?? 512)) {
+      this.dropped++;
+      return;
+    }
+    this.#queue.add(peerId);
+    this.#pump();
+  }
+
+  /** Wake the walker now (a new connection, a new bootstrap peer). */
+  walkSoon(): void {
+    this.#pause.wake();
+  }
+
+  #needs(peerId: string): boolean {
+    const now = this.#init.now();
+    const entry = this.#init.view.get(peerId);
+    const minGap = Math.min(this.#init.walkIntervalMs, 5_000);
+    if ((this.#lastTried.get(peerId) ?? 0) + minGap > now) return false;
+    if (entry === undefined) return true;
+    const d = entry.signed.descriptor;
+    return now > d.publishedAt + (d.expiresAt - d.publishedAt) / 2;
+  }
+
+  #pump(): void {
+    const limit = this.#init.concurrency ?? 4;
+    while (this.#workers < limit && this.#queue.size > 0 && !this.#stop.signal.aborted) {
+      const next = this.#queue.values().next().value as string;
+      this.#queue.delete(next);
+      this.#workers++;
+      this.#inFlight.add(next);
+      void this.#fetch(next).finally(() => {
+        this.#workers--;
+        this.#inFlight.delete(next);
+        this.#pump();
+      });
+    }
+  }
+
+  async #fetch(peerId: string): Promise<void> {
+    this.#lastTried.set(peerId, this.#init.now());
+    this.lookups++;
+    try {
+      const bytes = await this.#init.dht.get(relayRecordKey(peerId), {
+        signal: AbortSignal.any([this.#stop.signal, AbortSignal.timeout(FETCH_TIMEOUT_MS)]),
+      });
+      if (bytes !== undefined) {
+        const result = this.#init.view.offer(peerId, bytes);
+        this.#init.log.debug({ peer: peerId, result }, 'relay descriptor fetched');
+      }
+    } catch (err) {
+      if (!this.#stop.signal.aborted) this.#init.log.debug({ err: (err as Error).message }, 'descriptor lookup failed');
+    }
+  }
+
+  async #loop(): Promise<void> {
+    const signal = this.#stop.signal;
+    while (!signal.aborted) {
+      for (const p of this.#init.connectedPeers()) this.want(p);
+      for (const e of this.#init.view.list()) this.want(e.peerId);
+      try {
+        const found = await this.#init.dht.randomWalk({
+          signal: AbortSignal.any([signal, AbortSignal.timeout(FETCH_TIMEOUT_MS)]),
+        });
+        for (const p of found) this.want(p);
+      } catch {
+        // An aborted or failed walk is retried on the next round.
+      }
+      this.#walks++;
+      this.#pruneLastTried();
+      const interval = this.#walks < FAST_WALKS ? Math.min(FAST_WALK_MS, this.#init.walkIntervalMs) : this.#init.walkIntervalMs;
+      await this.#pause.wait(interval, signal);
+    }
+  }
+
+  #pruneLastTried(): void {
+    if (this.#lastTried.size < 4 * (this.#init.maxQueue ?? 512)) return;
+    const cutoff = this.#init.now() - 10 * this.#init.walkIntervalMs;
+    for (const [id, t] of this.#lastTried) if (t < cutoff) this.#lastTried.delete(id);
+  }
+}

@@ -1,0 +1,280 @@
+// The composition root: builds one AnonNet daemon from the layers below and owns its lifecycle.
+import { join } from 'node:path';
+import { isLoopback, isPrivate } from '@libp2p/utils';
+import { type Multiaddr, multiaddr } from '@multiformats/multiaddr';
+import type { NodeConfig } from './config/schema.ts';
+import type { OnionKeyPair } from './crypto/onion-keys.ts';
+import { writeFileAtomic } from './daemon/atomic-file.ts';
+import { files, lockDataDir, prepareDataDir } from './daemon/data-dir.ts';
+import { loadOrCreateIdentity } from './daemon/identity-file.ts';
+import { loadOnionKeys, rotateOnionKeys, saveOnionKeys } from './daemon/onion-key-file.ts';
+import { BootstrapProgress, PHASES, type ProgressEvent } from './daemon/progress.ts';
+import { buildOwnDescriptor } from './directory/build-descriptor.ts';
+import {
+  identityKeyOfPeerId,
+  RELAY_NAMESPACE,
+  relayRecordValidator,
+  selectNewestDescriptor,
+} from './directory/dht-records.ts';
+import { RelayDiscovery } from './directory/discovery.ts';
+import { parseExitPolicy } from './directory/exit-policy.ts';
+import { DescriptorPublisher } from './directory/publisher.ts';
+import { RelayView, type VerifyFn } from './directory/relay-view.ts';
+import { RelayViewStore } from './directory/relay-view-store.ts';
+import { verifyDescriptor } from './directory/verify-descriptor.ts';
+import { type Logger, redactId } from './log/logger.ts';
+import { dhtClient } from './p2p/dht-client.ts';
+import { createHost, type Host } from './p2p/host.ts';
+import { DHT_PROTOCOL } from './p2p/options.ts';
+import { PeerKeeper } from './p2p/peer-keeper.ts';
+import type { UnixMillis } from './wire/descriptor-types.ts';
+import { VERSION } from './version.ts';
+
+export interface NodeStatus {
+  readonly version: string;
+  readonly pid: number;
+  readonly peerId: string;
+  readonly roles: readonly string[];
+  readonly startedAt: number;
+  readonly uptimeMs: number;
+  readonly bootstrap: ProgressEvent;
+  readonly peers: number;
+  readonly relaysKnown: number;
+  readonly relays: readonly string[];
+  readonly descriptorsPublished: number;
+  readonly dhtLookups: number;
+  readonly refusals: Record<string, number>;
+  readonly listen: readonly string[];
+}
+
+export interface AnonNode {
+  readonly peerId: string;
+  readonly host: Host;
+  readonly view: RelayView;
+  readonly progress: BootstrapProgress;
+  status(): NodeStatus;
+  stop(): Promise<void>;
+}
+
+export interface NodeDeps {
+  readonly log: Logger;
+  readonly signal?: AbortSignal;
+  readonly now?: () => number;
+}
+
+const TICK_MS = 1_000;
+const STATUS_EVERY_TICKS = 2;
+
+export async function startNode(config: NodeConfig, deps: NodeDeps): Promise<AnonNode> {
+  const log = deps.log;
+  const now = deps.now ?? Date.now;
+  const startedAt = now();
+  const dir = config.dataDir;
+  const progress = new BootstrapProgress();
+  progress.onChange((e) => log.info({ percent: e.percent, phase: e.phase }, `Bootstrapped ${e.percent}% (${e.phase}): ${e.summary}`));
+
+  prepareDataDir(dir);
+  const unlock = lockDataDir(dir);
+  const cleanups: Array<() => void | Promise<void>> = [unlock];
+  const cleanup = async () => {
+    for (const c of cleanups.reverse()) {
+      try {
+        await c();
+      } catch (err) {
+        log.warn({ err: (err as Error).message }, 'error during shutdown');
+      }
+    }
+  };
+
+  try {
+    const d = config.directory;
+    const { identity, powNonce, created } = await loadOrCreateIdentity(join(dir, files.identity), d.powDifficulty, {
+      ...(deps.signal ? { signal: deps.signal } : {}),
+    });
+    if (created) log.info('created a new node identity');
+    progress.reach('identity');
+
+    const onionPath = join(dir, files.onionKeys);
+    let onionKeys: OnionKeyPair[] = loadOnionKeys(onionPath);
+    const rotated = rotateOnionKeys(onionKeys, now(), d.onionKeyLifetimeMs);
+    onionKeys = rotated.keys;
+    if (rotated.changed) saveOnionKeys(onionPath, onionKeys);
+
+    const verify: VerifyFn = (bytes, peerId) => {
+      const expectedIdentity = identityKeyOfPeerId(peerId);
+      if (expectedIdentity === undefined) return { ok: false, code: 'IDENTITY_MISMATCH', reason: 'not an Ed25519 peer id' };
+      return verifyDescriptor(bytes, {
+        now: now() as UnixMillis,
+        powDifficulty: d.powDifficulty,
+        maxLifetimeMs: d.maxDescriptorLifetimeMs,
+        maxClockSkewMs: d.maxClockSkewMs,
+        expectedIdentity,
+      });
+    };
+    const store = new RelayViewStore(join(dir, files.relayView));
+    cleanups.push(() => store.close());
+    const view = new RelayView({ verify, now, store, log });
+    const restored = view.load();
+    if (restored > 0) log.info({ relays: restored }, 'relay view restored from disk');
+
+    const host = await createHost({
+      identitySeed: identity.seed,
+      options: { ...config.p2p, dhtProtocol: DHT_PROTOCOL },
+      validators: { [RELAY_NAMESPACE]: relayRecordValidator(verify) },
+      selectors: { [RELAY_NAMESPACE]: selectNewestDescriptor },
+      agentVersion: `anonnet/${VERSION}`,
+    });
+    cleanups.push(() => host.stop());
+    const peerId = host.peerId.toString();
+    log.info({ listening: host.getMultiaddrs().length }, 'listening');
+    progress.reach('listening');
+
+    const dht = dhtClient(host.services.dht);
+    const exitPolicy = parseExitPolicy(config.relay.exitPolicy);
+    const publishable = (ma: Multiaddr) => config.p2p.allowPrivateAddresses || !(isPrivate(ma) || isLoopback(ma));
+    const ownAddresses = () =>
+      host
+        .getMultiaddrs()
+        .map((ma) => ma.decapsulateCode(421 /* p2p */))
+        .filter(publishable)
+        .map((ma) => ma.bytes);
+
+    const publisher = new DescriptorPublisher({
+      dht,
+      peerId,
+      lifetimeMs: d.descriptorLifetimeMs,
+      log,
+      build: () =>
+        buildOwnDescriptor({
+          identity,
+          powNonce,
+          onionKeys,
+          addresses: ownAddresses(),
+          roles: config.relay.roles,
+          bandwidth: config.relay.bandwidth,
+          exitPolicy,
+          now: now(),
+          lifetimeMs: d.descriptorLifetimeMs,
+        }),
+      onBuilt: (signed) => view.offer(peerId, signed.bytes),
+      onPublished: () => progress.reach('dht'),
+    });
+    cleanups.push(() => publisher.stop());
+
+    const discovery = new RelayDiscovery({
+      dht,
+      view,
+      selfId: peerId,
+      connectedPeers: () => host.getPeers().map((p) => p.toString()),
+      walkIntervalMs: d.walkIntervalMs,
+      now,
+      log,
+    });
+    cleanups.push(() => discovery.stop());
+
+    const keeper = new PeerKeeper({
+      host,
+      minPeers: config.p2p.minPeers,
+      log,
+      candidates: () =>
+        view
+          .list()
+          .filter((e) => e.peerId !== peerId)
+          .map((e) => ({
+            peerId: e.peerId,
+            addresses: e.signed.descriptor.addresses.flatMap((b) => {
+              try {
+                return [multiaddr(b).encapsulate(`/p2p/${e.peerId}`)];
+              } catch {
+                return [];
+              }
+            }),
+          })),
+    });
+    cleanups.push(() => keeper.stop());
+
+    const updateRelayProgress = () => {
+      if (progress.current.percent < PHASES.dht.percent) return;
+      const known = view.size;
+      const share = Math.min(1, known / d.minRelays);
+      if (share >= 1) progress.reach('done');
+      else progress.reach('relays', PHASES.relays.percent + share * (100 - PHASES.relays.percent) - 1, `Learning relays (${known}/${d.minRelays})`);
+    };
+    view.onChange((event, id) => {
+      log.debug({ peer: id, event }, 'relay view changed');
+      updateRelayProgress();
+    });
+
+    const onConnect = (evt: CustomEvent) => {
+      if (host.getPeers().length > 0) progress.reach('peers');
+      discovery.want(String(evt.detail));
+    };
+    host.addEventListener('peer:connect', onConnect);
+    cleanups.push(() => host.removeEventListener('peer:connect', onConnect));
+    const onSelfUpdate = () => publisher.republishSoon();
+    host.addEventListener('self:peer:update', onSelfUpdate);
+    cleanups.push(() => host.removeEventListener('self:peer:update', onSelfUpdate));
+
+    const status = (): NodeStatus => ({
+      version: VERSION,
+      pid: process.pid,
+      peerId,
+      roles: config.relay.roles,
+      startedAt,
+      uptimeMs: now() - startedAt,
+      bootstrap: progress.current,
+      peers: host.getPeers().length,
+      relaysKnown: view.size,
+      relays: view.list().map((e) => e.peerId),
+      descriptorsPublished: publisher.published,
+      dhtLookups: discovery.lookups,
+      refusals: Object.fromEntries(view.refusals),
+      listen: host.getMultiaddrs().map(String),
+    });
+    const statusPath = join(dir, files.status);
+    let ticks = 0;
+    let lastRotation = now();
+    const tick = setInterval(() => {
+      try {
+        const gone = view.sweep();
+        if (gone.length > 0) log.info({ expired: gone.length, peer: gone.map(redactId) }, 'relay descriptors expired');
+        if (host.getPeers().length > 0) progress.reach('peers');
+        updateRelayProgress();
+        if (now() - lastRotation > Math.min(60_000, d.onionKeyLifetimeMs / 8)) {
+          lastRotation = now();
+          const r = rotateOnionKeys(onionKeys, now(), d.onionKeyLifetimeMs);
+          if (r.changed) {
+            onionKeys = r.keys;
+            saveOnionKeys(onionPath, onionKeys);
+            publisher.republishSoon();
+          }
+        }
+        if (++ticks % STATUS_EVERY_TICKS === 0) writeFileAtomic(statusPath, `${JSON.stringify(status())}\n`, 0o600);
+      } catch (err) {
+        log.warn({ err: (err as Error).message }, 'maintenance tick failed');
+      }
+    }, TICK_MS);
+    cleanups.push(() => clearInterval(tick));
+
+    publisher.start();
+    discovery.start();
+    keeper.start();
+    updateRelayProgress();
+
+    let stopping: Promise<void> | undefined;
+    return {
+      peerId,
+      host,
+      view,
+      progress,
+      status,
+      stop: () => {
+        stopping ??= cleanup();
+        return stopping;
+      },
+    };
+  } catch (err) {
+    await cleanup();
+    throw err;
+  }
+}

@@ -1,0 +1,48 @@
+// A narrow face of the Kademlia DHT for the layers above: put, get, and a random walk that finds peers.
+import { randomBytes } from 'node:crypto';
+import type { KadDHT } from '@libp2p/kad-dht';
+
+export interface DhtClient {
+  /** Stores a record at the peers closest to its key; resolves with how many accepted it. */
+  put(key: Uint8Array, value: Uint8Array, opts?: { signal?: AbortSignal }): Promise<number>;
+  /** The best record for a key (validated and selected by the DHT), or undefined when none is found. */
+  get(key: Uint8Array, opts?: { signal?: AbortSignal }): Promise<Uint8Array | undefined>;
+  /** Looks up the peers closest to a random key and returns the peer ids it met on the way. */
+  randomWalk(opts?: { signal?: AbortSignal }): Promise<string[]>;
+}
+
+export function dhtClient(dht: KadDHT): DhtClient {
+  return {
+    async put(key, value, opts = {}) {
+      let stored = 0;
+      for await (const event of dht.put(key, value, opts.signal ? { signal: opts.signal } : {})) {
+        if (event.name === 'PEER_RESPONSE' && event.messageName === 'PUT_VALUE') stored++;
+      }
+      return stored;
+    },
+    async get(key, opts = {}) {
+      let value: Uint8Array | undefined;
+      try {
+        for await (const event of dht.get(key, opts.signal ? { signal: opts.signal } : {})) {
+          if (event.name === 'VALUE') value = event.value;
+        }
+      } catch (err) {
+        if (opts.signal?.aborted) throw err;
+        // "Not found" and query failures both mean: no record this time.
+      }
+      return value;
+    },
+    async randomWalk(opts = {}) {
+      const seen = new Set<string>();
+      try {
+        for await (const event of dht.getClosestPeers(randomBytes(32), opts.signal ? { signal: opts.signal } : {})) {
+          if (event.name === 'FINAL_PEER') seen.add(event.peer.id.toString());
+          if (event.name === 'PEER_RESPONSE') for (const p of event.closer) seen.add(p.id.toString());
+        }
+      } catch (err) {
+        if (opts.signal?.aborted) throw err;
+      }
+      return [...seen];
+    },
+  };
+}

@@ -1,0 +1,92 @@
+// Builds the libp2p host: transports, encryption, muxing, identify, ping, the private Kademlia DHT and
+// NAT traversal. The only place that knows which libp2p modules AnonNet uses.
+import { noise } from '@chainsafe/libp2p-noise';
+import { quic } from '@chainsafe/libp2p-quic';
+import { yamux } from '@chainsafe/libp2p-yamux';
+import { autoNAT } from '@libp2p/autonat';
+import { bootstrap } from '@libp2p/bootstrap';
+import { circuitRelayServer, circuitRelayTransport } from '@libp2p/circuit-relay-v2';
+import { generateKeyPairFromSeed } from '@libp2p/crypto/keys';
+import { dcutr } from '@libp2p/dcutr';
+import { identify } from '@libp2p/identify';
+import type { Libp2p, ServiceMap } from '@libp2p/interface';
+import {
+  type KadDHT,
+  kadDHT,
+  passthroughMapper,
+  removePrivateAddressesMapper,
+  type SelectFn,
+  type ValidateFn,
+} from '@libp2p/kad-dht';
+import { type Ping, ping } from '@libp2p/ping';
+import { tcp } from '@libp2p/tcp';
+import { uPnPNAT } from '@libp2p/upnp-nat';
+import { createLibp2p, type Libp2pOptions } from 'libp2p';
+import type { P2pOptions } from './options.ts';
+import { quicTransportOptions } from './quic-options.ts';
+
+export interface HostServices extends ServiceMap {
+  dht: KadDHT;
+  ping: Ping;
+}
+
+export type Host = Libp2p<HostServices>;
+
+export interface HostInit {
+  /** 32-byte Ed25519 seed: the node identity is also its libp2p PeerId. */
+  readonly identitySeed: Uint8Array;
+  readonly options: P2pOptions;
+  /** DHT record validators and selectors by key namespace (`/<namespace>/...`). */
+  readonly validators: Record<string, ValidateFn>;
+  readonly selectors: Record<string, SelectFn>;
+  readonly agentVersion: string;
+}
+
+export async function createHost(init: HostInit): Promise<Host> {
+  const { options } = init;
+  const privateKey = await generateKeyPairFromSeed('Ed25519', init.identitySeed);
+
+  const transports: NonNullable<Libp2pOptions['transports']> = [];
+  for (const t of options.transports) {
+    if (t === 'tcp') transports.push(tcp());
+    if (t === 'quic') transports.push(quic(quicTransportOptions));
+  }
+  if (options.nat.relayClient) transports.push(circuitRelayTransport());
+
+  const peerDiscovery: NonNullable<Libp2pOptions['peerDiscovery']> = [];
+  if (options.bootstrap.length > 0)
+    peerDiscovery.push(bootstrap({ list: [...options.bootstrap], timeout: 0 }));
+
+  type Factories = NonNullable<Libp2pOptions<HostServices>['services']>;
+  const services: Record<string, Factories[string]> = {
+    identify: identify(),
+    ping: ping(),
+    dht: kadDHT({
+      protocol: options.dhtProtocol,
+      clientMode: false,
+      validators: init.validators,
+      selectors: init.selectors,
+      peerInfoMapper: options.allowPrivateAddresses ? passthroughMapper : removePrivateAddressesMapper,
+      // A fresh network has few peers: let the first node answer queries alone.
+      allowQueryWithZeroPeers: true,
+      initialQuerySelfInterval: 200,
+    }),
+  };
+  if (options.nat.autonat) services['autonat'] = autoNAT();
+  if (options.nat.dcutr) services['dcutr'] = dcutr();
+  if (options.nat.relayServer) services['relay'] = circuitRelayServer();
+  if (options.nat.upnp) services['upnp'] = uPnPNAT();
+
+  const host = await createLibp2p({
+    privateKey,
+    addresses: { listen: [...options.listen] },
+    transports,
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    peerDiscovery,
+    connectionManager: { maxConnections: options.maxPeers },
+    nodeInfo: { userAgent: init.agentVersion },
+    services: services as Factories,
+  });
+  return host as unknown as Host;
+}

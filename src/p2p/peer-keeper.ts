@@ -1,0 +1,70 @@
+// Keeps the node connected to at least `minPeers` peers (libp2p's connection manager enforces the
+// maximum): when below, it dials candidates the layers above know about, a few at a time.
+import type { Multiaddr } from '@multiformats/multiaddr';
+import type { Logger } from '../log/logger.ts';
+import type { Host } from './host.ts';
+
+export interface DialCandidate {
+  readonly peerId: string;
+  readonly addresses: readonly Multiaddr[];
+}
+
+export interface PeerKeeperInit {
+  readonly host: Host;
+  readonly minPeers: number;
+  readonly candidates: () => DialCandidate[];
+  readonly log: Logger;
+  readonly intervalMs?: number;
+}
+
+const DIALS_PER_ROUND = 4;
+const DIAL_TIMEOUT_MS = 5_000;
+
+export class PeerKeeper {
+  readonly #init: PeerKeeperInit;
+  readonly #stop = new AbortController();
+  #timer: NodeJS.Timeout | undefined;
+  #busy = false;
+
+  constructor(init: PeerKeeperInit) {
+    this.#init = init;
+  }
+
+  start(): void {
+    void this.round();
+    this.#timer = setInterval(() => void this.round(), this.#init.intervalMs ?? 10_000);
+    this.#timer.unref();
+  }
+
+  stop(): void {
+    this.#stop.abort();
+    clearInterval(this.#timer);
+  }
+
+  async round(): Promise<void> {
+    if (this.#busy || this.#stop.signal.aborted) return;
+    const { host } = this.#init;
+    const connected = new Set(host.getConnections().map((c) => c.remotePeer.toString()));
+    const missing = this.#init.minPeers - connected.size;
+    if (missing <= 0) return;
+    this.#busy = true;
+    try {
+      const pool = this.#init.candidates().filter((c) => !connected.has(c.peerId) && c.addresses.length > 0);
+      // Random order: every node dialling the same "first" relays would make them hot spots.
+      for (let i = pool.length - 1; i > 0; i--) {
+        const j = Math.floor(Math.random() * (i + 1));
+        [pool[i], pool[j]] = [pool[j]!, pool[i]!];
+      }
+      const batch = pool.slice(0, Math.min(missing, DIALS_PER_ROUND));
+      await Promise.allSettled(
+        batch.map((c) =>
+          host.dial([...c.addresses], { signal: AbortSignal.any([this.#stop.signal, AbortSignal.timeout(DIAL_TIMEOUT_MS)]) }),
+        ),
+      );
+    } catch (err) {
+      this.#init.log.debug({ err: (err as Error).message }, 'peer keeper round failed');
+    } finally {
+      this.#busy = false;
+    }
+  }
+}
