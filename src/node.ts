@@ -10,6 +10,7 @@ import { loadOrCreateIdentity } from './daemon/identity-file.ts';
 import { loadOnionKeys, rotateOnionKeys, saveOnionKeys } from './daemon/onion-key-file.ts';
 import { BootstrapProgress, PHASES, type ProgressEvent } from './daemon/progress.ts';
 import { buildOwnDescriptor } from './directory/build-descriptor.ts';
+import { fetchPeerDescriptor, serveOwnDescriptor } from './directory/descriptor-protocol.ts';
 import {
   identityKeyOfPeerId,
   RELAY_NAMESPACE,
@@ -27,8 +28,8 @@ import { dhtClient } from './p2p/dht-client.ts';
 import { createHost, type Host } from './p2p/host.ts';
 import { DHT_PROTOCOL } from './p2p/options.ts';
 import { PeerKeeper } from './p2p/peer-keeper.ts';
-import type { UnixMillis } from './wire/descriptor-types.ts';
 import { VERSION } from './version.ts';
+import type { UnixMillis } from './wire/descriptor-types.ts';
 
 export interface NodeStatus {
   readonly version: string;
@@ -43,6 +44,7 @@ export interface NodeStatus {
   readonly relays: readonly string[];
   readonly descriptorsPublished: number;
   readonly dhtLookups: number;
+  readonly directFetches: number;
   readonly refusals: Record<string, number>;
   readonly listen: readonly string[];
 }
@@ -71,7 +73,9 @@ export async function startNode(config: NodeConfig, deps: NodeDeps): Promise<Ano
   const startedAt = now();
   const dir = config.dataDir;
   const progress = new BootstrapProgress();
-  progress.onChange((e) => log.info({ percent: e.percent, phase: e.phase }, `Bootstrapped ${e.percent}% (${e.phase}): ${e.summary}`));
+  progress.onChange((e) =>
+    log.info({ percent: e.percent, phase: e.phase }, `Bootstrapped ${e.percent}% (${e.phase}): ${e.summary}`),
+  );
 
   prepareDataDir(dir);
   const unlock = lockDataDir(dir);
@@ -88,9 +92,13 @@ export async function startNode(config: NodeConfig, deps: NodeDeps): Promise<Ano
 
   try {
     const d = config.directory;
-    const { identity, powNonce, created } = await loadOrCreateIdentity(join(dir, files.identity), d.powDifficulty, {
-      ...(deps.signal ? { signal: deps.signal } : {}),
-    });
+    const { identity, powNonce, created } = await loadOrCreateIdentity(
+      join(dir, files.identity),
+      d.powDifficulty,
+      {
+        ...(deps.signal ? { signal: deps.signal } : {}),
+      },
+    );
     if (created) log.info('created a new node identity');
     progress.reach('identity');
 
@@ -102,7 +110,8 @@ export async function startNode(config: NodeConfig, deps: NodeDeps): Promise<Ano
 
     const verify: VerifyFn = (bytes, peerId) => {
       const expectedIdentity = identityKeyOfPeerId(peerId);
-      if (expectedIdentity === undefined) return { ok: false, code: 'IDENTITY_MISMATCH', reason: 'not an Ed25519 peer id' };
+      if (expectedIdentity === undefined)
+        return { ok: false, code: 'IDENTITY_MISMATCH', reason: 'not an Ed25519 peer id' };
       return verifyDescriptor(bytes, {
         now: now() as UnixMillis,
         powDifficulty: d.powDifficulty,
@@ -131,7 +140,8 @@ export async function startNode(config: NodeConfig, deps: NodeDeps): Promise<Ano
 
     const dht = dhtClient(host.services.dht);
     const exitPolicy = parseExitPolicy(config.relay.exitPolicy);
-    const publishable = (ma: Multiaddr) => config.p2p.allowPrivateAddresses || !(isPrivate(ma) || isLoopback(ma));
+    const publishable = (ma: Multiaddr) =>
+      config.p2p.allowPrivateAddresses || !(isPrivate(ma) || isLoopback(ma));
     const ownAddresses = () =>
       host
         .getMultiaddrs()
@@ -139,6 +149,8 @@ export async function startNode(config: NodeConfig, deps: NodeDeps): Promise<Ano
         .filter(publishable)
         .map((ma) => ma.bytes);
 
+    let ownDescriptor: Uint8Array | undefined;
+    await serveOwnDescriptor(host, () => ownDescriptor);
     const publisher = new DescriptorPublisher({
       dht,
       peerId,
@@ -156,7 +168,10 @@ export async function startNode(config: NodeConfig, deps: NodeDeps): Promise<Ano
           now: now(),
           lifetimeMs: d.descriptorLifetimeMs,
         }),
-      onBuilt: (signed) => view.offer(peerId, signed.bytes),
+      onBuilt: (signed) => {
+        ownDescriptor = signed.bytes;
+        view.offer(peerId, signed.bytes);
+      },
       onPublished: () => progress.reach('dht'),
     });
     cleanups.push(() => publisher.stop());
@@ -166,18 +181,32 @@ export async function startNode(config: NodeConfig, deps: NodeDeps): Promise<Ano
       view,
       selfId: peerId,
       connectedPeers: () => host.getPeers().map((p) => p.toString()),
+      isConnected: (id) =>
+        host.getConnections().some((c) => c.remotePeer.toString() === id && c.status === 'open'),
+      fetchDirect: (id, signal) => fetchPeerDescriptor(host, id, signal),
       walkIntervalMs: d.walkIntervalMs,
       now,
       log,
     });
     cleanups.push(() => discovery.stop());
 
+    // Bootstrap peers stay dial candidates: libp2p's bootstrap module tries them only once.
+    const bootstrapCandidates = config.p2p.bootstrap.flatMap((a) => {
+      try {
+        const ma = multiaddr(a);
+        const id = ma.getComponents().findLast((c) => c.name === 'p2p')?.value;
+        return id === undefined || id === peerId ? [] : [{ peerId: id, addresses: [ma] }];
+      } catch {
+        return [];
+      }
+    });
     const keeper = new PeerKeeper({
       host,
       minPeers: config.p2p.minPeers,
       log,
-      candidates: () =>
-        view
+      candidates: () => [
+        ...bootstrapCandidates,
+        ...view
           .list()
           .filter((e) => e.peerId !== peerId)
           .map((e) => ({
@@ -190,6 +219,7 @@ export async function startNode(config: NodeConfig, deps: NodeDeps): Promise<Ano
               }
             }),
           })),
+      ],
     });
     cleanups.push(() => keeper.stop());
 
@@ -198,7 +228,12 @@ export async function startNode(config: NodeConfig, deps: NodeDeps): Promise<Ano
       const known = view.size;
       const share = Math.min(1, known / d.minRelays);
       if (share >= 1) progress.reach('done');
-      else progress.reach('relays', PHASES.relays.percent + share * (100 - PHASES.relays.percent) - 1, `Learning relays (${known}/${d.minRelays})`);
+      else
+        progress.reach(
+          'relays',
+          PHASES.relays.percent + share * (100 - PHASES.relays.percent) - 1,
+          `Learning relays (${known}/${d.minRelays})`,
+        );
     };
     view.onChange((event, id) => {
       log.debug({ peer: id, event }, 'relay view changed');
@@ -228,6 +263,7 @@ export async function startNode(config: NodeConfig, deps: NodeDeps): Promise<Ano
       relays: view.list().map((e) => e.peerId),
       descriptorsPublished: publisher.published,
       dhtLookups: discovery.lookups,
+      directFetches: discovery.direct,
       refusals: Object.fromEntries(view.refusals),
       listen: host.getMultiaddrs().map(String),
     });
@@ -237,7 +273,8 @@ export async function startNode(config: NodeConfig, deps: NodeDeps): Promise<Ano
     const tick = setInterval(() => {
       try {
         const gone = view.sweep();
-        if (gone.length > 0) log.info({ expired: gone.length, peer: gone.map(redactId) }, 'relay descriptors expired');
+        if (gone.length > 0)
+          log.info({ expired: gone.length, peer: gone.map(redactId) }, 'relay descriptors expired');
         if (host.getPeers().length > 0) progress.reach('peers');
         updateRelayProgress();
         if (now() - lastRotation > Math.min(60_000, d.onionKeyLifetimeMs / 8)) {
@@ -249,7 +286,8 @@ export async function startNode(config: NodeConfig, deps: NodeDeps): Promise<Ano
             publisher.republishSoon();
           }
         }
-        if (++ticks % STATUS_EVERY_TICKS === 0) writeFileAtomic(statusPath, `${JSON.stringify(status())}\n`, 0o600);
+        if (++ticks % STATUS_EVERY_TICKS === 0)
+          writeFileAtomic(statusPath, `${JSON.stringify(status())}\n`, 0o600);
       } catch (err) {
         log.warn({ err: (err as Error).message }, 'maintenance tick failed');
       }

@@ -10,8 +10,8 @@ const program = new Command('anonnet')
   .version(VERSION)
   .showHelpAfterError();
 
-addNodeOptions(program.command('node').description('run the AnonNet daemon in the foreground')).action((flags: NodeFlags) =>
-  runNode(flags),
+addNodeOptions(program.command('node').description('run the AnonNet daemon in the foreground')).action(
+  (flags: NodeFlags) => runNode(flags),
 );
 
 addTestnetOptions(

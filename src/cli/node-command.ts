@@ -1,12 +1,13 @@
 // `anonnet node`: runs the daemon in the foreground until SIGINT/SIGTERM.
+
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { ConfigError, loadConfig } from '../config/load.ts';
-import { DaemonError } from '../daemon/errors.ts';
 import { files } from '../daemon/data-dir.ts';
+import { DaemonError } from '../daemon/errors.ts';
 import { createLogger, type LogLevel } from '../log/logger.ts';
 import { type AnonNode, startNode } from '../node.ts';
 import { ProgressDisplay } from './progress-display.ts';
-import { join } from 'node:path';
 
 export interface NodeFlags {
   config?: string;
@@ -24,6 +25,7 @@ export interface NodeFlags {
   walkInterval?: number;
   minRelays?: number;
   allowPrivateAddresses?: boolean;
+  inboundPerHost?: number;
   upnp?: boolean;
   nat?: boolean;
   logLevel?: string;
@@ -36,25 +38,44 @@ const int = (v: string): number => {
   return n;
 };
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
-const csv = (v: string | undefined) => (v === undefined ? undefined : v.split(',').map((s) => s.trim()).filter(Boolean));
+const csv = (v: string | undefined) =>
+  v === undefined
+    ? undefined
+    : v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
 
 export function addNodeOptions(cmd: Command): Command {
   return cmd
     .option('-c, --config <file>', 'config file (TOML or JSON); env ANONNET_CONFIG')
     .option('-d, --data-dir <dir>', 'data directory (default ~/.anonnet); env ANONNET_DATA_DIR')
-    .option('--listen <multiaddr>', 'listen address, repeatable; env ANONNET_LISTEN (comma-separated)', collect)
-    .option('--bootstrap <multiaddr>', 'bootstrap peer (/.../p2p/<id>), repeatable; env ANONNET_BOOTSTRAP', collect)
+    .option(
+      '--listen <multiaddr>',
+      'listen address, repeatable; env ANONNET_LISTEN (comma-separated)',
+      collect,
+    )
+    .option(
+      '--bootstrap <multiaddr>',
+      'bootstrap peer (/.../p2p/<id>), repeatable; env ANONNET_BOOTSTRAP',
+      collect,
+    )
     .option('--transports <list>', 'transports in dial preference order, e.g. tcp,quic')
     .option('--min-peers <n>', 'keep at least this many peers', int)
     .option('--max-peers <n>', 'never more than this many connections', int)
     .option('--roles <list>', 'roles: relay,exit,validator')
     .option('--bandwidth <bytesPerSecond>', 'advertised relay bandwidth', int)
-    .option('--exit-policy <rule>', 'exit policy rule, repeatable, first match wins ("accept *:443")', collect)
+    .option(
+      '--exit-policy <rule>',
+      'exit policy rule, repeatable, first match wins ("accept *:443")',
+      collect,
+    )
     .option('--pow-difficulty <bits>', 'identity proof-of-work difficulty required of every node', int)
     .option('--descriptor-lifetime <ms>', 'lifetime of our published descriptor', int)
     .option('--walk-interval <ms>', 'pause between DHT random walks', int)
     .option('--min-relays <n>', 'relays to know before bootstrap is 100%', int)
     .option('--allow-private-addresses', 'keep private/loopback addresses (local test networks)')
+    .option('--inbound-per-host <n>', 'new inbound connections accepted per remote host per second', int)
     .option('--no-upnp', 'do not map ports with UPnP')
     .option('--no-nat', 'disable all NAT traversal (autonat, dcutr, circuit relay, UPnP)')
     .option('--log-level <level>', 'trace|debug|info|warn|error|silent; env ANONNET_LOG_LEVEL')
@@ -79,6 +100,7 @@ export function flagsToConfig(f: NodeFlags): Record<string, unknown> {
       minPeers: f.minPeers,
       maxPeers: f.maxPeers,
       allowPrivateAddresses: f.allowPrivateAddresses,
+      inboundPerHostPerSecond: f.inboundPerHost,
       nat,
     },
     relay: { roles: csv(f.roles), bandwidth: f.bandwidth, exitPolicy: f.exitPolicy },
@@ -119,7 +141,10 @@ export async function runNode(flags: NodeFlags): Promise<void> {
   }
   // On a terminal the progress bar owns the screen and logs go to the data directory.
   const logFile = flags.logFile ?? (display.isTTY ? join(config.dataDir, files.log) : undefined);
-  const log = createLogger({ level: config.logLevel as LogLevel, ...(logFile ? { destination: logFile } : {}) });
+  const log = createLogger({
+    level: config.logLevel as LogLevel,
+    ...(logFile ? { destination: logFile } : {}),
+  });
 
   const abort = new AbortController();
   let node: AnonNode | undefined;

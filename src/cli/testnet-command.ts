@@ -33,7 +33,7 @@ const int = (v: string): number => {
 export function addTestnetOptions(cmd: Command): Command {
   return cmd
     .option('-n, --nodes <n>', 'number of daemons', int, 8)
-    .option('--dir <dir>', 'root of the nodes\' data directories (default $TMPDIR/anonnet-testnet)')
+    .option('--dir <dir>', "root of the nodes' data directories (default $TMPDIR/anonnet-testnet)")
     .option('--fresh', 'delete the data directories first (new identities)')
     .option('--socks-port <port>', 'SOCKS5 proxy port of the client node', int, 9050)
     .option('--http-port <port>', 'HTTP proxy port of the client node', int, 8118)
@@ -78,6 +78,9 @@ export async function runTestnet(flags: TestnetFlags): Promise<void> {
     '--listen',
     '/ip4/127.0.0.1/udp/0/quic-v1',
     '--allow-private-addresses',
+    // Every node dials from 127.0.0.1: the per-host rate limit would turn most of them away.
+    '--inbound-per-host',
+    '1000',
     '--no-upnp',
     '--transports',
     flags.transports,
@@ -88,7 +91,7 @@ export async function runTestnet(flags: TestnetFlags): Promise<void> {
     '--walk-interval',
     String(flags.walkInterval),
     '--min-peers',
-    String(Math.min(n - 1, 20)),
+    String(Math.min(n - 1, 4)),
     '--min-relays',
     String(Math.min(n, 3)),
     // Every node relays; every other one is also an exit.
@@ -126,7 +129,8 @@ export async function runTestnet(flags: TestnetFlags): Promise<void> {
       failIfDead();
       const knowing = sup.children.filter((c) => c.status?.relaysKnown === n).length;
       const pct = Math.round(
-        sup.children.reduce((s, c) => s + (c.status?.bootstrap.percent ?? 0), 0) / Math.max(1, sup.children.length),
+        sup.children.reduce((s, c) => s + (c.status?.bootstrap.percent ?? 0), 0) /
+          Math.max(1, sup.children.length),
       );
       const line = `${renderBar({ percent: pct, phase: knowing === n ? 'done' : 'relays', summary: `${knowing}/${n} nodes know all ${n} relays` })}`;
       if (line !== lastLine) say(line);
@@ -161,7 +165,9 @@ export async function runTestnet(flags: TestnetFlags): Promise<void> {
   } else {
     say(`\nAnonNet testnet ready: ${n} nodes in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     say(`  data:   ${root} (logs in node-N/daemon.log, status in node-N/status.json)`);
-    say(`  SOCKS5: ${ready.socks}   HTTP proxy: ${ready.http}   API: ${ready.api}  (served once the proxy and API land)`);
+    say(
+      `  SOCKS5: ${ready.socks}   HTTP proxy: ${ready.http}   API: ${ready.api}  (served once the proxy and API land)`,
+    );
     say('Press Ctrl-C to stop.');
   }
   sup.onChange(() => {

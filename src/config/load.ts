@@ -40,12 +40,19 @@ export function readConfigFile(path: string): Plain {
     if (!isPlain(parsed)) throw new Error('the top level must be a table/object');
     return parsed;
   } catch (err) {
-    throw new ConfigError(`config file ${path} is not valid ${extname(path) === '.json' ? 'JSON' : 'TOML'}: ${(err as Error).message}`);
+    throw new ConfigError(
+      `config file ${path} is not valid ${extname(path) === '.json' ? 'JSON' : 'TOML'}: ${(err as Error).message}`,
+    );
   }
 }
 
 const list = (v: string | undefined): string[] | undefined =>
-  v === undefined || v === '' ? undefined : v.split(',').map((s) => s.trim()).filter(Boolean);
+  v === undefined || v === ''
+    ? undefined
+    : v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
 
 /** The environment variables AnonNet reads (documented in the README). */
 export function configFromEnv(env: NodeJS.ProcessEnv): Plain {

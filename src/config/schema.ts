@@ -2,7 +2,9 @@
 // so a bad value is refused at start with the field it came from named.
 import { z } from 'zod';
 
-const multiaddr = z.string().regex(/^\/(ip4|ip6|dns|dns4|dns6)\//, 'must be a multiaddr such as /ip4/1.2.3.4/tcp/4950');
+const multiaddr = z
+  .string()
+  .regex(/^\/(ip4|ip6|dns|dns4|dns6)\//, 'must be a multiaddr such as /ip4/1.2.3.4/tcp/4950');
 const duration = z.number().int().positive();
 
 export const configSchema = z
@@ -12,7 +14,9 @@ export const configSchema = z
     p2p: z
       .object({
         listen: z.array(multiaddr).default(['/ip4/0.0.0.0/tcp/4950', '/ip4/0.0.0.0/udp/4950/quic-v1']),
-        bootstrap: z.array(multiaddr.regex(/\/p2p\/[1-9A-HJ-NP-Za-km-z]+$/, 'must end in /p2p/<peer id>')).default([]),
+        bootstrap: z
+          .array(multiaddr.regex(/\/p2p\/[1-9A-HJ-NP-Za-km-z]+$/, 'must end in /p2p/<peer id>'))
+          .default([]),
         transports: z
           .array(z.enum(['tcp', 'quic']))
           .min(1)
@@ -20,6 +24,8 @@ export const configSchema = z
         minPeers: z.number().int().min(0).max(1000).default(20),
         maxPeers: z.number().int().min(1).max(10000).default(50),
         allowPrivateAddresses: z.boolean().default(false),
+        /** New inbound connections accepted per remote host per second (a local testnet needs more). */
+        inboundPerHostPerSecond: z.number().int().min(1).max(10_000).default(5),
         nat: z
           .object({
             autonat: z.boolean().default(true),
@@ -35,11 +41,14 @@ export const configSchema = z
       .prefault({}),
     relay: z
       .object({
-        roles: z
-          .array(z.enum(['relay', 'exit', 'validator']))
-          .default(['relay']),
+        roles: z.array(z.enum(['relay', 'exit', 'validator'])).default(['relay']),
         /** Advertised bandwidth in bytes per second. */
-        bandwidth: z.number().int().min(0).max(0xffffffff).default(10 * 1024 * 1024),
+        bandwidth: z
+          .number()
+          .int()
+          .min(0)
+          .max(0xffffffff)
+          .default(10 * 1024 * 1024),
         /** Tor-style rules, first match wins: "accept *:443", "reject 10.0.0.0/8:*", "accept [::]/0:80-81". */
         exitPolicy: z.array(z.string()).default(['reject *:25', 'accept *:*']),
       })

@@ -23,7 +23,11 @@ interface IdentityFileV1 {
 const CHUNK = 20_000;
 
 /** Finds a nonce in slices so the event loop (and an abort) is never blocked for long. */
-export async function solvePowAsync(publicKey: Uint8Array, difficulty: number, signal?: AbortSignal): Promise<bigint> {
+export async function solvePowAsync(
+  publicKey: Uint8Array,
+  difficulty: number,
+  signal?: AbortSignal,
+): Promise<bigint> {
   let start = 0n;
   for (;;) {
     signal?.throwIfAborted();
@@ -37,11 +41,15 @@ export async function solvePowAsync(publicKey: Uint8Array, difficulty: number, s
 function parse(text: string, path: string): { seed: Uint8Array; powNonce: bigint } {
   try {
     const v = JSON.parse(text) as Partial<IdentityFileV1>;
-    if (v.version !== 1 || typeof v.seed !== 'string' || !/^[0-9a-f]{64}$/.test(v.seed)) throw new Error('bad fields');
+    if (v.version !== 1 || typeof v.seed !== 'string' || !/^[0-9a-f]{64}$/.test(v.seed))
+      throw new Error('bad fields');
     if (typeof v.powNonce !== 'string' || !/^\d{1,20}$/.test(v.powNonce)) throw new Error('bad powNonce');
     return { seed: Buffer.from(v.seed, 'hex'), powNonce: BigInt(v.powNonce) };
   } catch (err) {
-    throw new DaemonError('IDENTITY_FILE', `identity file ${path} is damaged (${(err as Error).message}); move it away to create a new identity`);
+    throw new DaemonError(
+      'IDENTITY_FILE',
+      `identity file ${path} is damaged (${(err as Error).message}); move it away to create a new identity`,
+    );
   }
 }
 
@@ -72,7 +80,11 @@ export async function loadOrCreateIdentity(
     // The network asks for more work than this identity has done: find a better nonce, same key.
     powNonce = await solvePowAsync(identity.publicKey, powDifficulty, opts.signal);
   }
-  const file: IdentityFileV1 = { version: 1, seed: Buffer.from(identity.seed).toString('hex'), powNonce: powNonce.toString() };
+  const file: IdentityFileV1 = {
+    version: 1,
+    seed: Buffer.from(identity.seed).toString('hex'),
+    powNonce: powNonce.toString(),
+  };
   writeFileAtomic(path, `${JSON.stringify(file)}\n`, 0o600);
   return { identity, powNonce, created };
 }

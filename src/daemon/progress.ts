@@ -27,7 +27,11 @@ export class BootstrapProgress {
   }
 
   /** Moves to `phase` (or within the relays phase, to a higher percent); ignores steps backwards. */
-  reach(phase: Phase, percent: number = PHASES[phase].percent, summary: string = PHASES[phase].summary): void {
+  reach(
+    phase: Phase,
+    percent: number = PHASES[phase].percent,
+    summary: string = PHASES[phase].summary,
+  ): void {
     const p = Math.min(100, Math.max(0, Math.floor(percent)));
     if (p <= this.#current.percent) return;
     this.#current = { percent: p, phase, summary };

@@ -36,7 +36,12 @@ export function buildOwnDescriptor(input: OwnDescriptorInput): SignedDescriptor 
       onionKeys: input.onionKeys
         .filter((k) => k.validUntil > input.now)
         .slice(0, 4)
-        .map((k) => ({ x25519: k.x25519Public, mlkem768: k.mlkemPublic, validFrom: k.validFrom, validUntil: k.validUntil })),
+        .map((k) => ({
+          x25519: k.x25519Public,
+          mlkem768: k.mlkemPublic,
+          validFrom: k.validFrom,
+          validUntil: k.validUntil,
+        })),
       addresses: input.addresses.slice(0, MAX_PUBLISHED_ADDRESSES),
       exitPolicy: roles & Role.exit ? input.exitPolicy : [],
       extensions: [],

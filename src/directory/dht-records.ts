@@ -48,7 +48,7 @@ export function relayRecordValidator(verify: VerifyFn) {
 /** Index of the newest well-formed descriptor; malformed ones always lose. */
 export function selectNewestDescriptor(_key: Uint8Array, records: Uint8Array[]): number {
   let best = 0;
-  let bestDesc: ReturnType<typeof decodeOk> = undefined;
+  let bestDesc: ReturnType<typeof decodeOk>;
   records.forEach((r, i) => {
     const d = decodeOk(r);
     if (d !== undefined && (bestDesc === undefined || isNewer(d, bestDesc))) {

@@ -16,11 +16,15 @@ export interface DiscoveryInit {
   readonly walkIntervalMs: number;
   readonly now: () => number;
   readonly log: Logger;
+  /** Asks a connected peer for its own descriptor (descriptor-protocol.ts); DHT lookup otherwise. */
+  readonly fetchDirect?: (peerId: string, signal: AbortSignal) => Promise<Uint8Array>;
+  readonly isConnected?: (peerId: string) => boolean;
   readonly concurrency?: number;
   readonly maxQueue?: number;
 }
 
 const FETCH_TIMEOUT_MS = 10_000;
+const DIRECT_TIMEOUT_MS = 3_000;
 /** The first walks come quickly so a fresh node learns the network in seconds. */
 const FAST_WALKS = 8;
 const FAST_WALK_MS = 1_000;
@@ -35,7 +39,9 @@ export class RelayDiscovery {
   #workers = 0;
   #walks = 0;
   #running: Promise<void> | undefined;
+  /** DHT lookups made, descriptors fetched straight from connected peers, wants dropped (queue full). */
   lookups = 0;
+  direct = 0;
   dropped = 0;
 
   constructor(init: DiscoveryInit) {
@@ -98,15 +104,17 @@ export class RelayDiscovery {
     this.#lastTried.set(peerId, this.#init.now());
     this.lookups++;
     try {
-      const bytes = await this.#init.dht.get(relayRecordKey(peerId), {
+      const records = await this.#init.dht.get(relayRecordKey(peerId), {
         signal: AbortSignal.any([this.#stop.signal, AbortSignal.timeout(FETCH_TIMEOUT_MS)]),
       });
-      if (bytes !== undefined) {
+      // The view keeps the newest of whatever verifies.
+      for (const bytes of records) {
         const result = this.#init.view.offer(peerId, bytes);
         this.#init.log.debug({ peer: peerId, result }, 'relay descriptor fetched');
       }
     } catch (err) {
-      if (!this.#stop.signal.aborted) this.#init.log.debug({ err: (err as Error).message }, 'descriptor lookup failed');
+      if (!this.#stop.signal.aborted)
+        this.#init.log.debug({ err: (err as Error).message }, 'descriptor lookup failed');
     }
   }
 
@@ -125,7 +133,10 @@ export class RelayDiscovery {
       }
       this.#walks++;
       this.#pruneLastTried();
-      const interval = this.#walks < FAST_WALKS ? Math.min(FAST_WALK_MS, this.#init.walkIntervalMs) : this.#init.walkIntervalMs;
+      const interval =
+        this.#walks < FAST_WALKS
+          ? Math.min(FAST_WALK_MS, this.#init.walkIntervalMs)
+          : this.#init.walkIntervalMs;
       await this.#pause.wait(interval, signal);
     }
   }

@@ -33,37 +33,61 @@ export function ipv6Bytes(s: string): Uint8Array {
   return out;
 }
 
+/** Clears the bits past the prefix: "10.1.2.3/8" means the network 10.0.0.0/8. */
+function network(address: Uint8Array, prefixLength: number): Uint8Array {
+  const out = new Uint8Array(address);
+  for (let bit = prefixLength; bit < out.length * 8; bit++) out[bit >> 3]! &= ~(0x80 >> (bit & 7));
+  return out;
+}
+
 function parsePorts(s: string, line: string): [number, number] {
   if (s === '*') return [1, 65535];
   const m = /^(\d{1,5})(?:-(\d{1,5}))?$/.exec(s);
   const lo = m?.[1] === undefined ? Number.NaN : Number(m[1]);
   const hi = m?.[2] === undefined ? lo : Number(m[2]);
-  if (!(lo >= 1 && hi <= 65535 && lo <= hi)) throw new ExitPolicyError(`bad port range in exit policy line "${line}"`);
+  if (!(lo >= 1 && hi <= 65535 && lo <= hi))
+    throw new ExitPolicyError(`bad port range in exit policy line "${line}"`);
   return [lo, hi];
 }
 
 export function parseExitRule(line: string): ExitRule {
   const m = /^\s*(accept|reject)\s+(\S+)\s*$/.exec(line);
-  if (!m?.[1] || !m[2]) throw new ExitPolicyError(`exit policy line "${line}" is not "accept|reject ADDRESS:PORTS"`);
+  if (!m?.[1] || !m[2])
+    throw new ExitPolicyError(`exit policy line "${line}" is not "accept|reject ADDRESS:PORTS"`);
   const action = m[1] as 'accept' | 'reject';
   const spec = m[2];
   const colon = spec.lastIndexOf(':');
   if (colon < 0) throw new ExitPolicyError(`exit policy line "${line}" has no :PORTS`);
   const [portLow, portHigh] = parsePorts(spec.slice(colon + 1), line);
   const addr = spec.slice(0, colon);
-  if (addr === '*') return { action, family: 0, address: new Uint8Array(0), prefixLength: 0, portLow, portHigh };
+  if (addr === '*')
+    return { action, family: 0, address: new Uint8Array(0), prefixLength: 0, portLow, portHigh };
   const am = /^(?:\[([0-9a-fA-F:.]+)\]|([0-9.]+))(?:\/(\d{1,3}))?$/.exec(addr);
   const v6 = am?.[1];
   const v4 = am?.[2];
   if (v4 !== undefined && isIPv4(v4)) {
     const prefixLength = am?.[3] === undefined ? 32 : Number(am[3]);
     if (prefixLength > 32) throw new ExitPolicyError(`bad IPv4 prefix in exit policy line "${line}"`);
-    return { action, family: 4, address: ipv4Bytes(v4), prefixLength, portLow, portHigh };
+    return {
+      action,
+      family: 4,
+      address: network(ipv4Bytes(v4), prefixLength),
+      prefixLength,
+      portLow,
+      portHigh,
+    };
   }
   if (v6 !== undefined && isIPv6(v6)) {
     const prefixLength = am?.[3] === undefined ? 128 : Number(am[3]);
     if (prefixLength > 128) throw new ExitPolicyError(`bad IPv6 prefix in exit policy line "${line}"`);
-    return { action, family: 6, address: ipv6Bytes(v6), prefixLength, portLow, portHigh };
+    return {
+      action,
+      family: 6,
+      address: network(ipv6Bytes(v6), prefixLength),
+      prefixLength,
+      portLow,
+      portHigh,
+    };
   }
   throw new ExitPolicyError(`bad address in exit policy line "${line}"`);
 }

@@ -1,4 +1,4 @@
-// Publishes this relay's descriptor into the DHT and keeps it fresh: again after a third of its
+// Publishes this relay's descriptor into the DHT and keeps it fresh: again after a quarter of its
 // lifetime, at once when its contents change, and with back-off while nobody accepts it yet.
 import type { Logger } from '../log/logger.ts';
 import type { DhtClient } from '../p2p/dht-client.ts';
@@ -57,6 +57,7 @@ export class DescriptorPublisher {
       const signed = this.#init.build();
       this.#init.onBuilt?.(signed);
       let peers = 0;
+      const t0 = Date.now();
       try {
         peers = await this.#init.dht.put(relayRecordKey(this.#init.peerId), signed.bytes, {
           signal: AbortSignal.any([signal, AbortSignal.timeout(PUT_TIMEOUT_MS)]),
@@ -68,11 +69,11 @@ export class DescriptorPublisher {
       if (peers > 0) {
         this.published++;
         this.#init.onPublished?.(signed, peers);
-        this.#init.log.debug({ peers }, 'descriptor published');
+        this.#init.log.debug({ peers, ms: Date.now() - t0 }, 'descriptor published');
         retry = RETRY_MIN_MS;
-        if (!this.#dirty) await this.#pause.wait(this.#init.lifetimeMs / 3, signal);
+        if (!this.#dirty) await this.#pause.wait(this.#init.lifetimeMs / 4, signal);
       } else {
-        if (!this.#dirty) await this.#pause.wait(Math.min(retry, this.#init.lifetimeMs / 3), signal);
+        if (!this.#dirty) await this.#pause.wait(Math.min(retry, this.#init.lifetimeMs / 4), signal);
         retry = Math.min(retry * 2, RETRY_MAX_MS);
       }
     }

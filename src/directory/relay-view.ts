@@ -60,7 +60,10 @@ export class RelayView {
     const result = this.#init.verify(bytes, peerId);
     if (!result.ok) {
       this.refusals.set(result.code, (this.refusals.get(result.code) ?? 0) + 1);
-      this.#init.log?.debug({ peer: peerId, code: result.code, reason: result.reason }, 'relay descriptor refused');
+      this.#init.log?.debug(
+        { peer: peerId, code: result.code, reason: result.reason },
+        'relay descriptor refused',
+      );
       return 'refused';
     }
     const prev = this.#relays.get(peerId);

@@ -24,7 +24,10 @@ export function createLogger(opts: LoggerOptions): Logger {
       level: opts.level,
       base: opts.base ?? {},
       // Belt and braces: drop fields that must never reach a log, whatever a caller passes.
-      redact: { paths: ['seed', 'privateKey', '*.seed', '*.privateKey', 'payload', '*.payload'], remove: true },
+      redact: {
+        paths: ['seed', 'privateKey', '*.seed', '*.privateKey', 'payload', '*.payload'],
+        remove: true,
+      },
     },
     dest,
   );

@@ -5,8 +5,8 @@ import type { KadDHT } from '@libp2p/kad-dht';
 export interface DhtClient {
   /** Stores a record at the peers closest to its key; resolves with how many accepted it. */
   put(key: Uint8Array, value: Uint8Array, opts?: { signal?: AbortSignal }): Promise<number>;
-  /** The best record for a key (validated and selected by the DHT), or undefined when none is found. */
-  get(key: Uint8Array, opts?: { signal?: AbortSignal }): Promise<Uint8Array | undefined>;
+  /** Records found for a key, at most `quorum` (default 2), each validated by the DHT; may disagree. */
+  get(key: Uint8Array, opts?: { signal?: AbortSignal; quorum?: number }): Promise<Uint8Array[]>;
   /** Looks up the peers closest to a random key and returns the peer ids it met on the way. */
   randomWalk(opts?: { signal?: AbortSignal }): Promise<string[]>;
 }
@@ -21,21 +21,29 @@ export function dhtClient(dht: KadDHT): DhtClient {
       return stored;
     },
     async get(key, opts = {}) {
-      let value: Uint8Array | undefined;
+      // Records arrive in peer responses as the query runs; kad-dht's own answer comes only when the
+      // whole query is over, which a dead peer can hold up for seconds. Stop at the first `quorum`.
+      const quorum = opts.quorum ?? 2;
+      const found: Uint8Array[] = [];
       try {
         for await (const event of dht.get(key, opts.signal ? { signal: opts.signal } : {})) {
-          if (event.name === 'VALUE') value = event.value;
+          if (event.name === 'PEER_RESPONSE' && event.record !== undefined) found.push(event.record.value);
+          if (event.name === 'VALUE') found.push(event.value);
+          if (found.length >= quorum) break;
         }
       } catch (err) {
-        if (opts.signal?.aborted) throw err;
-        // "Not found" and query failures both mean: no record this time.
+        if (opts.signal?.aborted && found.length === 0) throw err;
+        // "Not found" and query failures both mean: no (more) records this time.
       }
-      return value;
+      return found;
     },
     async randomWalk(opts = {}) {
       const seen = new Set<string>();
       try {
-        for await (const event of dht.getClosestPeers(randomBytes(32), opts.signal ? { signal: opts.signal } : {})) {
+        for await (const event of dht.getClosestPeers(
+          randomBytes(32),
+          opts.signal ? { signal: opts.signal } : {},
+        )) {
           if (event.name === 'FINAL_PEER') seen.add(event.peer.id.toString());
           if (event.name === 'PEER_RESPONSE') for (const p of event.closer) seen.add(p.id.toString());
         }

@@ -84,7 +84,10 @@ export async function createHost(init: HostInit): Promise<Host> {
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     peerDiscovery,
-    connectionManager: { maxConnections: options.maxPeers },
+    connectionManager: {
+      maxConnections: options.maxPeers,
+      inboundConnectionThreshold: options.inboundPerHostPerSecond,
+    },
     nodeInfo: { userAgent: init.agentVersion },
     services: services as Factories,
   });

@@ -15,6 +15,8 @@ export interface P2pOptions {
   readonly maxPeers: number;
   /** Keep private and loopback addresses in DHT answers (a local test network needs this). */
   readonly allowPrivateAddresses: boolean;
+  /** New inbound connections accepted per remote host per second. */
+  readonly inboundPerHostPerSecond: number;
   /** libp2p NAT traversal. */
   readonly nat: {
     readonly autonat: boolean;
@@ -39,6 +41,7 @@ export const defaultP2pOptions: P2pOptions = {
   minPeers: 20,
   maxPeers: 50,
   allowPrivateAddresses: false,
+  inboundPerHostPerSecond: 5,
   nat: { autonat: true, dcutr: true, relayClient: true, relayServer: true, upnp: true },
   dhtProtocol: DHT_PROTOCOL,
 };

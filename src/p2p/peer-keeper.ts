@@ -32,7 +32,7 @@ export class PeerKeeper {
 
   start(): void {
     void this.round();
-    this.#timer = setInterval(() => void this.round(), this.#init.intervalMs ?? 10_000);
+    this.#timer = setInterval(() => void this.round(), this.#init.intervalMs ?? 5_000);
     this.#timer.unref();
   }
 
@@ -58,7 +58,9 @@ export class PeerKeeper {
       const batch = pool.slice(0, Math.min(missing, DIALS_PER_ROUND));
       await Promise.allSettled(
         batch.map((c) =>
-          host.dial([...c.addresses], { signal: AbortSignal.any([this.#stop.signal, AbortSignal.timeout(DIAL_TIMEOUT_MS)]) }),
+          host.dial([...c.addresses], {
+            signal: AbortSignal.any([this.#stop.signal, AbortSignal.timeout(DIAL_TIMEOUT_MS)]),
+          }),
         ),
       );
     } catch (err) {

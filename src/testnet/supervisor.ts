@@ -102,7 +102,9 @@ export class Supervisor {
     const alive = this.children.filter((c) => c.exited === undefined);
     for (const c of alive) c.process.kill('SIGTERM');
     await Promise.race([
-      Promise.all(alive.map((c) => new Promise<void>((r) => (c.exited ? r() : c.process.once('exit', () => r()))))),
+      Promise.all(
+        alive.map((c) => new Promise<void>((r) => (c.exited ? r() : c.process.once('exit', () => r())))),
+      ),
       new Promise((r) => setTimeout(r, STOP_GRACE_MS).unref()),
     ]);
     this.killAllNow();

@@ -1,0 +1,69 @@
+// `/anonnet/descriptor/1.0.0`: ask a connected peer for its own current descriptor. The DHT remains the
+// way to find relays we are not connected to; this direct path keeps neighbours' views fresh even when
+// DHT queries are slowed by dead peers. The answer is verified like any DHT record.
+//
+//   responder → requester:  status u8 (0 = descriptor follows, 1 = none yet) | descriptor bytes | EOF
+import type { Libp2p } from '@libp2p/interface';
+import { peerIdFromString } from '@libp2p/peer-id';
+import { MAX_DESCRIPTOR_BYTES } from '../wire/descriptor.ts';
+
+export const DESCRIPTOR_PROTOCOL = '/anonnet/descriptor/1.0.0';
+const STATUS_OK = 0;
+const STATUS_NONE = 1;
+
+export function serveOwnDescriptor(host: Libp2p, current: () => Uint8Array | undefined): Promise<void> {
+  return host.handle(
+    DESCRIPTOR_PROTOCOL,
+    async (stream) => {
+      try {
+        const bytes = current();
+        const reply = new Uint8Array(1 + (bytes?.length ?? 0));
+        reply[0] = bytes === undefined ? STATUS_NONE : STATUS_OK;
+        if (bytes !== undefined) reply.set(bytes, 1);
+        stream.send(reply);
+        await stream.close({ signal: AbortSignal.timeout(5_000) });
+      } catch (err) {
+        stream.abort(err as Error);
+      }
+    },
+    { maxInboundStreams: 8, runOnLimitedConnection: false },
+  );
+}
+
+export class DescriptorFetchError extends Error {
+  override readonly name = 'DescriptorFetchError';
+  readonly code: 'TOO_LARGE' | 'NONE' | 'EMPTY';
+  constructor(code: 'TOO_LARGE' | 'NONE' | 'EMPTY', message: string) {
+    super(message);
+    this.code = code;
+  }
+}
+
+/** Fetches a connected peer's descriptor bytes (unverified: the caller verifies). */
+export async function fetchPeerDescriptor(
+  host: Libp2p,
+  peerId: string,
+  signal: AbortSignal,
+): Promise<Uint8Array> {
+  const stream = await host.dialProtocol(peerIdFromString(peerId), DESCRIPTOR_PROTOCOL, { signal });
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    await stream.close({ signal });
+    for await (const chunk of stream) {
+      const bytes = chunk instanceof Uint8Array ? chunk : chunk.subarray();
+      size += bytes.length;
+      if (size > MAX_DESCRIPTOR_BYTES + 1)
+        throw new DescriptorFetchError('TOO_LARGE', 'descriptor reply too large');
+      chunks.push(bytes);
+      signal.throwIfAborted();
+    }
+  } catch (err) {
+    stream.abort(err as Error);
+    throw err;
+  }
+  const all = Buffer.concat(chunks);
+  if (all.length === 0) throw new DescriptorFetchError('EMPTY', 'empty descriptor reply');
+  if (all[0] !== STATUS_OK) throw new DescriptorFetchError('NONE', 'peer has no descriptor yet');
+  return new Uint8Array(all.subarray(1));
+}

@@ -1,0 +1,94 @@
+// Starts `anonnet testnet --json` as a real process tree for end-to-end tests.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { NodeStatus } from '../../../src/node.ts';
+
+export const CLI = new URL('../../../src/cli/main.ts', import.meta.url).pathname;
+
+export interface ReadyLine {
+  ready: true;
+  nodes: number;
+  dir: string;
+  socks: string;
+  http: string;
+  api: string;
+  readyMs: number;
+  children: Array<{ index: number; pid: number; peerId: string; dataDir: string }>;
+}
+
+export interface RunningTestnet {
+  readonly ready: ReadyLine;
+  readonly proc: ChildProcess;
+  readonly stderr: () => string;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+export function tempDir(prefix: string): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export async function startTestnet(args: string[], timeoutMs = 150_000): Promise<RunningTestnet> {
+  const proc = spawn(process.execPath, [CLI, 'testnet', '--json', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let err = '';
+  proc.stderr?.setEncoding('utf8');
+  proc.stderr?.on('data', (s: string) => {
+    err = (err + s).slice(-20_000);
+  });
+  const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
+  const lines = createInterface({ input: proc.stdout! });
+  const first = new Promise<string>((resolve, reject) => {
+    lines.once('line', resolve);
+    proc.once('exit', (code) => reject(new Error(`testnet exited (${code}) before ready:\n${err}`)));
+  });
+  const timer = setTimeout(() => proc.kill('SIGTERM'), timeoutMs);
+  let line: string;
+  try {
+    line = await first;
+  } finally {
+    clearTimeout(timer);
+  }
+  const ready = JSON.parse(line) as ReadyLine;
+  return {
+    ready,
+    proc,
+    stderr: () => err,
+    async stop(signal = 'SIGTERM') {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
+      return exited;
+    },
+  };
+}
+
+export function readStatus(dataDir: string): NodeStatus | undefined {
+  try {
+    return JSON.parse(readFileSync(join(dataDir, 'status.json'), 'utf8')) as NodeStatus;
+  } catch {
+    return undefined;
+  }
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function until(predicate: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+export function removeDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}

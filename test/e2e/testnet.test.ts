@@ -1,0 +1,84 @@
+// A real 8-process testnet on 127.0.0.1: every node learns every relay through the DHT; a killed
+// node's descriptor expires from the others' views; stopping the testnet leaves no process behind.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import {
+  isAlive,
+  type RunningTestnet,
+  readStatus,
+  removeDir,
+  startTestnet,
+  tempDir,
+  until,
+} from './lib/testnet.ts';
+
+const NODES = 8;
+const LIFETIME_MS = 24_000;
+let net: RunningTestnet;
+let dir: string;
+
+before(async () => {
+  dir = tempDir('anonnet-e2e-');
+  net = await startTestnet([
+    '--nodes',
+    String(NODES),
+    '--dir',
+    dir,
+    '--descriptor-lifetime',
+    String(LIFETIME_MS),
+  ]);
+});
+
+after(async () => {
+  await net?.stop();
+  removeDir(dir);
+});
+
+test('the ready line has the documented keys', () => {
+  const r = net.ready;
+  assert.equal(r.ready, true);
+  assert.equal(r.nodes, NODES);
+  assert.equal(r.dir, dir);
+  assert.match(r.socks, /^127\.0\.0\.1:\d+$/);
+  assert.match(r.http, /^127\.0\.0\.1:\d+$/);
+  assert.match(r.api, /^http:\/\/127\.0\.0\.1:\d+$/);
+  assert.equal(r.children.length, NODES);
+  assert.equal(new Set(r.children.map((c) => c.peerId)).size, NODES);
+});
+
+test('every node knows every relay, learned through the DHT', async () => {
+  const all = net.ready.children.map((c) => c.peerId).sort();
+  await until(
+    () =>
+      net.ready.children.every(
+        (c) => JSON.stringify([...(readStatus(c.dataDir)?.relays ?? [])].sort()) === JSON.stringify(all),
+      ),
+    20_000,
+    'all status files to list all relays',
+  );
+  for (const c of net.ready.children) {
+    const s = readStatus(c.dataDir);
+    assert.ok(s);
+    assert.equal(s.bootstrap.percent, 100);
+    // Only the first node was given to the others as a bootstrap peer: the rest came from DHT lookups.
+    assert.ok(s.dhtLookups > 0, `node ${c.index} made DHT lookups`);
+  }
+});
+
+test('a killed node expires from every other view', async () => {
+  const victim = net.ready.children[5]!;
+  process.kill(victim.pid, 'SIGKILL');
+  const others = net.ready.children.filter((c) => c !== victim);
+  await until(
+    () => others.every((c) => readStatus(c.dataDir)?.relays.includes(victim.peerId) === false),
+    LIFETIME_MS * 3,
+    'the killed relay to expire from every view',
+  );
+  for (const c of others) assert.equal(readStatus(c.dataDir)?.relaysKnown, NODES - 1);
+});
+
+test('stopping the testnet stops every child', async () => {
+  const code = await net.stop('SIGTERM');
+  assert.equal(code, 0);
+  await until(() => net.ready.children.every((c) => !isAlive(c.pid)), 10_000, 'children to exit');
+});
