@@ -104,7 +104,7 @@ export async function startNode(config: NodeConfig, deps: NodeDeps): Promise<Ano
 
     const onionPath = join(dir, files.onionKeys);
     let onionKeys: OnionKeyPair[] = loadOnionKeys(onionPath);
-    const rotated = rotateOnionKeys(onionKeys, now(), d.onionKeyLifetimeMs);
+    const rotated = rotateOnionKeys(onionKeys, now(), d.onionKeyLifetimeMs, d.maxClockSkewMs);
     onionKeys = rotated.keys;
     if (rotated.changed) saveOnionKeys(onionPath, onionKeys);
 
@@ -279,7 +279,7 @@ export async function startNode(config: NodeConfig, deps: NodeDeps): Promise<Ano
         updateRelayProgress();
         if (now() - lastRotation > Math.min(60_000, d.onionKeyLifetimeMs / 8)) {
           lastRotation = now();
-          const r = rotateOnionKeys(onionKeys, now(), d.onionKeyLifetimeMs);
+          const r = rotateOnionKeys(onionKeys, now(), d.onionKeyLifetimeMs, d.maxClockSkewMs);
           if (r.changed) {
             onionKeys = r.keys;
             saveOnionKeys(onionPath, onionKeys);

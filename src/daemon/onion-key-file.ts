@@ -62,12 +62,14 @@ export function rotateOnionKeys(
   keys: readonly OnionKeyPair[],
   now: number,
   lifetimeMs: number,
+  /** Private keys are kept this long past their window (clients' clocks may lag): the clock skew allowance. */
+  graceMs = 0,
 ): { keys: OnionKeyPair[]; changed: boolean } {
   let changed = false;
-  const live = keys.filter((k) => k.validUntil > now);
+  const live = keys.filter((k) => k.validUntil + graceMs > now);
   if (live.length !== keys.length) changed = true;
   live.sort((a, b) => a.validFrom - b.validFrom);
-  const current = live.filter((k) => k.validFrom <= now).at(-1);
+  const current = live.filter((k) => k.validFrom <= now && k.validUntil > now).at(-1);
   let newest = live.at(-1);
   if (current === undefined) {
     const k = generateOnionKeyPair(now as UnixMillis, (now + lifetimeMs) as UnixMillis);
