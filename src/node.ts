@@ -242,7 +242,10 @@ export async function startNode(config: NodeConfig, deps: NodeDeps): Promise<Ano
 
     const onConnect = (evt: CustomEvent) => {
       if (host.getPeers().length > 0) progress.reach('peers');
+      // A first peer means the DHT can take our descriptor now rather than after the back-off.
+      if (publisher.published === 0) publisher.republishSoon();
       discovery.want(String(evt.detail));
+      discovery.walkSoon();
     };
     host.addEventListener('peer:connect', onConnect);
     cleanups.push(() => host.removeEventListener('peer:connect', onConnect));

@@ -3,7 +3,8 @@
 // client holding a slightly old descriptor still finds a key the relay accepts. Expired private keys
 // are deleted: that is what makes old recorded handshakes undecryptable.
 import { readFileSync } from 'node:fs';
-import { generateOnionKeyPair, type OnionKeyPair } from '../crypto/onion-keys.ts';
+import { generateOnionKeyPair, type OnionKeyPair, onionKeyPairFromSecrets } from '../crypto/onion-keys.ts';
+import { bytesEqual } from '../wire/bytes.ts';
 import type { UnixMillis } from '../wire/descriptor-types.ts';
 import { writeFileAtomic } from './atomic-file.ts';
 import { DaemonError } from './errors.ts';
@@ -31,14 +32,22 @@ export function loadOnionKeys(path: string): OnionKeyPair[] {
   try {
     const v = JSON.parse(text) as { version?: number; keys?: StoredKey[] };
     if (v.version !== 1 || !Array.isArray(v.keys)) throw new Error('unknown format');
-    return v.keys.map((k) => ({
-      x25519Public: unhex(k.x25519Public),
-      x25519Private: unhex(k.x25519Private),
-      mlkemPublic: unhex(k.mlkemPublic),
-      mlkemSeed: unhex(k.mlkemSeed),
-      validFrom: k.validFrom as UnixMillis,
-      validUntil: k.validUntil as UnixMillis,
-    }));
+    return v.keys.map((k) => {
+      // Rebuilt from the private halves, which checks lengths and the validity window; the stored
+      // public halves must match, or the keys would be published and then fail every handshake.
+      const pair = onionKeyPairFromSecrets(
+        unhex(k.x25519Private),
+        unhex(k.mlkemSeed),
+        k.validFrom as UnixMillis,
+        k.validUntil as UnixMillis,
+      );
+      if (
+        !bytesEqual(pair.x25519Public, unhex(k.x25519Public)) ||
+        !bytesEqual(pair.mlkemPublic, unhex(k.mlkemPublic))
+      )
+        throw new Error('public and private halves differ');
+      return pair;
+    });
   } catch (err) {
     // Onion keys are short-lived and replaceable: a damaged file means fresh keys, not a dead daemon.
     return [];

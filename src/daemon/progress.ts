@@ -33,7 +33,7 @@ export class BootstrapProgress {
     summary: string = PHASES[phase].summary,
   ): void {
     const p = Math.min(100, Math.max(0, Math.floor(percent)));
-    if (p <= this.#current.percent) return;
+    if (!(p > this.#current.percent)) return; // also refuses NaN, which would unlock going backwards
     this.#current = { percent: p, phase, summary };
     for (const l of this.#listeners) l(this.#current);
   }

@@ -4,6 +4,7 @@
 import type { Logger } from '../log/logger.ts';
 import type { SignedDescriptor } from '../wire/descriptor-types.ts';
 import type { RelayViewStore } from './relay-view-store.ts';
+import { compareDescriptors } from './verify-descriptor.ts';
 
 export interface RelayEntry {
   readonly peerId: string;
@@ -29,10 +30,13 @@ export interface RelayViewInit {
 
 export const DEFAULT_MAX_RELAYS = 10_000;
 
-/** True when `a` supersedes `b`: higher sequence, or the same sequence published later. */
+/**
+ * True when `a` supersedes `b`: higher sequence, or the same sequence published later, or on equal both
+ * (a relay that equivocated) the bytewise larger encoding, so every node keeps the same one
+ * (docs/protocol.md, "Newer descriptors supersede older ones").
+ */
 export function isNewer(a: SignedDescriptor, b: SignedDescriptor): boolean {
-  if (a.descriptor.sequence !== b.descriptor.sequence) return a.descriptor.sequence > b.descriptor.sequence;
-  return a.descriptor.publishedAt > b.descriptor.publishedAt;
+  return compareDescriptors(a, b) > 0;
 }
 
 export class RelayView {

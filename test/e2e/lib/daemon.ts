@@ -39,7 +39,7 @@ export function startDaemon(dataDir: string, extra: string[] = []): Daemon {
       join(dataDir, 'daemon.log'),
       ...extra,
     ],
-    { stdio: ['ignore', 'ignore', 'inherit'] },
+    { stdio: ['ignore', 'ignore', 'ignore'] },
   );
   const exited = new Promise<void>((r) => proc.once('exit', () => r()));
   return {
