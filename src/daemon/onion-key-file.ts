@@ -48,7 +48,7 @@ export function loadOnionKeys(path: string): OnionKeyPair[] {
         throw new Error('public and private halves differ');
       return pair;
     });
-  } catch (err) {
+  } catch {
     // Onion keys are short-lived and replaceable: a damaged file means fresh keys, not a dead daemon.
     return [];
   }

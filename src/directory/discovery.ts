@@ -102,6 +102,22 @@ export class RelayDiscovery {
 
   async #fetch(peerId: string): Promise<void> {
     this.#lastTried.set(peerId, this.#init.now());
+    // First contact always goes through the DHT (that is how relays are discovered); the direct path
+    // only refreshes relays we already know and are connected to.
+    if (this.#init.fetchDirect && this.#init.view.has(peerId) && this.#init.isConnected?.(peerId)) {
+      try {
+        const bytes = await this.#init.fetchDirect(
+          peerId,
+          AbortSignal.any([this.#stop.signal, AbortSignal.timeout(DIRECT_TIMEOUT_MS)]),
+        );
+        const result = this.#init.view.offer(peerId, bytes);
+        this.direct++;
+        if (result === 'updated') return;
+      } catch (err) {
+        if (this.#stop.signal.aborted) return;
+        this.#init.log.debug({ err: (err as Error).message }, 'direct descriptor fetch failed');
+      }
+    }
     this.lookups++;
     try {
       const records = await this.#init.dht.get(relayRecordKey(peerId), {

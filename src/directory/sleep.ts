@@ -3,6 +3,9 @@ export class Pause {
   #wake: (() => void) | undefined;
 
   wait(ms: number, signal: AbortSignal): Promise<void> {
+    // An already-aborted signal fires no 'abort' event: without this, a stop() during a walk or a put
+    // would wait out the whole pause.
+    if (signal.aborted) return Promise.resolve();
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);

@@ -158,7 +158,9 @@ describe('RelayDiscovery', () => {
   });
 
   it('survives a failing lookup and walk', async () => {
-    const { dht, view, discovery } = setup();
+    const start = Date.now();
+    const running = { now: () => NOW + Date.now() - start, set() {}, advance() {} };
+    const { dht, view, discovery } = setup({}, running);
     let failures = 2;
     const realGet = dht.get.bind(dht);
     dht.get = async (key, opts) => {
