@@ -48,20 +48,34 @@ export async function fetchPeerDescriptor(
   const stream = await host.dialProtocol(peerIdFromString(peerId), DESCRIPTOR_PROTOCOL, { signal });
   const chunks: Uint8Array[] = [];
   let size = 0;
-  try {
-    await stream.close({ signal });
-    for await (const chunk of stream) {
-      const bytes = chunk instanceof Uint8Array ? chunk : chunk.subarray();
+  const answer = new Promise<void>((resolve, reject) => {
+    const fail = (err: Error) => {
+      stream.abort(err);
+      reject(err);
+    };
+    const onAbort = () => fail(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    stream.addEventListener('message', (evt) => {
+      const bytes = evt.data.subarray();
       size += bytes.length;
       if (size > MAX_DESCRIPTOR_BYTES + 1)
-        throw new DescriptorFetchError('TOO_LARGE', 'descriptor reply too large');
-      chunks.push(bytes);
-      signal.throwIfAborted();
-    }
-  } catch (err) {
-    stream.abort(err as Error);
-    throw err;
-  }
+        fail(new DescriptorFetchError('TOO_LARGE', 'descriptor reply too large'));
+      else chunks.push(bytes);
+    });
+    // The responder closes after its answer: the end of its side is the end of the answer.
+    stream.addEventListener('remoteCloseWrite', () => resolve(), { once: true });
+    stream.addEventListener(
+      'close',
+      (evt) => {
+        signal.removeEventListener('abort', onAbort);
+        if (evt.error) reject(evt.error);
+        else resolve();
+      },
+      { once: true },
+    );
+  });
+  await stream.close({ signal }).catch(() => {});
+  await answer;
   const all = Buffer.concat(chunks);
   if (all.length === 0) throw new DescriptorFetchError('EMPTY', 'empty descriptor reply');
   if (all[0] !== STATUS_OK) throw new DescriptorFetchError('NONE', 'peer has no descriptor yet');
