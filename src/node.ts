@@ -1,7 +1,14 @@
 // The composition root: builds one AnonNet daemon from the layers below and owns its lifecycle.
 import { join } from 'node:path';
+import { publicKeyFromRaw } from '@libp2p/crypto/keys';
+import { peerIdFromPublicKey } from '@libp2p/peer-id';
 import { isLoopback, isPrivate } from '@libp2p/utils';
 import { type Multiaddr, multiaddr } from '@multiformats/multiaddr';
+import { buildApi, type CircuitInfo } from './api/server.ts';
+import { createApiToken } from './api/token.ts';
+import { CircuitManager } from './circuit/circuit-manager.ts';
+import { GuardSet } from './circuit/guards.ts';
+import { RelayService } from './circuit/relay-service.ts';
 import type { NodeConfig } from './config/schema.ts';
 import type { OnionKeyPair } from './crypto/onion-keys.ts';
 import { writeFileAtomic } from './daemon/atomic-file.ts';
@@ -28,6 +35,9 @@ import { dhtClient } from './p2p/dht-client.ts';
 import { createHost, type Host } from './p2p/host.ts';
 import { DHT_PROTOCOL } from './p2p/options.ts';
 import { PeerKeeper } from './p2p/peer-keeper.ts';
+import { circuitOpener } from './proxy/circuit-opener.ts';
+import { startProxies } from './proxy/index.ts';
+import { Exit } from './stream/exit.ts';
 import { VERSION } from './version.ts';
 import type { UnixMillis } from './wire/descriptor-types.ts';
 
@@ -47,10 +57,18 @@ export interface NodeStatus {
   readonly directFetches: number;
   readonly refusals: Record<string, number>;
   readonly listen: readonly string[];
+  readonly socks: string | undefined;
+  readonly http: string | undefined;
+  readonly api: string | undefined;
+  readonly circuitsOpen: number;
+  readonly relayedCircuits: number;
 }
 
 export interface AnonNode {
   readonly peerId: string;
+  readonly circuits: CircuitManager;
+  /** The control API's bearer token (also in DATA_DIR/api-token). */
+  readonly apiToken: string;
   readonly host: Host;
   readonly view: RelayView;
   readonly progress: BootstrapProgress;
@@ -223,12 +241,78 @@ export async function startNode(config: NodeConfig, deps: NodeDeps): Promise<Ano
     });
     cleanups.push(() => keeper.stop());
 
+    // ---- circuits: the relay side, the exit, and this client's circuits ----
+    const exit = new Exit({
+      enabled: config.relay.roles.includes('exit'),
+      policy: exitPolicy,
+      allowLoopback: config.exit.allowLoopback,
+      connectTimeoutMs: config.exit.connectTimeoutMs,
+    });
+    const relayService = new RelayService({
+      host,
+      identityKey: identity.publicKey,
+      onionKeys: () => onionKeys,
+      exit,
+      log,
+      lookupRelay: (identityKey) => {
+        let id: string;
+        try {
+          id = peerIdFromPublicKey(publicKeyFromRaw(identityKey)).toString();
+        } catch {
+          return undefined;
+        }
+        const entry = view.get(id);
+        return entry?.signed.descriptor.addresses.flatMap((b) => {
+          try {
+            return [multiaddr(b).encapsulate(`/p2p/${id}`)];
+          } catch {
+            return [];
+          }
+        });
+      },
+    });
+    await relayService.start();
+    cleanups.push(() => relayService.stop());
+    const guards = new GuardSet(join(dir, files.guards), {
+      count: config.circuits.guards,
+      lifetimeMs: 60 * 24 * 3600_000,
+    });
+    const circuits = new CircuitManager({
+      host,
+      view,
+      guards,
+      selfId: peerId,
+      log,
+      options: {
+        hops: config.circuits.hops,
+        prebuilt: config.circuits.prebuilt,
+        buildTimeoutMs: config.circuits.buildTimeoutMs,
+        buildAttempts: 3,
+        maxDirtyMs: 10 * 60_000,
+        allowSameSubnet: config.circuits.allowSameSubnet,
+      },
+    });
+    cleanups.push(() => circuits.stop());
+    const proxies = await startProxies({
+      ...(config.proxy.socksPort !== null
+        ? { socks: { host: config.proxy.host, port: config.proxy.socksPort } }
+        : {}),
+      ...(config.proxy.httpPort !== null
+        ? { http: { host: config.proxy.host, port: config.proxy.httpPort } }
+        : {}),
+      opener: circuitOpener(circuits),
+      log,
+    });
+    cleanups.push(() => proxies.close());
+
     const updateRelayProgress = () => {
       if (progress.current.percent < PHASES.dht.percent) return;
       const known = view.size;
       const share = Math.min(1, known / d.minRelays);
-      if (share >= 1) progress.reach('done');
-      else
+      if (share >= 1) {
+        progress.reach('done');
+        if (config.proxy.socksPort !== null || config.proxy.httpPort !== null) circuits.maintain();
+      } else
         progress.reach(
           'relays',
           PHASES.relays.percent + share * (100 - PHASES.relays.percent) - 1,
@@ -269,7 +353,48 @@ export async function startNode(config: NodeConfig, deps: NodeDeps): Promise<Ano
       directFetches: discovery.direct,
       refusals: Object.fromEntries(view.refusals),
       listen: host.getMultiaddrs().map(String),
+      socks: proxies.socksAddress ? `${proxies.socksAddress.host}:${proxies.socksAddress.port}` : undefined,
+      http: proxies.httpAddress ? `${proxies.httpAddress.host}:${proxies.httpAddress.port}` : undefined,
+      api: apiAddress,
+      circuitsOpen: circuits.list().filter((c) => c.state === 'open').length,
+      relayedCircuits: relayService.circuits.size,
     });
+    const circuitInfo = (): CircuitInfo[] =>
+      circuits.list().map((c) => ({
+        id: c.id,
+        state: c.state,
+        hops: c.path.map((h) => h.peerId),
+        ageMs: now() - c.createdAt,
+        streams: c.streams.streams.size,
+        bytesIn: c.streams.bytesIn,
+        bytesOut: c.streams.bytesOut,
+      }));
+    const apiToken = createApiToken(dir);
+    let apiAddress: string | undefined;
+    if (config.api.port !== null) {
+      const api = buildApi(
+        {
+          status: () => status(),
+          circuits: circuitInfo,
+          relays: () =>
+            view.list().map((e) => ({
+              peerId: e.peerId,
+              roles: e.signed.descriptor.roles,
+              bandwidth: e.signed.descriptor.bandwidth,
+              expiresAt: e.signed.descriptor.expiresAt,
+            })),
+          peers: () =>
+            host.getConnections().map((c) => ({ peerId: c.remotePeer.toString(), direction: c.direction })),
+        },
+        apiToken,
+      );
+      if (config.api.host !== '127.0.0.1' && config.api.host !== '::1') {
+        log.warn('the control API listens on a non-loopback address');
+      }
+      apiAddress = await api.listen({ host: config.api.host, port: config.api.port });
+      cleanups.push(() => api.close());
+    }
+
     const statusPath = join(dir, files.status);
     let ticks = 0;
     let lastRotation = now();
@@ -305,6 +430,8 @@ export async function startNode(config: NodeConfig, deps: NodeDeps): Promise<Ano
     let stopping: Promise<void> | undefined;
     return {
       peerId,
+      circuits,
+      apiToken,
       host,
       view,
       progress,

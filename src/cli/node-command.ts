@@ -30,6 +30,16 @@ export interface NodeFlags {
   nat?: boolean;
   logLevel?: string;
   logFile?: string;
+  socksPort?: number;
+  httpPort?: number;
+  apiPort?: number;
+  socks?: boolean;
+  httpProxy?: boolean;
+  api?: boolean;
+  hops?: number;
+  prebuilt?: number;
+  allowSameSubnet?: boolean;
+  allowLoopbackExit?: boolean;
 }
 
 const int = (v: string): number => {
@@ -78,6 +88,16 @@ export function addNodeOptions(cmd: Command): Command {
     .option('--inbound-per-host <n>', 'new inbound connections accepted per remote host per second', int)
     .option('--no-upnp', 'do not map ports with UPnP')
     .option('--no-nat', 'disable all NAT traversal (autonat, dcutr, circuit relay, UPnP)')
+    .option('--socks-port <port>', 'SOCKS5/SOCKS4a proxy port on 127.0.0.1 (default 9050)', int)
+    .option('--http-port <port>', 'HTTP proxy port on 127.0.0.1 (default 8118)', int)
+    .option('--api-port <port>', 'control API port on 127.0.0.1 (default 9080)', int)
+    .option('--no-socks', 'no SOCKS proxy')
+    .option('--no-http-proxy', 'no HTTP proxy')
+    .option('--no-api', 'no control API')
+    .option('--hops <n>', 'relays per circuit (default 3)', int)
+    .option('--prebuilt <n>', 'circuits built ahead of requests (default 2)', int)
+    .option('--allow-same-subnet', 'allow two relays of a circuit in one /16 (local test networks)')
+    .option('--allow-loopback-exit', 'let this exit reach 127.0.0.0/8 (local test networks)')
     .option('--log-level <level>', 'trace|debug|info|warn|error|silent; env ANONNET_LOG_LEVEL')
     .option('--log-file <path>', 'write logs to this file instead of stderr');
 }
@@ -104,6 +124,13 @@ export function flagsToConfig(f: NodeFlags): Record<string, unknown> {
       nat,
     },
     relay: { roles: csv(f.roles), bandwidth: f.bandwidth, exitPolicy: f.exitPolicy },
+    proxy: {
+      socksPort: f.socks === false ? null : f.socksPort,
+      httpPort: f.httpProxy === false ? null : f.httpPort,
+    },
+    api: { port: f.api === false ? null : f.apiPort },
+    circuits: { hops: f.hops, prebuilt: f.prebuilt, allowSameSubnet: f.allowSameSubnet },
+    exit: { allowLoopback: f.allowLoopbackExit },
     directory: {
       powDifficulty: f.powDifficulty,
       descriptorLifetimeMs: f.descriptorLifetime,

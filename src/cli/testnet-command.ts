@@ -1,9 +1,10 @@
 // `anonnet testnet` (what `npm start` runs): N daemons on 127.0.0.1, bootstrapped from one another,
 // ready when every node knows every relay.
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
+import { TOKEN_FILE } from '../api/token.ts';
 import { writeFileAtomic } from '../daemon/atomic-file.ts';
 import { nodeDir, Supervisor } from '../testnet/supervisor.ts';
 import { renderBar } from './progress-display.ts';
@@ -78,6 +79,19 @@ export async function runTestnet(flags: TestnetFlags): Promise<void> {
     '--listen',
     '/ip4/127.0.0.1/udp/0/quic-v1',
     '--allow-private-addresses',
+    '--allow-same-subnet',
+    '--allow-loopback-exit',
+    // Node 0 is the client: the proxies and the API are on it.
+    ...(i === 0
+      ? [
+          '--socks-port',
+          String(flags.socksPort),
+          '--http-port',
+          String(flags.httpPort),
+          '--api-port',
+          String(flags.apiPort),
+        ]
+      : ['--no-socks', '--no-http-proxy', '--no-api']),
     // Every node dials from 127.0.0.1: the per-host rate limit would turn most of them away.
     '--inbound-per-host',
     '1000',
@@ -135,7 +149,9 @@ export async function runTestnet(flags: TestnetFlags): Promise<void> {
       const line = `${renderBar({ percent: pct, phase: knowing === n ? 'done' : 'relays', summary: `${knowing}/${n} nodes know all ${n} relays` })}`;
       if (line !== lastLine) say(line);
       lastLine = line;
-      return sup.children.length === n && knowing === n;
+      // The client also has a circuit ready, so the first request does not wait for a build.
+      const clientReady = (sup.children[0]?.status?.circuitsOpen ?? 0) > 0;
+      return sup.children.length === n && knowing === n && clientReady;
     }, deadline);
   } catch (err) {
     const reason = deadline.aborted ? `not ready within ${flags.timeout} ms` : (err as Error).message;
@@ -144,13 +160,21 @@ export async function runTestnet(flags: TestnetFlags): Promise<void> {
     return;
   }
 
+  const client = sup.children[0]?.status;
+  let token = '';
+  try {
+    token = readFileSync(join(nodeDir(root, 0), TOKEN_FILE), 'utf8').trim();
+  } catch {
+    // no API on the client node
+  }
   const ready = {
     ready: true,
     nodes: n,
     dir: root,
-    socks: `127.0.0.1:${flags.socksPort}`,
-    http: `127.0.0.1:${flags.httpPort}`,
-    api: `http://127.0.0.1:${flags.apiPort}`,
+    socks: client?.socks ?? `127.0.0.1:${flags.socksPort}`,
+    http: client?.http ?? `127.0.0.1:${flags.httpPort}`,
+    api: client?.api ?? `http://127.0.0.1:${flags.apiPort}`,
+    token,
     readyMs: Date.now() - started,
     children: sup.children.map((c) => ({
       index: c.index,

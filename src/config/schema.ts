@@ -54,6 +54,46 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    circuits: z
+      .object({
+        hops: z.number().int().min(1).max(8).default(3),
+        /** Clean circuits built ahead so a new request does not wait for a build. */
+        prebuilt: z.number().int().min(0).max(32).default(2),
+        buildTimeoutMs: duration.default(15_000),
+        guards: z.number().int().min(1).max(10).default(3),
+        /** Allow two relays of one circuit in one /16 (a network on loopback needs this). */
+        allowSameSubnet: z.boolean().default(false),
+      })
+      .strict()
+      .prefault({}),
+    exit: z
+      .object({
+        /** Let exit streams reach 127.0.0.0/8 and ::1 (local test networks only). */
+        allowLoopback: z.boolean().default(false),
+        connectTimeoutMs: duration.default(10_000),
+      })
+      .strict()
+      .prefault({}),
+    proxy: z
+      .object({
+        host: z.string().default('127.0.0.1'),
+        /** SOCKS5/SOCKS4a port; null turns the proxy off. */
+        socksPort: z.number().int().min(0).max(65535).nullable().default(9050),
+        /** HTTP proxy port; null turns it off. */
+        httpPort: z.number().int().min(0).max(65535).nullable().default(8118),
+      })
+      .strict()
+      .prefault({}),
+    api: z
+      .object({
+        host: z.string().default('127.0.0.1'),
+        /** Control API and dashboard port; null turns it off. */
+        port: z.number().int().min(0).max(65535).nullable().default(9080),
+        /** Binding to a non-loopback address must be asked for explicitly. */
+        allowNonLoopback: z.boolean().default(false),
+      })
+      .strict()
+      .prefault({}),
     directory: z
       .object({
         /** How long a published descriptor stays valid; it is republished after a third of that. */
@@ -76,6 +116,22 @@ export const configSchema = z
   .superRefine((c, ctx) => {
     if (c.p2p.minPeers > c.p2p.maxPeers) {
       ctx.addIssue({ code: 'custom', path: ['p2p', 'minPeers'], message: 'must not exceed p2p.maxPeers' });
+    }
+    const loopback = (h: string) =>
+      h === '127.0.0.1' || h === '::1' || h === 'localhost' || h.startsWith('127.');
+    if (!loopback(c.api.host) && !c.api.allowNonLoopback) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['api', 'host'],
+        message: 'not a loopback address: set api.allowNonLoopback to expose the API',
+      });
+    }
+    if (!loopback(c.proxy.host)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['proxy', 'host'],
+        message: 'the proxies listen on loopback only',
+      });
     }
     if (c.directory.descriptorLifetimeMs > c.directory.maxDescriptorLifetimeMs) {
       ctx.addIssue({

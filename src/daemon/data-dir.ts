@@ -8,6 +8,7 @@ export const files = {
   onionKeys: 'onion-keys.json',
   relayView: 'relays.sqlite',
   status: 'status.json',
+  guards: 'guards.json',
   lock: 'daemon.pid',
   log: 'daemon.log',
 } as const;

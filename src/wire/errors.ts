@@ -18,6 +18,16 @@ export type WireErrorCode =
   | 'BAD_ORDER'
   /** Bytes follow a complete encoding. */
   | 'TRAILING_BYTES'
+  /** Text that is not well-formed UTF-8. */
+  | 'BAD_UTF8'
+  /** A host that is not a hostname, an IPv4 or an IPv6 literal (cell.ts). */
+  | 'BAD_HOST'
+  /** Port 0. */
+  | 'BAD_PORT'
+  /** Padding that must be zero is not. */
+  | 'BAD_PADDING'
+  /** A relay command sent with a stream id it may not have (0 for stream commands, nonzero otherwise). */
+  | 'BAD_STREAM_ID'
   /** A bug: a decoder hit an unexpected exception (reported, never thrown). */
   | 'INTERNAL';
 

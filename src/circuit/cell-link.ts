@@ -1,0 +1,102 @@
+// One libp2p stream carrying the fixed-size cells of one circuit between two adjacent nodes.
+// Reads are framed into whole cells; writes made in one turn of the event loop go out as one send.
+// Back-pressure: `send` answers false once the stream's buffer is full; the caller pauses whatever
+// feeds it until `onDrain`. Reading can be paused so a slow next hop slows the previous one.
+import type { Stream } from '@libp2p/interface';
+import { CELL_BYTES } from '../wire/cell.ts';
+
+export class CellLink {
+  readonly #stream: Stream;
+  #rest: Uint8Array = new Uint8Array(0);
+  #out: Uint8Array[] = [];
+  #flushScheduled = false;
+  #full = false;
+  #closed = false;
+  readonly #drainWaiters: Array<() => void> = [];
+  onCell: (cell: Uint8Array) => void = () => {};
+  onClose: (err?: Error) => void = () => {};
+
+  constructor(stream: Stream) {
+    this.#stream = stream;
+    stream.addEventListener('message', (evt) => this.#receive(evt.data.subarray()));
+    stream.addEventListener('drain', () => {
+      this.#full = false;
+      for (const w of this.#drainWaiters.splice(0)) w();
+    });
+    stream.addEventListener('close', (evt) => this.#finish(evt.error));
+    stream.addEventListener('remoteCloseWrite', () => this.abort(new Error('link closed by peer')));
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Queues one cell; false means "buffer full: stop feeding me until onDrain". */
+  send(cell: Uint8Array): boolean {
+    if (this.#closed) return false;
+    this.#out.push(cell);
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      queueMicrotask(() => this.#flush());
+    }
+    return !this.#full && this.#out.length < 64;
+  }
+
+  /** Calls `fn` once the link can take more (at once if it can now). */
+  onDrain(fn: () => void): void {
+    if (!this.#full || this.#closed) fn();
+    else this.#drainWaiters.push(fn);
+  }
+
+  pauseReading(): void {
+    if (!this.#closed) this.#stream.pause();
+  }
+
+  resumeReading(): void {
+    if (!this.#closed) this.#stream.resume();
+  }
+
+  /** Sends what is queued, then closes. */
+  close(): void {
+    if (this.#closed) return;
+    this.#flush();
+    this.#stream.close().catch((err: unknown) => this.#stream.abort(err as Error));
+  }
+
+  abort(err: Error): void {
+    if (this.#closed) return;
+    this.#stream.abort(err);
+    this.#finish(err);
+  }
+
+  #flush(): void {
+    this.#flushScheduled = false;
+    if (this.#closed || this.#out.length === 0) return;
+    const batch = this.#out.length === 1 ? this.#out[0]! : Buffer.concat(this.#out);
+    this.#out = [];
+    try {
+      if (!this.#stream.send(batch)) this.#full = true;
+    } catch (err) {
+      this.abort(err as Error);
+    }
+  }
+
+  #receive(chunk: Uint8Array): void {
+    // Own the bytes: cells are decrypted in place and may sit in another link's queue for a while.
+    const buf = this.#rest.length > 0 ? Buffer.concat([this.#rest, chunk]) : new Uint8Array(chunk);
+    let off = 0;
+    while (buf.length - off >= CELL_BYTES && !this.#closed) {
+      this.onCell(buf.subarray(off, off + CELL_BYTES));
+      off += CELL_BYTES;
+    }
+    this.#rest = off === buf.length ? new Uint8Array(0) : buf.subarray(off);
+  }
+
+  #finish(err?: Error): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#out = [];
+    for (const w of this.#drainWaiters.splice(0)) w();
+    this.onClose(err);
+  }
+}

@@ -1,0 +1,214 @@
+// Keeps the client's circuits: a few built ahead so the first request does not wait, reuse of an open
+// circuit for many streams, strict isolation (streams with different isolation keys never share a
+// circuit), build timeouts and retries on other paths, and retirement of circuits that died or aged.
+import type { Libp2p } from '@libp2p/interface';
+import type { RelayView } from '../directory/relay-view.ts';
+import type { Logger } from '../log/logger.ts';
+import type { AnonStream } from '../stream/anon-stream.ts';
+import { ClientCircuit } from './client-circuit.ts';
+import { CircuitError } from './errors.ts';
+import type { GuardSet } from './guards.ts';
+import { candidates, exitAccepts, selectPath } from './path-selection.ts';
+
+export interface CircuitManagerOptions {
+  readonly hops: number;
+  /** Clean circuits kept ready for new isolation keys. */
+  readonly prebuilt: number;
+  readonly buildTimeoutMs: number;
+  readonly buildAttempts: number;
+  /** A circuit takes no new streams after this age (old streams keep it alive until they end). */
+  readonly maxDirtyMs: number;
+  readonly allowSameSubnet: boolean;
+}
+
+export const defaultCircuitManagerOptions: CircuitManagerOptions = {
+  hops: 3,
+  prebuilt: 2,
+  buildTimeoutMs: 15_000,
+  buildAttempts: 3,
+  maxDirtyMs: 10 * 60_000,
+  allowSameSubnet: false,
+};
+
+export interface CircuitManagerInit {
+  readonly host: Libp2p;
+  readonly view: RelayView;
+  readonly guards: GuardSet;
+  readonly selfId: string;
+  readonly options: CircuitManagerOptions;
+  readonly log: Logger;
+  readonly now?: () => number;
+}
+
+interface Managed {
+  readonly circuit: ClientCircuit;
+  /** undefined while clean (prebuilt, no stream yet). */
+  isolationKey: string | undefined;
+  firstUsedAt: number | undefined;
+}
+
+export class CircuitManagerStats {
+  built = 0;
+  failed = 0;
+  closed = 0;
+  readonly buildMs: number[] = [];
+}
+
+export class CircuitManager {
+  readonly #init: CircuitManagerInit;
+  readonly #circuits = new Set<Managed>();
+  readonly #building = new Set<Promise<unknown>>();
+  readonly stats = new CircuitManagerStats();
+  readonly #listeners = new Set<(event: 'built' | 'closed', c: ClientCircuit) => void>();
+  #stopped = false;
+  #prebuilding = 0;
+
+  constructor(init: CircuitManagerInit) {
+    this.#init = init;
+  }
+
+  get #now(): number {
+    return (this.#init.now ?? Date.now)();
+  }
+
+  list(): ClientCircuit[] {
+    return [...this.#circuits].map((m) => m.circuit);
+  }
+
+  onEvent(listener: (event: 'built' | 'closed', c: ClientCircuit) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Tops up the prebuilt circuits (call when relays become known, and after a circuit is taken). */
+  maintain(): void {
+    if (this.#stopped) return;
+    const clean = [...this.#circuits].filter(
+      (m) => m.isolationKey === undefined && m.circuit.state === 'open',
+    ).length;
+    for (let i = clean + this.#prebuilding; i < this.#init.options.prebuilt; i++) {
+      this.#prebuilding++;
+      const p = this.#build(undefined, new AbortController().signal)
+        .then((m) => this.#circuits.add(m))
+        .catch((err: unknown) => this.#init.log.debug({ err: (err as Error).message }, 'prebuild failed'))
+        .finally(() => {
+          this.#prebuilding--;
+          this.#building.delete(p);
+        });
+      this.#building.add(p);
+    }
+  }
+
+  /** Opens a stream to host:port on a circuit of this isolation key, building one if needed. */
+  async openStream(
+    host: string,
+    port: number,
+    isolationKey: string,
+    signal: AbortSignal,
+  ): Promise<AnonStream> {
+    let lastErr: Error | undefined;
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const m = await this.#circuitFor(isolationKey, port, signal);
+      try {
+        const stream = await m.circuit.openStream(host, port, signal);
+        m.firstUsedAt ??= this.#now;
+        return stream;
+      } catch (err) {
+        lastErr = err as Error;
+        // A circuit that died under us is retried once on a fresh one; a refusal by the exit is final.
+        if (!(err instanceof CircuitError) || signal.aborted) throw err;
+      }
+    }
+    throw lastErr ?? new CircuitError('BUILD_FAILED', 'no circuit');
+  }
+
+  async #circuitFor(isolationKey: string, port: number, signal: AbortSignal): Promise<Managed> {
+    const now = this.#now;
+    const usable = (m: Managed) =>
+      m.circuit.state === 'open' &&
+      !m.circuit.streams.full &&
+      (m.firstUsedAt === undefined || now - m.firstUsedAt < this.#init.options.maxDirtyMs) &&
+      this.#exitAccepts(m.circuit, port);
+    const mine = [...this.#circuits].find((m) => m.isolationKey === isolationKey && usable(m));
+    if (mine) return mine;
+    const clean = [...this.#circuits].find((m) => m.isolationKey === undefined && usable(m));
+    if (clean) {
+      clean.isolationKey = isolationKey;
+      this.maintain();
+      return clean;
+    }
+    const built = await this.#build(port, signal);
+    built.isolationKey = isolationKey;
+    this.#circuits.add(built);
+    this.maintain();
+    return built;
+  }
+
+  #exitAccepts(circuit: ClientCircuit, port: number): boolean {
+    const exitId = circuit.path.at(-1)?.peerId;
+    const entry = exitId === undefined ? undefined : this.#init.view.get(exitId);
+    if (entry === undefined) return false;
+    const [c] = candidates([entry], {
+      hops: 1,
+      selfId: this.#init.selfId,
+      now: this.#now,
+      allowSameSubnet: true,
+    });
+    return c !== undefined && exitAccepts(c, port);
+  }
+
+  async #build(port: number | undefined, signal: AbortSignal): Promise<Managed> {
+    const avoid = new Set<string>();
+    let lastErr: Error = new CircuitError('NO_PATH', 'no path');
+    for (let attempt = 0; attempt < this.#init.options.buildAttempts; attempt++) {
+      if (this.#stopped) throw new CircuitError('CLOSED', 'circuit manager stopped');
+      signal.throwIfAborted();
+      const relays = this.#init.view.list();
+      const opts = {
+        hops: this.#init.options.hops,
+        port,
+        selfId: this.#init.selfId,
+        now: this.#now,
+        allowSameSubnet: this.#init.options.allowSameSubnet,
+        avoid,
+      };
+      const path = selectPath(relays, opts, this.#init.guards.current(relays, { ...opts, avoid: new Set() }));
+      const started = performance.now();
+      try {
+        const circuit = await ClientCircuit.build(
+          this.#init.host,
+          path,
+          AbortSignal.any([signal, AbortSignal.timeout(this.#init.options.buildTimeoutMs)]),
+        );
+        this.stats.built++;
+        this.stats.buildMs.push(performance.now() - started);
+        if (this.stats.buildMs.length > 1000) this.stats.buildMs.splice(0, 500);
+        const managed: Managed = { circuit, isolationKey: undefined, firstUsedAt: undefined };
+        circuit.onClose((c, err) => {
+          this.#circuits.delete(managed);
+          this.stats.closed++;
+          this.#init.log.debug({ circuit: c.id, reason: err.message }, 'circuit closed');
+          for (const l of this.#listeners) l('closed', c);
+          this.maintain();
+        });
+        for (const l of this.#listeners) l('built', circuit);
+        return managed;
+      } catch (err) {
+        this.stats.failed++;
+        lastErr = err as Error;
+        this.#init.log.debug({ err: lastErr.message, attempt }, 'circuit build failed');
+        // Try again without the middle and exit of the failed path (keep the guards).
+        for (const hop of path.slice(1)) avoid.add(hop.peerId);
+        if (signal.aborted) throw lastErr;
+      }
+    }
+    throw lastErr;
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    for (const m of this.#circuits) m.circuit.close();
+    this.#circuits.clear();
+    await Promise.allSettled([...this.#building]);
+  }
+}

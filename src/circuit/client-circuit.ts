@@ -1,0 +1,296 @@
+// A circuit seen from the client that built it: telescoping construction (CREATE to the first hop,
+// then EXTEND through the circuit for every further hop), layered encryption of every relay cell,
+// and the streams it carries. Only the client knows the whole path; each relay knows its neighbours.
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { Libp2p } from '@libp2p/interface';
+import type { Multiaddr } from '@multiformats/multiaddr';
+import { createHandshakeClient } from '../crypto/circuit-handshake.ts';
+import { ClientCircuitCrypto } from '../crypto/relay-crypto.ts';
+import { type AnonStream, EndReason, StreamEndedError } from '../stream/anon-stream.ts';
+import { StreamTable } from '../stream/stream-table.ts';
+import {
+  type CircuitId,
+  CREATED_MESSAGE_BYTES,
+  decodeCell,
+  encodeCell,
+  LinkCommand,
+  MAX_RELAY_DATA,
+  RelayCommand,
+} from '../wire/cell.ts';
+import type { OnionKey } from '../wire/descriptor-types.ts';
+import { CellLink } from './cell-link.ts';
+import { CircuitError } from './errors.ts';
+import * as msg from './messages.ts';
+import { CIRCUIT_PROTOCOL } from './protocol.ts';
+import { decodeRelayBody, encodeRelayBody } from './relay-body.ts';
+
+export interface PathHop {
+  readonly peerId: string;
+  readonly identityKey: Uint8Array;
+  readonly onionKey: OnionKey;
+  readonly addresses: readonly Multiaddr[];
+}
+
+export type CircuitState = 'building' | 'open' | 'closed';
+
+export function randomCircuitId(): CircuitId {
+  for (;;) {
+    const id = randomBytes(4).readUInt32BE(0);
+    if (id !== 0) return id as CircuitId;
+  }
+}
+
+interface Pending {
+  resolve(data: Uint8Array): void;
+  reject(err: Error): void;
+}
+
+export class ClientCircuit {
+  readonly id = randomUUID();
+  readonly path: readonly PathHop[];
+  readonly createdAt = Date.now();
+  state: CircuitState = 'building';
+  builtAt: number | undefined;
+  closeReason: string | undefined;
+  readonly #link: CellLink;
+  readonly #circId: CircuitId;
+  readonly #crypto = new ClientCircuitCrypto();
+  readonly streams: StreamTable;
+  #pendingCreated: Pending | undefined;
+  #pendingExtended: Pending | undefined;
+  readonly #pendingStreams = new Map<number, Pending>();
+  readonly #closeListeners = new Set<(c: ClientCircuit, err: Error) => void>();
+  /** Cells the client could not recognise: each one is a tampering or bug signal. */
+  integrityFailures = 0;
+
+  private constructor(path: readonly PathHop[], link: CellLink) {
+    this.path = path;
+    this.#link = link;
+    this.#circId = randomCircuitId();
+    this.streams = new StreamTable({
+      maxData: MAX_RELAY_DATA,
+      get linkWritable() {
+        return !link.closed;
+      },
+      onLinkWritable: (fn) => link.onDrain(fn),
+      sendRelay: (streamId, command, data) => this.#sendRelay(this.#crypto.hops - 1, streamId, command, data),
+    });
+    link.onCell = (cell) => this.#onCell(cell);
+    link.onClose = (err) =>
+      this.#closed(new CircuitError('LINK_CLOSED', err?.message ?? 'link to the first hop closed'));
+  }
+
+  /** Builds a circuit along `path` (first hop first). Tears down what it built on failure. */
+  static async build(host: Libp2p, path: readonly PathHop[], signal: AbortSignal): Promise<ClientCircuit> {
+    const first = path[0];
+    if (first === undefined) throw new CircuitError('NO_PATH', 'empty path');
+    const stream = await host.dialProtocol(
+      first.addresses.map((a) => a),
+      CIRCUIT_PROTOCOL,
+      { signal },
+    );
+    const circuit = new ClientCircuit(path, new CellLink(stream));
+    const onAbort = () =>
+      circuit.close(new CircuitError('BUILD_TIMEOUT', 'circuit build aborted or timed out'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      await circuit.#create(first);
+      for (const hop of path.slice(1)) await circuit.#extend(hop);
+      circuit.state = 'open';
+      circuit.builtAt = Date.now();
+      return circuit;
+    } catch (err) {
+      circuit.close(
+        err instanceof CircuitError ? err : new CircuitError('BUILD_FAILED', (err as Error).message),
+      );
+      throw err;
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  get hops(): number {
+    return this.#crypto.hops;
+  }
+
+  onClose(listener: (c: ClientCircuit, err: Error) => void): void {
+    this.#closeListeners.add(listener);
+  }
+
+  /** Opens a stream to host:port at the exit (the last hop); the exit resolves the name. */
+  async openStream(host: string, port: number, signal: AbortSignal): Promise<AnonStream> {
+    if (this.state !== 'open') throw new CircuitError('CLOSED', 'circuit is not open');
+    const id = this.streams.freeId();
+    if (id === undefined || this.streams.full)
+      throw new CircuitError('LIMIT', 'too many streams on this circuit');
+    const stream = this.streams.create(id);
+    const reply = this.#awaitStreamReply(id, signal);
+    this.#sendRelay(this.#crypto.hops - 1, id, RelayCommand.BEGIN, msg.encodeBeginData(host, port));
+    try {
+      await reply;
+      return stream;
+    } catch (err) {
+      stream.destroy();
+      throw err;
+    }
+  }
+
+  /** Asks the exit to resolve a hostname (no local DNS). */
+  async resolve(host: string, signal: AbortSignal): Promise<msg.ResolvedAnswer> {
+    if (this.state !== 'open') throw new CircuitError('CLOSED', 'circuit is not open');
+    const id = this.streams.freeId();
+    if (id === undefined) throw new CircuitError('LIMIT', 'too many streams on this circuit');
+    const reply = this.#awaitStreamReply(id, signal);
+    this.#sendRelay(this.#crypto.hops - 1, id, RelayCommand.RESOLVE, msg.encodeResolveData(host));
+    return msg.decodeResolvedData(await reply);
+  }
+
+  close(err: Error = new CircuitError('CLOSED', 'closed by client')): void {
+    if (this.state === 'closed') return;
+    if (!this.#link.closed) {
+      this.#link.send(
+        encodeCell({ circuitId: this.#circId, command: LinkCommand.DESTROY, body: Uint8Array.of(0) }),
+      );
+      this.#link.close();
+    }
+    this.#closed(err);
+  }
+
+  #awaitStreamReply(id: number, signal: AbortSignal): Promise<Uint8Array> {
+    return new Promise<Uint8Array>((resolve, reject) => {
+      const onAbort = () => {
+        this.#pendingStreams.delete(id);
+        reject(new StreamEndedError(EndReason.TIMEOUT, 'stream open aborted or timed out'));
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.#pendingStreams.set(id, {
+        resolve: (d) => {
+          signal.removeEventListener('abort', onAbort);
+          resolve(d);
+        },
+        reject: (e) => {
+          signal.removeEventListener('abort', onAbort);
+          reject(e);
+        },
+      });
+    });
+  }
+
+  async #create(hop: PathHop): Promise<void> {
+    const hs = createHandshakeClient(hop.identityKey, hop.onionKey);
+    const created = new Promise<Uint8Array>((resolve, reject) => {
+      this.#pendingCreated = { resolve, reject };
+    });
+    this.#link.send(encodeCell({ circuitId: this.#circId, command: LinkCommand.CREATE, body: hs.message }));
+    this.#crypto.addHop(hs.finish((await created).subarray(0, CREATED_MESSAGE_BYTES)));
+  }
+
+  async #extend(hop: PathHop): Promise<void> {
+    const hs = createHandshakeClient(hop.identityKey, hop.onionKey);
+    const extended = new Promise<Uint8Array>((resolve, reject) => {
+      this.#pendingExtended = { resolve, reject };
+    });
+    this.#sendRelay(
+      this.#crypto.hops - 1,
+      0,
+      RelayCommand.EXTEND,
+      msg.encodeExtendData(hop.identityKey, hs.message),
+    );
+    this.#crypto.addHop(hs.finish(msg.decodeExtendedData(await extended)));
+  }
+
+  #sendRelay(targetHop: number, streamId: number, command: number, data: Uint8Array): void {
+    if (this.state === 'closed') return;
+    const body = encodeRelayBody(streamId, command, data);
+    this.#crypto.encryptForward(body, targetHop);
+    this.#link.send(encodeCell({ circuitId: this.#circId, command: LinkCommand.RELAY, body }));
+  }
+
+  #onCell(bytes: Uint8Array): void {
+    const decoded = decodeCell(bytes);
+    if (decoded.kind !== 'ok' || decoded.value.circuitId !== this.#circId) {
+      return this.close(new CircuitError('PROTOCOL', 'bad cell from the first hop'));
+    }
+    const cell = decoded.value;
+    switch (cell.command) {
+      case LinkCommand.CREATED: {
+        const p = this.#pendingCreated;
+        this.#pendingCreated = undefined;
+        if (p) p.resolve(cell.body);
+        else this.close(new CircuitError('PROTOCOL', 'unexpected CREATED'));
+        return;
+      }
+      case LinkCommand.DESTROY:
+        return this.#closed(
+          new CircuitError('DESTROYED', `circuit destroyed by a relay (reason ${cell.body[0] ?? 0})`),
+        );
+      case LinkCommand.RELAY:
+        return this.#onRelay(cell.body);
+      case LinkCommand.PADDING:
+        return;
+      default:
+        return this.close(new CircuitError('PROTOCOL', `unknown link command ${cell.command}`));
+    }
+  }
+
+  #onRelay(body: Uint8Array): void {
+    const hop = this.#crypto.decryptBackward(body);
+    if (hop < 0) {
+      this.integrityFailures++;
+      return this.close(
+        new CircuitError('INTEGRITY', 'a relay cell failed its integrity check: circuit torn down'),
+      );
+    }
+    const m = decodeRelayBody(body);
+    if (m === undefined) return this.close(new CircuitError('PROTOCOL', 'malformed relay message'));
+    try {
+      if (this.streams.handle(m.streamId, m.command, m.data)) {
+        if (m.command === RelayCommand.END) this.#failPending(m.streamId, m.data[0] ?? EndReason.MISC);
+        return;
+      }
+    } catch (err) {
+      return this.close(new CircuitError('PROTOCOL', (err as Error).message));
+    }
+    switch (m.command) {
+      case RelayCommand.EXTENDED: {
+        const p = this.#pendingExtended;
+        this.#pendingExtended = undefined;
+        if (p) p.resolve(m.data);
+        else this.close(new CircuitError('PROTOCOL', 'unexpected EXTENDED'));
+        return;
+      }
+      case RelayCommand.CONNECTED:
+      case RelayCommand.RESOLVED: {
+        const p = this.#pendingStreams.get(m.streamId);
+        this.#pendingStreams.delete(m.streamId);
+        p?.resolve(m.data);
+        return;
+      }
+      case RelayCommand.DROP:
+        return;
+      default:
+        // Unknown relay commands from a recognised hop are ignored (forward compatibility).
+        return;
+    }
+  }
+
+  #failPending(streamId: number, reason: number): void {
+    const p = this.#pendingStreams.get(streamId);
+    if (p === undefined) return;
+    this.#pendingStreams.delete(streamId);
+    p.reject(new StreamEndedError(reason, `stream refused by the exit (reason ${reason})`));
+  }
+
+  #closed(err: Error): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    this.closeReason = err.message;
+    this.#pendingCreated?.reject(err);
+    this.#pendingExtended?.reject(err);
+    for (const p of this.#pendingStreams.values()) p.reject(err);
+    this.#pendingStreams.clear();
+    this.streams.closeAll(err);
+    if (!this.#link.closed) this.#link.abort(err);
+    for (const l of this.#closeListeners) l(this, err);
+  }
+}

@@ -1,0 +1,58 @@
+// Persistent entry guards, as in Tor: a client keeps using a few first hops for a long time, so an
+// adversary who runs some relays cannot wait to be the first hop of a fraction of every user's circuits.
+import { readFileSync } from 'node:fs';
+import { writeFileAtomic } from '../daemon/atomic-file.ts';
+import type { RelayEntry } from '../directory/relay-view.ts';
+import { candidates, type PathOptions } from './path-selection.ts';
+
+export interface GuardOptions {
+  readonly count: number;
+  /** A guard is replaced this long after it was chosen (Tor: months). */
+  readonly lifetimeMs: number;
+}
+
+interface StoredGuard {
+  peerId: string;
+  chosenAt: number;
+}
+
+export class GuardSet {
+  #guards: StoredGuard[] = [];
+  readonly #path: string;
+  readonly #opts: GuardOptions;
+
+  constructor(path: string, opts: GuardOptions) {
+    this.#path = path;
+    this.#opts = opts;
+    try {
+      const v = JSON.parse(readFileSync(path, 'utf8')) as { version?: number; guards?: StoredGuard[] };
+      if (v.version === 1 && Array.isArray(v.guards)) {
+        this.#guards = v.guards.filter((g) => typeof g.peerId === 'string' && typeof g.chosenAt === 'number');
+      }
+    } catch {
+      // no guards yet, or an unreadable file: choose afresh
+    }
+  }
+
+  /** Our guards that are usable in the current view, choosing new ones when too few are. */
+  current(relays: readonly RelayEntry[], opts: PathOptions): string[] {
+    const usable = new Set(candidates(relays, opts).map((c) => c.entry.peerId));
+    const before = this.#guards.length;
+    this.#guards = this.#guards.filter((g) => opts.now - g.chosenAt < this.#opts.lifetimeMs);
+    let changed = before !== this.#guards.length;
+    let live = this.#guards.filter((g) => usable.has(g.peerId));
+    const pool = [...usable].filter((id) => !this.#guards.some((g) => g.peerId === id));
+    const random = opts.random ?? Math.random;
+    while (live.length < this.#opts.count && pool.length > 0) {
+      const [id] = pool.splice(Math.floor(random() * pool.length), 1);
+      if (id === undefined) break;
+      const g = { peerId: id, chosenAt: opts.now };
+      this.#guards.push(g);
+      live = [...live, g];
+      changed = true;
+    }
+    if (changed)
+      writeFileAtomic(this.#path, `${JSON.stringify({ version: 1, guards: this.#guards })}\n`, 0o600);
+    return live.map((g) => g.peerId);
+  }
+}

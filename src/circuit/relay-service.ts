@@ -1,0 +1,343 @@
+// The relay side of circuits: accepts `/anonnet/circuit/1.0.0` streams, answers CREATE with the
+// onion-key handshake, removes one layer from every cell going out and adds one to every cell coming
+// back, extends circuits to the next hop on request, and, at the last hop, hands stream messages to
+// the exit. A relay knows only the previous and the next hop of each circuit.
+import type { Libp2p, Stream } from '@libp2p/interface';
+import type { Multiaddr } from '@multiformats/multiaddr';
+import { respondHandshake } from '../crypto/circuit-handshake.ts';
+import type { OnionKeyPair } from '../crypto/onion-keys.ts';
+import { RelayHopCrypto } from '../crypto/relay-crypto.ts';
+import type { Logger } from '../log/logger.ts';
+import type { Exit } from '../stream/exit.ts';
+import { StreamTable } from '../stream/stream-table.ts';
+import {
+  type CircuitId,
+  CREATE_MESSAGE_BYTES,
+  CREATED_MESSAGE_BYTES,
+  DestroyReason,
+  decodeCell,
+  encodeCell,
+  LinkCommand,
+  MAX_RELAY_DATA,
+  RelayCommand,
+} from '../wire/cell.ts';
+import { CellLink } from './cell-link.ts';
+import { randomCircuitId } from './client-circuit.ts';
+import * as msg from './messages.ts';
+import { CIRCUIT_PROTOCOL } from './protocol.ts';
+import { decodeRelayBody, encodeRelayBody } from './relay-body.ts';
+
+export interface RelayLimits {
+  readonly maxCircuits: number;
+  readonly maxStreamsPerCircuit: number;
+  readonly createTimeoutMs: number;
+  readonly extendTimeoutMs: number;
+}
+
+export const defaultRelayLimits: RelayLimits = {
+  maxCircuits: 2000,
+  maxStreamsPerCircuit: 256,
+  createTimeoutMs: 10_000,
+  extendTimeoutMs: 10_000,
+};
+
+export interface RelayServiceInit {
+  readonly host: Libp2p;
+  readonly identityKey: Uint8Array;
+  readonly onionKeys: () => readonly OnionKeyPair[];
+  /** Where a relay named by its identity key can be dialled (from the relay view). */
+  readonly lookupRelay: (identityKey: Uint8Array) => readonly Multiaddr[] | undefined;
+  readonly exit: Exit;
+  readonly limits?: RelayLimits;
+  readonly log: Logger;
+}
+
+export class RelayStats {
+  circuitsCreated = 0;
+  circuitsRefused = 0;
+  cellsRelayed = 0;
+  bytesRelayed = 0;
+  integrityFailures = 0;
+}
+
+export class RelayService {
+  readonly #init: RelayServiceInit;
+  readonly #limits: RelayLimits;
+  readonly circuits = new Set<RelayCircuit>();
+  readonly stats = new RelayStats();
+
+  constructor(init: RelayServiceInit) {
+    this.#init = init;
+    this.#limits = init.limits ?? defaultRelayLimits;
+  }
+
+  async start(): Promise<void> {
+    await this.#init.host.handle(CIRCUIT_PROTOCOL, (stream) => this.#accept(stream), {
+      maxInboundStreams: this.#limits.maxCircuits,
+      maxOutboundStreams: this.#limits.maxCircuits,
+      runOnLimitedConnection: false,
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.#init.host.unhandle(CIRCUIT_PROTOCOL);
+    for (const c of [...this.circuits]) c.destroy(DestroyReason.FINISHED);
+  }
+
+  #accept(stream: Stream): void {
+    if (this.circuits.size >= this.#limits.maxCircuits) {
+      this.stats.circuitsRefused++;
+      stream.abort(new Error('relay at its circuit limit'));
+      return;
+    }
+    const circuit = new RelayCircuit(new CellLink(stream), this.#init, this.#limits, this.stats, () =>
+      this.circuits.delete(circuit),
+    );
+    this.circuits.add(circuit);
+  }
+}
+
+class RelayCircuit {
+  readonly #prev: CellLink;
+  #prevId: CircuitId | undefined;
+  #next: CellLink | undefined;
+  #nextId: CircuitId | undefined;
+  #hop: RelayHopCrypto | undefined;
+  #streams: StreamTable | undefined;
+  #extending = false;
+  #pendingCreated: ((body: Uint8Array) => void) | undefined;
+  #closed = false;
+  readonly #init: RelayServiceInit;
+  readonly #limits: RelayLimits;
+  readonly #stats: RelayStats;
+  readonly #onGone: () => void;
+  readonly #createTimer: NodeJS.Timeout;
+
+  constructor(
+    prev: CellLink,
+    init: RelayServiceInit,
+    limits: RelayLimits,
+    stats: RelayStats,
+    onGone: () => void,
+  ) {
+    this.#prev = prev;
+    this.#init = init;
+    this.#limits = limits;
+    this.#stats = stats;
+    this.#onGone = onGone;
+    prev.onCell = (cell) => this.#fromPrev(cell);
+    prev.onClose = () => this.destroy(DestroyReason.NONE, false);
+    // A circuit that never sends CREATE is dropped: no open streams for free.
+    this.#createTimer = setTimeout(() => {
+      if (this.#hop === undefined) this.destroy(DestroyReason.PROTOCOL);
+    }, limits.createTimeoutMs);
+    this.#createTimer.unref();
+  }
+
+  destroy(reason: number, toPrev = true, toNext = true): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearTimeout(this.#createTimer);
+    this.#streams?.closeAll(new Error('circuit destroyed'));
+    const destroyCell = (id: CircuitId | undefined) =>
+      encodeCell({
+        circuitId: id ?? (1 as CircuitId),
+        command: LinkCommand.DESTROY,
+        body: Uint8Array.of(reason),
+      });
+    if (toPrev && !this.#prev.closed && this.#prevId !== undefined)
+      this.#prev.send(destroyCell(this.#prevId));
+    this.#prev.close();
+    if (this.#next) {
+      if (toNext && !this.#next.closed) this.#next.send(destroyCell(this.#nextId));
+      this.#next.close();
+    }
+    this.#onGone();
+  }
+
+  #fromPrev(bytes: Uint8Array): void {
+    const decoded = decodeCell(bytes);
+    if (decoded.kind !== 'ok') return this.destroy(DestroyReason.PROTOCOL);
+    const cell = decoded.value;
+    if (this.#prevId === undefined) {
+      if (cell.command !== LinkCommand.CREATE) return this.destroy(DestroyReason.PROTOCOL);
+      this.#prevId = cell.circuitId;
+      const answer = respondHandshake(
+        cell.body.subarray(0, CREATE_MESSAGE_BYTES),
+        this.#init.identityKey,
+        this.#init.onionKeys(),
+      );
+      if ('error' in answer) {
+        this.#init.log.debug({ error: answer.error }, 'CREATE refused');
+        return this.destroy(DestroyReason.PROTOCOL);
+      }
+      this.#hop = new RelayHopCrypto(answer.keys);
+      this.#stats.circuitsCreated++;
+      clearTimeout(this.#createTimer);
+      this.#prev.send(
+        encodeCell({ circuitId: cell.circuitId, command: LinkCommand.CREATED, body: answer.reply }),
+      );
+      return;
+    }
+    if (cell.circuitId !== this.#prevId) return this.destroy(DestroyReason.PROTOCOL);
+    switch (cell.command) {
+      case LinkCommand.RELAY:
+        return this.#relayForward(cell.body);
+      case LinkCommand.DESTROY:
+        return this.destroy(cell.body[0] ?? 0, false);
+      case LinkCommand.PADDING:
+        return;
+      default:
+        return this.destroy(DestroyReason.PROTOCOL);
+    }
+  }
+
+  #relayForward(body: Uint8Array): void {
+    const hop = this.#hop!;
+    if (hop.forward(body)) return this.#local(body);
+    const next = this.#next;
+    if (next === undefined || this.#extending) {
+      // Not for us and nowhere to go: a modified or replayed cell. Tear down.
+      this.#stats.integrityFailures++;
+      return this.destroy(DestroyReason.PROTOCOL);
+    }
+    this.#stats.cellsRelayed++;
+    this.#stats.bytesRelayed += body.length;
+    if (!next.send(encodeCell({ circuitId: this.#nextId!, command: LinkCommand.RELAY, body }))) {
+      this.#prev.pauseReading();
+      next.onDrain(() => this.#prev.resumeReading());
+    }
+  }
+
+  #fromNext(bytes: Uint8Array): void {
+    const decoded = decodeCell(bytes);
+    if (decoded.kind !== 'ok' || decoded.value.circuitId !== this.#nextId)
+      return this.destroy(DestroyReason.PROTOCOL);
+    const cell = decoded.value;
+    switch (cell.command) {
+      case LinkCommand.CREATED: {
+        const p = this.#pendingCreated;
+        this.#pendingCreated = undefined;
+        if (p) p(cell.body);
+        else this.destroy(DestroyReason.PROTOCOL);
+        return;
+      }
+      case LinkCommand.RELAY: {
+        this.#hop!.backwardRelay(cell.body);
+        this.#stats.cellsRelayed++;
+        this.#stats.bytesRelayed += cell.body.length;
+        if (
+          !this.#prev.send(
+            encodeCell({ circuitId: this.#prevId!, command: LinkCommand.RELAY, body: cell.body }),
+          )
+        ) {
+          this.#next!.pauseReading();
+          this.#prev.onDrain(() => this.#next?.resumeReading());
+        }
+        return;
+      }
+      case LinkCommand.DESTROY:
+        return this.destroy(cell.body[0] ?? 0, true, false);
+      case LinkCommand.PADDING:
+        return;
+      default:
+        return this.destroy(DestroyReason.PROTOCOL);
+    }
+  }
+
+  /** Sends a relay message that this hop originates (towards the client). */
+  #originate(streamId: number, command: number, data: Uint8Array): void {
+    if (this.#closed) return;
+    const body = encodeRelayBody(streamId, command, data);
+    this.#hop!.backwardOriginate(body);
+    this.#prev.send(encodeCell({ circuitId: this.#prevId!, command: LinkCommand.RELAY, body }));
+  }
+
+  #local(body: Uint8Array): void {
+    const m = decodeRelayBody(body);
+    if (m === undefined) return this.destroy(DestroyReason.PROTOCOL);
+    if (m.command === RelayCommand.EXTEND) {
+      void this.#extend(m.data);
+      return;
+    }
+    if (this.#next !== undefined) return this.destroy(DestroyReason.PROTOCOL);
+    const table = this.#table();
+    try {
+      if (table.handle(m.streamId, m.command, m.data)) return;
+    } catch {
+      return this.destroy(DestroyReason.PROTOCOL);
+    }
+    const ctx = {
+      table,
+      sendRelay: (s: number, c: number, d: Uint8Array) => this.#originate(s, c, d),
+      log: this.#init.log,
+    };
+    switch (m.command) {
+      case RelayCommand.BEGIN:
+        if (m.streamId === 0) return this.destroy(DestroyReason.PROTOCOL);
+        void this.#init.exit.begin(ctx, m.streamId, m.data);
+        return;
+      case RelayCommand.RESOLVE:
+        void this.#init.exit.resolve(ctx, m.streamId, m.data);
+        return;
+      case RelayCommand.DROP:
+        return;
+      default:
+        return;
+    }
+  }
+
+  #table(): StreamTable {
+    const prev = this.#prev;
+    this.#streams ??= new StreamTable(
+      {
+        maxData: MAX_RELAY_DATA,
+        get linkWritable() {
+          return !prev.closed;
+        },
+        onLinkWritable: (fn) => prev.onDrain(fn),
+        sendRelay: (s, c, d) => this.#originate(s, c, d),
+      },
+      this.#limits.maxStreamsPerCircuit,
+    );
+    return this.#streams;
+  }
+
+  async #extend(data: Uint8Array): Promise<void> {
+    const req = msg.decodeExtendData(data);
+    if (req === undefined || this.#next !== undefined || this.#extending || this.#streams !== undefined) {
+      return this.destroy(DestroyReason.PROTOCOL);
+    }
+    const addresses = this.#init.lookupRelay(req.identityKey);
+    if (addresses === undefined || addresses.length === 0) return this.destroy(DestroyReason.CONNECTFAILED);
+    this.#extending = true;
+    const signal = AbortSignal.timeout(this.#limits.extendTimeoutMs);
+    try {
+      const stream = await this.#init.host.dialProtocol([...addresses], CIRCUIT_PROTOCOL, { signal });
+      if (this.#closed) {
+        stream.abort(new Error('circuit gone'));
+        return;
+      }
+      const next = new CellLink(stream);
+      this.#next = next;
+      this.#nextId = randomCircuitId();
+      next.onCell = (cell) => this.#fromNext(cell);
+      next.onClose = () => this.destroy(DestroyReason.CONNECTFAILED, true, false);
+      const created = new Promise<Uint8Array>((resolve, reject) => {
+        this.#pendingCreated = resolve;
+        signal.addEventListener('abort', () => reject(new Error('extend timed out')), { once: true });
+      });
+      next.send(encodeCell({ circuitId: this.#nextId, command: LinkCommand.CREATE, body: req.create }));
+      const body = await created;
+      this.#extending = false;
+      this.#originate(
+        0,
+        RelayCommand.EXTENDED,
+        msg.encodeExtendedData(body.subarray(0, CREATED_MESSAGE_BYTES)),
+      );
+    } catch (err) {
+      this.#init.log.debug({ err: (err as Error).message }, 'extend failed');
+      this.destroy(DestroyReason.CONNECTFAILED);
+    }
+  }
+}
