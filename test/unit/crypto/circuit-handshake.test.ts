@@ -144,12 +144,18 @@ describe('circuit handshake', () => {
     const k = publicOnionKey(relay);
     const isBadKey = (e: unknown) => e instanceof CryptoError && e.code === 'BAD_KEY';
     assert.throws(() => createHandshakeClient(new Uint8Array(31), k), isBadKey);
-    assert.throws(() => createHandshakeClient(relay.identity, { ...k, x25519: new Uint8Array(32) }), isBadKey);
+    assert.throws(
+      () => createHandshakeClient(relay.identity, { ...k, x25519: new Uint8Array(32) }),
+      isBadKey,
+    );
     assert.throws(
       () => createHandshakeClient(relay.identity, { ...k, mlkem768: new Uint8Array(1184).fill(0xff) }),
       isBadKey,
     );
-    assert.throws(() => createHandshakeClient(relay.identity, { ...k, mlkem768: new Uint8Array(10) }), isBadKey);
+    assert.throws(
+      () => createHandshakeClient(relay.identity, { ...k, mlkem768: new Uint8Array(10) }),
+      isBadKey,
+    );
   });
 
   it('fuzz: respondHandshake never throws on random bytes', () => {
