@@ -6,6 +6,7 @@ import { isLoopback, isPrivate } from '@libp2p/utils';
 import { type Multiaddr, multiaddr } from '@multiformats/multiaddr';
 import { buildApi, type CircuitInfo } from './api/server.ts';
 import { createApiToken } from './api/token.ts';
+import { linkCounters } from './circuit/cell-link.ts';
 import { CircuitManager } from './circuit/circuit-manager.ts';
 import { GuardSet } from './circuit/guards.ts';
 import { RelayService } from './circuit/relay-service.ts';
@@ -62,6 +63,7 @@ export interface NodeStatus {
   readonly api: string | undefined;
   readonly circuitsOpen: number;
   readonly relayedCircuits: number;
+  readonly links: typeof linkCounters;
 }
 
 export interface AnonNode {
@@ -358,6 +360,7 @@ export async function startNode(config: NodeConfig, deps: NodeDeps): Promise<Ano
       api: apiAddress,
       circuitsOpen: circuits.list().filter((c) => c.state === 'open').length,
       relayedCircuits: relayService.circuits.size,
+      links: { ...linkCounters },
     });
     const circuitInfo = (): CircuitInfo[] =>
       circuits.list().map((c) => ({

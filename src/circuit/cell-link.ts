@@ -5,6 +5,9 @@
 import type { Stream } from '@libp2p/interface';
 import { CELL_BYTES } from '../wire/cell.ts';
 
+/** Process-wide link counters (cells and sends both ways), for metrics and batching diagnostics. */
+export const linkCounters = { cellsOut: 0, sendsOut: 0, cellsIn: 0, chunksIn: 0 };
+
 export class CellLink {
   readonly #stream: Stream;
   #rest: Uint8Array = new Uint8Array(0);
@@ -39,7 +42,7 @@ export class CellLink {
       this.#flushScheduled = true;
       queueMicrotask(() => this.#flush());
     }
-    return !this.#full && this.#out.length < 64;
+    return !this.#full;
   }
 
   /** Calls `fn` once the link can take more (at once if it can now). */
@@ -72,6 +75,8 @@ export class CellLink {
   #flush(): void {
     this.#flushScheduled = false;
     if (this.#closed || this.#out.length === 0) return;
+    linkCounters.cellsOut += this.#out.length;
+    linkCounters.sendsOut++;
     const batch = this.#out.length === 1 ? this.#out[0]! : Buffer.concat(this.#out);
     this.#out = [];
     try {
@@ -84,8 +89,10 @@ export class CellLink {
   #receive(chunk: Uint8Array): void {
     // Own the bytes: cells are decrypted in place and may sit in another link's queue for a while.
     const buf = this.#rest.length > 0 ? Buffer.concat([this.#rest, chunk]) : new Uint8Array(chunk);
+    linkCounters.chunksIn++;
     let off = 0;
     while (buf.length - off >= CELL_BYTES && !this.#closed) {
+      linkCounters.cellsIn++;
       this.onCell(buf.subarray(off, off + CELL_BYTES));
       off += CELL_BYTES;
     }

@@ -11,6 +11,7 @@ import type { Logger } from '../log/logger.ts';
 import type { Exit } from '../stream/exit.ts';
 import { StreamTable } from '../stream/stream-table.ts';
 import {
+  CELL_HEADER_BYTES,
   type CircuitId,
   CREATE_MESSAGE_BYTES,
   CREATED_MESSAGE_BYTES,
@@ -97,6 +98,19 @@ export class RelayService {
   }
 }
 
+const CIRC_ID_BYTES = 4;
+
+function readCircId(cell: Uint8Array): number {
+  return ((cell[0]! << 24) | (cell[1]! << 16) | (cell[2]! << 8) | cell[3]!) >>> 0;
+}
+
+function writeCircId(cell: Uint8Array, id: number): void {
+  cell[0] = id >>> 24;
+  cell[1] = (id >>> 16) & 0xff;
+  cell[2] = (id >>> 8) & 0xff;
+  cell[3] = id & 0xff;
+}
+
 class RelayCircuit {
   readonly #prev: CellLink;
   #prevId: CircuitId | undefined;
@@ -156,6 +170,15 @@ class RelayCircuit {
   }
 
   #fromPrev(bytes: Uint8Array): void {
+    // The hot path first: a RELAY cell of this circuit is decrypted and forwarded in place, with no
+    // decoding into objects and no copy (the link gave us bytes we own).
+    if (
+      this.#prevId !== undefined &&
+      bytes[CIRC_ID_BYTES] === LinkCommand.RELAY &&
+      readCircId(bytes) === this.#prevId
+    ) {
+      return this.#relayForward(bytes);
+    }
     const decoded = decodeCell(bytes);
     if (decoded.kind !== 'ok') return this.destroy(DestroyReason.PROTOCOL);
     const cell = decoded.value;
@@ -182,7 +205,7 @@ class RelayCircuit {
     if (cell.circuitId !== this.#prevId) return this.destroy(DestroyReason.PROTOCOL);
     switch (cell.command) {
       case LinkCommand.RELAY:
-        return this.#relayForward(cell.body);
+        return this.#relayForward(bytes);
       case LinkCommand.DESTROY:
         return this.destroy(cell.body[0] ?? 0, false);
       case LinkCommand.PADDING:
@@ -192,8 +215,9 @@ class RelayCircuit {
     }
   }
 
-  #relayForward(body: Uint8Array): void {
+  #relayForward(cell: Uint8Array): void {
     const hop = this.#hop!;
+    const body = cell.subarray(CELL_HEADER_BYTES);
     if (hop.forward(body)) return this.#local(body);
     const next = this.#next;
     if (next === undefined || this.#extending) {
@@ -203,13 +227,29 @@ class RelayCircuit {
     }
     this.#stats.cellsRelayed++;
     this.#stats.bytesRelayed += body.length;
-    if (!next.send(encodeCell({ circuitId: this.#nextId!, command: LinkCommand.RELAY, body }))) {
+    writeCircId(cell, this.#nextId!);
+    if (!next.send(cell)) {
       this.#prev.pauseReading();
       next.onDrain(() => this.#prev.resumeReading());
     }
   }
 
   #fromNext(bytes: Uint8Array): void {
+    if (
+      bytes[CIRC_ID_BYTES] === LinkCommand.RELAY &&
+      readCircId(bytes) === this.#nextId &&
+      this.#prevId !== undefined
+    ) {
+      this.#hop!.backwardRelay(bytes.subarray(CELL_HEADER_BYTES));
+      this.#stats.cellsRelayed++;
+      this.#stats.bytesRelayed += bytes.length - CELL_HEADER_BYTES;
+      writeCircId(bytes, this.#prevId);
+      if (!this.#prev.send(bytes)) {
+        this.#next!.pauseReading();
+        this.#prev.onDrain(() => this.#next?.resumeReading());
+      }
+      return;
+    }
     const decoded = decodeCell(bytes);
     if (decoded.kind !== 'ok' || decoded.value.circuitId !== this.#nextId)
       return this.destroy(DestroyReason.PROTOCOL);

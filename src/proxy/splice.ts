@@ -54,7 +54,10 @@ export function splice(a: Duplex, b: Duplex, opts: SpliceOptions = {}): void {
   oneWay(b, a);
   for (const s of [a, b]) {
     on(s, 'error', (err: Error) => finish(err));
-    on(s, 'close', () => finish(new Error('stream closed before both directions ended')));
+    on(s, 'close', () => {
+      // A side that has ended both ways may close itself; only an earlier close is a failure.
+      if (!(s.readableEnded && s.writableFinished)) finish(new Error('closed before both directions ended'));
+    });
   }
   if (a.readableEnded) b.end();
   if (b.readableEnded) a.end();
