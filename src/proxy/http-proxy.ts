@@ -261,12 +261,18 @@ export async function startHttpProxy(
     const fail = (): void => {
       upstream.destroy();
       stream.destroy();
+      if (res.writableEnded) return; // the response is complete: a late error changes nothing
       sendError(res, 502, 'GENERAL', 'the destination closed the stream or sent a bad response');
     };
     upstream.on('error', fail);
     stream.on('error', () => {});
     upstream.on('response', (up: IncomingMessage) => {
-      res.writeHead(up.statusCode ?? 502, up.statusMessage ?? '', forwardHeaders(up.rawHeaders));
+      try {
+        res.writeHead(up.statusCode ?? 502, up.statusMessage ?? '', forwardHeaders(up.rawHeaders));
+      } catch {
+        fail();
+        return;
+      }
       up.on('data', (chunk: Buffer) => {
         if (!res.write(chunk)) up.pause();
       });

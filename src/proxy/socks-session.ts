@@ -113,15 +113,12 @@ export class SocksSession {
   #receive(chunk: Buffer): void {
     if (this.#state === 'closed' || this.#state === 'open') return;
     this.#buf = this.#buf.length === 0 ? chunk : Buffer.concat([this.#buf, chunk]);
-    if (this.#buf.length > this.#cfg.maxBufferedBytes) {
-      if (this.#state === 'opening')
-        this.#conn.pause(); // early data: wait for the stream
-      else {
-        this.#abandon('too many bytes before the request');
-        return;
-      }
-    }
     this.#advance();
+    if (this.#buf.length <= this.#cfg.maxBufferedBytes) return;
+    // Early data beyond the limit: stop reading until the stream is open (or refused).
+    if (this.#state === 'opening') this.#conn.pause();
+    // Still no request, and more bytes than any handshake needs (the decoders bound each message).
+    else if (!this.#isClosed()) this.#abandon('too many bytes before the request');
   }
 
   /** Decodes as many messages as the buffer holds, in order. */

@@ -80,24 +80,32 @@ export class Exit {
       return end(EndReason.RESOLVEFAILED);
     }
     const allowed = addresses.filter((ip) => this.#allowedAddress(ip, port));
-    const first = allowed[0];
-    if (first === undefined) {
+    if (allowed.length === 0) {
       this.stats.refused++;
       return end(EndReason.EXITPOLICY);
     }
-    let socket: Socket;
-    try {
-      socket = await this.#connect(first, port);
-    } catch (err) {
+    // Try each allowed address in turn ("localhost" is ::1 and 127.0.0.1; a server may listen on one).
+    let socket: Socket | undefined;
+    let lastCode: string | undefined;
+    let first = allowed[0]!;
+    for (const ip of allowed.slice(0, 4)) {
+      try {
+        socket = await this.#connect(ip, port);
+        first = ip;
+        break;
+      } catch (err) {
+        lastCode = (err as NodeJS.ErrnoException).code;
+      }
+    }
+    if (socket === undefined) {
       this.stats.failed++;
-      const code = (err as NodeJS.ErrnoException).code;
-      ctx.log.debug({ code }, 'exit connect failed');
+      ctx.log.debug({ code: lastCode }, 'exit connect failed');
       return end(
-        code === 'ECONNREFUSED'
+        lastCode === 'ECONNREFUSED'
           ? EndReason.CONNECTREFUSED
-          : code === 'ETIMEDOUT'
+          : lastCode === 'ETIMEDOUT'
             ? EndReason.TIMEOUT
-            : code === 'ENETUNREACH' || code === 'EHOSTUNREACH'
+            : lastCode === 'ENETUNREACH' || lastCode === 'EHOSTUNREACH'
               ? EndReason.NOROUTE
               : EndReason.MISC,
       );

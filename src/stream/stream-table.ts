@@ -68,6 +68,9 @@ export class StreamTable {
       },
     };
     const stream = new AnonStream(streamId, carrier);
+    // A stream the peer ends with an error must never take the process down, whether or not its
+    // user listens for 'error' yet (a refused BEGIN ends the stream before anyone holds it).
+    stream.on('error', () => {});
     this.streams.set(streamId, stream);
     this.opened++;
     return stream;

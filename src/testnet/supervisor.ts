@@ -2,7 +2,7 @@
 // over an IPC channel. A child exits when the channel closes, so no child outlives the supervisor even
 // after a kill -9 of the supervisor.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { NodeStatus } from '../node.ts';
 
@@ -42,10 +42,14 @@ export class Supervisor {
       exited: undefined,
       stderrTail: '',
     };
+    // A crash report goes to stderr, not to the log: keep it beside the log.
+    const stderrFile = createWriteStream(join(spec.dataDir, 'stderr.log'), { flags: 'a', mode: 0o600 });
     child.stderr?.setEncoding('utf8');
     child.stderr?.on('data', (s: string) => {
       state.stderrTail = (state.stderrTail + s).slice(-4000);
+      stderrFile.write(s);
     });
+    child.once('exit', () => stderrFile.end());
     child.on('message', (m: unknown) => {
       if (typeof m === 'object' && m !== null && (m as { type?: unknown }).type === 'status') {
         state.status = (m as { status: NodeStatus }).status;

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
@@ -13,6 +13,7 @@ import { bigBodyHash, type Fixture, PAGE, startFixture } from './lib/http-fixtur
 import { isAlive, type RunningTestnet, removeDir, startTestnet, tempDir } from './lib/testnet.ts';
 
 const run = promisify(execFile);
+const CHROMIUM = '/usr/bin/chromium';
 let net: RunningTestnet;
 let web: Fixture;
 let dir: string;
@@ -145,4 +146,44 @@ test('killing a middle relay mid-transfer fails that stream and the next request
   const next = await curl(['--socks5-hostname', net.ready.socks, `http://127.0.0.1:${web.port}/`]);
   assert.equal(next.code, 0);
   assert.equal(next.stdout.toString(), PAGE);
+});
+
+test('headless Chromium loads a page through the SOCKS5 proxy', {
+  skip: !existsSync(CHROMIUM) && process.env['CI'] !== 'true',
+}, async () => {
+  const { chromium } = await import('playwright-core');
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      `--proxy-server=socks5://${net.ready.socks}`,
+      // Chromium sends loopback requests around a proxy unless told not to.
+      '--proxy-bypass-list=<-loopback>',
+    ],
+  });
+  try {
+    const before = web.requests.length;
+    const bytesIn = async () =>
+      (await api<{ circuits: Array<{ bytesIn: number }> }>('/api/v1/circuits')).circuits.reduce(
+        (a, c) => a + c.bytesIn,
+        0,
+      );
+    const circuitBytesBefore = await bytesIn();
+    const page = await browser.newPage();
+    await page.goto(`http://localhost:${web.port}/?from=chromium`, { timeout: 60_000 });
+    assert.equal(await page.textContent('#hello'), 'Hello through AnonNet');
+    assert.ok(web.requests.slice(before).includes('/?from=chromium'));
+    // The page came over a circuit, not around the proxy.
+    assert.ok((await bytesIn()) - circuitBytesBefore >= PAGE.length, 'page bytes arrived through a circuit');
+    mkdirSync('test-artifacts', { recursive: true });
+    await page.screenshot({ path: 'test-artifacts/chromium-through-anonnet.png' });
+  } finally {
+    await browser.close();
+  }
 });

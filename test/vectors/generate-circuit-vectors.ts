@@ -243,12 +243,9 @@ export function buildCircuitVectors(previous: VectorFile | undefined): VectorFil
   const backward = (name: string, hop: number, streamId: number, m: RelayMessage) => {
     const body = encodeRelayMessage(streamId, m);
     relays[hop]!.backwardOriginate(body);
-    // The plaintext with its digest: remove the originator's layer again from a copy.
-    const plaintext = body.slice();
     for (let i = hop - 1; i >= 0; i--) relays[i]!.backwardRelay(body);
     const wire = body.slice();
     if (client.decryptBackward(body) !== hop) throw new Error(`${name}: not recognized at the client`);
-    plaintext.set(body);
     cells.push({
       name,
       direction: 'backward',
@@ -256,7 +253,7 @@ export function buildCircuitVectors(previous: VectorFile | undefined): VectorFil
       streamId,
       command: relayCommandOf(m),
       payload: hex(encodeRelayPayload(m)),
-      plaintext: hex(plaintext),
+      plaintext: hex(body),
       wire: hex(wire),
       afterHop: [],
       linkCell: hex(encodeCell({ circuitId: CIRCUIT_ID, command: LinkCommand.RELAY, body: wire })),

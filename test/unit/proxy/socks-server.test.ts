@@ -1,9 +1,14 @@
 // The SOCKS server against real clients (curl) and raw sockets, over a direct test opener.
 import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { encodeSocks5Request } from '../../../src/proxy/socks-codec.ts';
-import { type SocksServer, type SocksServerOptions, startSocksServer } from '../../../src/proxy/socks-server.ts';
+import {
+  type SocksServer,
+  type SocksServerOptions,
+  startSocksServer,
+} from '../../../src/proxy/socks-server.ts';
 import type { StreamErrorCode, StreamOpener } from '../../../src/proxy/stream-opener.ts';
 import {
   BIG_SHA256,
@@ -12,6 +17,7 @@ import {
   directOpener,
   failingOpener,
   hangingOpener,
+  listenOn,
   RawClient,
   recordingOpener,
   sha256,
@@ -101,7 +107,13 @@ describe('SOCKS server with real clients', () => {
       assert.equal(r.code, 0, `${proxy}: ${r.stderr}`);
       keys.push(rec.calls.at(-1)?.isolationKey ?? '');
     }
-    assert.deepEqual(keys, ['socks5:alice:pw1', 'socks5:bob:pw2', 'socks5:a%3Ab:c', 'socks5:a:b%3Ac', 'socks4:carol']);
+    assert.deepEqual(keys, [
+      'socks5:alice:pw1',
+      'socks5:bob:pw2',
+      'socks5:a%3Ab:c',
+      'socks5:a:b%3Ac',
+      'socks4:carol',
+    ]);
   });
 });
 
@@ -229,6 +241,32 @@ describe('SOCKS server: failures and hostile clients', () => {
     }
   });
 
+  it('a stream that fails mid-way resets the client connection', async () => {
+    const origin = createServer((sock) => {
+      sock.on('data', () => sock.resetAndDestroy());
+      sock.on('error', () => {});
+    });
+    const port = await listenOn(origin);
+    try {
+      for (const wrap of [true, false]) {
+        await withSocks(directOpener(wrap), {}, async (s) => {
+          const c = await socks5Connect(s.address.port, '127.0.0.1', port);
+          assert.equal((await c.read(10))[1], 0);
+          let code = '';
+          c.socket.on('error', (e: NodeJS.ErrnoException) => {
+            code = e.code ?? '';
+          });
+          c.write('x');
+          await c.ended();
+          await waitFor(() => code === 'ECONNRESET', 1000, 'a reset');
+          await waitFor(() => s.connections === 0, 3000, 'connections to close');
+        });
+      }
+    } finally {
+      await closeServer(origin);
+    }
+  });
+
   it('a client that disconnects mid-handshake or while the stream opens: the open is aborted', async () => {
     const opener = hangingOpener();
     await withSocks(opener, {}, async (s) => {
@@ -264,7 +302,7 @@ describe('SOCKS server: failures and hostile clients', () => {
   });
 
   it('random bytes never crash the server; every connection ends by the deadline', async () => {
-    await withSocks(failingOpener('CONNECTION_REFUSED'), { handshakeTimeoutMs: 150 }, async (s) => {
+    await withSocks(failingOpener('CONNECTION_REFUSED'), { handshakeTimeoutMs: 80 }, async (s) => {
       await fc.assert(
         fc.asyncProperty(
           fc.oneof(
@@ -278,7 +316,7 @@ describe('SOCKS server: failures and hostile clients', () => {
             await c.ended(2000);
           },
         ),
-        { numRuns: 40 },
+        { numRuns: 30 },
       );
       const r = await RawClient.connect(s.address.port);
       r.write(u8(5, 1, 0));
@@ -299,12 +337,34 @@ describe('SOCKS server: failures and hostile clients', () => {
     });
   });
 
-  it('too many bytes before the request → closed', async () => {
+  it('more bytes than a handshake needs, with no request yet → closed', async () => {
     await withSocks(hangingOpener(), { maxBufferedBytes: 64 }, async (s) => {
       const c = await RawClient.connect(s.address.port);
-      c.write(u8(5, 255, ...new Array<number>(255).fill(1)));
-      assert.equal((await c.readToEnd()).length, 0);
+      c.write(u8(5, 1, 0, 5, 1, 0, 3, 200, ...Buffer.from('a'.repeat(100))));
+      assert.deepEqual(await c.readToEnd(), Buffer.from([5, 0]));
     });
+  });
+
+  it('early data beyond the buffer limit waits (reading paused) and then flows', async () => {
+    const origin = await startHalfCloseOrigin();
+    try {
+      await withSocks(directOpener(true), { maxBufferedBytes: 64 }, async (s) => {
+        const c = await RawClient.connect(s.address.port);
+        const early = 'e'.repeat(100_000);
+        c.write(
+          Buffer.concat([
+            u8(5, 1, 0),
+            encodeSocks5Request({ command: 1, type: 'ipv4', host: '127.0.0.1', port: origin.port }),
+            Buffer.from(early),
+          ]),
+        );
+        assert.deepEqual(await c.read(12), Buffer.from([5, 0, 5, 0, 0, 1, 0, 0, 0, 0, 0, 0]));
+        c.socket.end();
+        assert.equal((await c.readToEnd()).toString(), `got:${early}`);
+      });
+    } finally {
+      await closeServer(origin.server);
+    }
   });
 
   it('caps concurrent connections', async () => {
