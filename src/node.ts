@@ -388,6 +388,11 @@ export async function startNode(config: NodeConfig, deps: NodeDeps): Promise<Ano
             })),
           peers: () =>
             host.getConnections().map((c) => ({ peerId: c.remotePeer.toString(), direction: c.direction })),
+          buildCircuit: async (signal) => {
+            const { circuit, buildMs } = await circuits.buildNow(signal);
+            return { id: circuit.id, buildMs, hops: circuit.path.map((h) => h.peerId) };
+          },
+          closeCircuit: (id) => circuits.closeCircuit(id),
         },
         apiToken,
       );

@@ -18,6 +18,8 @@ export interface ApiSource {
   circuits(): CircuitInfo[];
   relays(): unknown[];
   peers(): unknown[];
+  buildCircuit(signal: AbortSignal): Promise<{ id: string; buildMs: number; hops: readonly string[] }>;
+  closeCircuit(id: string): boolean;
 }
 
 export class ApiError extends Error {
@@ -42,7 +44,7 @@ export function buildApi(source: ApiSource, token: string): FastifyInstance {
   });
   app.setErrorHandler((err, _req, reply) => {
     const e = err as Error & { statusCode?: number; code?: string };
-    const status = e.statusCode && e.statusCode >= 400 && e.statusCode < 500 ? e.statusCode : 500;
+    const status = e.statusCode && e.statusCode >= 400 && e.statusCode < 600 ? e.statusCode : 500;
     void reply.code(status).send({
       error: {
         code: e.code ?? (status === 500 ? 'INTERNAL' : 'BAD_REQUEST'),
@@ -55,6 +57,18 @@ export function buildApi(source: ApiSource, token: string): FastifyInstance {
   });
   app.get('/api/v1/status', async () => source.status());
   app.get('/api/v1/circuits', async () => ({ circuits: source.circuits() }));
+  app.post('/api/v1/circuits', async (_req, reply) => {
+    try {
+      const built = await source.buildCircuit(AbortSignal.timeout(60_000));
+      return reply.code(201).send(built);
+    } catch (err) {
+      throw new ApiError('CIRCUIT_BUILD_FAILED', 503, `could not build a circuit: ${(err as Error).message}`);
+    }
+  });
+  app.delete<{ Params: { id: string } }>('/api/v1/circuits/:id', async (req, reply) => {
+    if (!source.closeCircuit(req.params.id)) throw new ApiError('NOT_FOUND', 404, 'no such circuit');
+    return reply.code(204).send();
+  });
   app.get('/api/v1/relays', async () => ({ relays: source.relays() }));
   app.get('/api/v1/peers', async () => ({ peers: source.peers() }));
   return app;

@@ -205,6 +205,22 @@ export class CircuitManager {
     throw lastErr;
   }
 
+  /** Builds one clean circuit now (the API's "new circuit"); it joins the prebuilt pool. */
+  async buildNow(signal: AbortSignal): Promise<{ circuit: ClientCircuit; buildMs: number }> {
+    const started = performance.now();
+    const m = await this.#build(undefined, signal);
+    this.#circuits.add(m);
+    return { circuit: m.circuit, buildMs: performance.now() - started };
+  }
+
+  /** Closes a circuit by id; false when there is none. */
+  closeCircuit(id: string): boolean {
+    const m = [...this.#circuits].find((c) => c.circuit.id === id);
+    if (m === undefined) return false;
+    m.circuit.close();
+    return true;
+  }
+
   async stop(): Promise<void> {
     this.#stopped = true;
     for (const m of this.#circuits) m.circuit.close();

@@ -51,6 +51,11 @@ export interface RelayServiceInit {
   readonly exit: Exit;
   readonly limits?: RelayLimits;
   readonly log: Logger;
+  /**
+   * Fault injection for tests: may modify the cell in place. Called on every RELAY cell this relay
+   * passes on, just before it is sent to the next hop (forward) or the previous one (backward).
+   */
+  readonly tamper?: (cell: Uint8Array, direction: 'forward' | 'backward') => void;
 }
 
 export class RelayStats {
@@ -228,6 +233,7 @@ class RelayCircuit {
     this.#stats.cellsRelayed++;
     this.#stats.bytesRelayed += body.length;
     writeCircId(cell, this.#nextId!);
+    this.#init.tamper?.(cell, 'forward');
     if (!next.send(cell)) {
       this.#prev.pauseReading();
       next.onDrain(() => this.#prev.resumeReading());
@@ -244,6 +250,7 @@ class RelayCircuit {
       this.#stats.cellsRelayed++;
       this.#stats.bytesRelayed += bytes.length - CELL_HEADER_BYTES;
       writeCircId(bytes, this.#prevId);
+      this.#init.tamper?.(bytes, 'backward');
       if (!this.#prev.send(bytes)) {
         this.#next!.pauseReading();
         this.#prev.onDrain(() => this.#next?.resumeReading());

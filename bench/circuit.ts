@@ -1,0 +1,129 @@
+// Circuits on this machine, each figure next to a baseline measured in the same run:
+//   build      median and p95 of N circuit builds (POST /api/v1/circuits on the client node)
+//   ttfb       time to first byte of an HTTP GET through SOCKS5 vs the same GET straight over TCP
+//   throughput one 3-hop stream (client, three relays and the server are separate processes) vs the
+//              same download over one direct TCP connection
+//
+//   node bench/circuit.ts [--builds 200] [--mib 100] [--json]
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { parseArgs, promisify } from 'node:util';
+
+const run = promisify(execFile);
+const CLI = new URL('../src/cli/main.ts', import.meta.url).pathname;
+const SERVER = new URL('./lib/http-server.ts', import.meta.url).pathname;
+
+const { values } = parseArgs({
+  options: {
+    builds: { type: 'string', default: '200' },
+    mib: { type: 'string', default: '100' },
+    json: { type: 'boolean', default: false },
+  },
+});
+const builds = Number(values.builds);
+const mib = Number(values.mib);
+
+const pct = (xs: number[], p: number) =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))] ?? Number.NaN;
+
+async function firstLine(proc: ReturnType<typeof spawn>): Promise<string> {
+  return new Promise((resolve, reject) => {
+    createInterface({ input: proc.stdout! }).once('line', resolve);
+    proc.once('exit', (code) => reject(new Error(`exited (${code}) before its first line`)));
+  });
+}
+
+async function curlTimes(args: string[]): Promise<{ ttfb: number; speed: number }> {
+  const r = await run('curl', [
+    '-sS',
+    '-o',
+    '/dev/null',
+    '--max-time',
+    '300',
+    '-w',
+    '%{time_starttransfer} %{speed_download}',
+    ...args,
+  ]);
+  const [t, s] = r.stdout.trim().split(' ').map(Number);
+  return { ttfb: (t ?? Number.NaN) * 1000, speed: (s ?? Number.NaN) / (1024 * 1024) };
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'anonnet-bench-circuit-'));
+const server = spawn(process.execPath, [SERVER], { stdio: ['ignore', 'pipe', 'inherit'] });
+const net = spawn(
+  process.execPath,
+  [
+    CLI,
+    'testnet',
+    '--json',
+    '--nodes',
+    '4',
+    '--dir',
+    dir,
+    '--socks-port',
+    '0',
+    '--http-port',
+    '0',
+    '--api-port',
+    '0',
+  ],
+  { stdio: ['ignore', 'pipe', 'inherit'] },
+);
+try {
+  const port = Number(await firstLine(server));
+  const ready = JSON.parse(await firstLine(net)) as { socks: string; api: string; token: string };
+  const auth = { authorization: `Bearer ${ready.token}` };
+
+  const buildMs: number[] = [];
+  for (let i = 0; i < builds; i++) {
+    const res = await fetch(`${ready.api}/api/v1/circuits`, { method: 'POST', headers: auth });
+    if (res.status !== 201) throw new Error(`build ${i} answered ${res.status}: ${await res.text()}`);
+    const c = (await res.json()) as { id: string; buildMs: number };
+    buildMs.push(c.buildMs);
+    await fetch(`${ready.api}/api/v1/circuits/${c.id}`, { method: 'DELETE', headers: auth });
+  }
+
+  const page = `http://127.0.0.1:${port}/`;
+  const ttfbAnon: number[] = [];
+  const ttfbDirect: number[] = [];
+  for (let i = 0; i < 20; i++) {
+    ttfbAnon.push((await curlTimes(['--socks5-hostname', ready.socks, page])).ttfb);
+    ttfbDirect.push((await curlTimes([page])).ttfb);
+  }
+  const big = `http://127.0.0.1:${port}/big?mib=${mib}`;
+  const direct = (await curlTimes([big])).speed;
+  const anon = (await curlTimes(['--socks5-hostname', ready.socks, big])).speed;
+
+  const result = {
+    bench: 'circuit',
+    builds,
+    buildMsMedian: pct(buildMs, 0.5),
+    buildMsP95: pct(buildMs, 0.95),
+    ttfbMsMedian: pct(ttfbAnon, 0.5),
+    ttfbDirectMsMedian: pct(ttfbDirect, 0.5),
+    throughputMiBs: anon,
+    directTcpMiBs: direct,
+    throughputRatio: anon / direct,
+  };
+  if (values.json) process.stdout.write(`${JSON.stringify(result)}\n`);
+  else {
+    const f = (x: number) => x.toFixed(1);
+    process.stdout.write(
+      [
+        `circuits (testnet of 4 processes + server process, ${builds} builds, ${mib} MiB)`,
+        `  build:      median ${f(result.buildMsMedian)} ms, p95 ${f(result.buildMsP95)} ms`,
+        `  ttfb:       ${f(result.ttfbMsMedian)} ms through 3 hops vs ${f(result.ttfbDirectMsMedian)} ms direct`,
+        `  throughput: ${f(anon)} MiB/s through 3 hops vs ${f(direct)} MiB/s direct TCP (ratio ${result.throughputRatio.toFixed(3)})`,
+        '',
+      ].join('\n'),
+    );
+  }
+} finally {
+  net.kill('SIGTERM');
+  server.kill('SIGTERM');
+  await new Promise((r) => net.once('exit', r));
+  rmSync(dir, { recursive: true, force: true });
+}
