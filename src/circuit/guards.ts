@@ -53,6 +53,6 @@ export class GuardSet {
     }
     if (changed)
       writeFileAtomic(this.#path, `${JSON.stringify({ version: 1, guards: this.#guards })}\n`, 0o600);
-    return live.map((g) => g.peerId);
+    return live.slice(0, this.#opts.count).map((g) => g.peerId);
   }
 }

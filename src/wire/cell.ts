@@ -393,10 +393,13 @@ export function encodeRelayPayload(m: RelayMessage): Uint8Array {
 
 /**
  * Interprets the payload of a relay message with command `command`. Never throws. Errors:
- * 'BAD_LENGTH' (a payload too short or of the wrong size, empty DATA, empty host), 'TRAILING_BYTES',
+ * 'TOO_LARGE' (over MAX_RELAY_DATA), 'BAD_LENGTH' (a payload too short, empty DATA, empty host),
+ * 'TRAILING_BYTES',
  * 'BAD_UTF8', 'BAD_HOST', 'BAD_PORT', 'BAD_FIELD' (address family, RESOLVED status or count).
  */
 export function decodeRelayPayload(command: number, data: Uint8Array): DecodeResult<RelayMessage> {
+  if (data.length > MAX_RELAY_DATA)
+    return decodeError('TOO_LARGE', `a relay cell carries at most ${MAX_RELAY_DATA} bytes`);
   if (command === RelayCommand.DATA) {
     if (data.length === 0) return decodeError('BAD_LENGTH', 'empty DATA');
     return { kind: 'ok', value: { kind: 'data', data }, consumed: data.length };
