@@ -171,7 +171,16 @@ export async function startHalfCloseOrigin(): Promise<{
   return { server, port, lateBytes: () => late };
 }
 
+/** Sockets of every server started with listenOn, so closeServer can end them even after a failure. */
+const serverSockets = new WeakMap<Server | HttpServer, Set<import('node:net').Socket>>();
+
 export function listenOn(server: Server | HttpServer): Promise<number> {
+  const sockets = new Set<import('node:net').Socket>();
+  serverSockets.set(server, sockets);
+  server.on('connection', (sock: import('node:net').Socket) => {
+    sockets.add(sock);
+    sock.once('close', () => sockets.delete(sock));
+  });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {
@@ -184,6 +193,8 @@ export function listenOn(server: Server | HttpServer): Promise<number> {
 export function closeServer(server: Server | HttpServer): Promise<void> {
   return new Promise((resolve) => {
     if ('closeAllConnections' in server) server.closeAllConnections();
+    // A test that failed half-way may leave connections open: close() would wait for them forever.
+    for (const sock of serverSockets.get(server) ?? []) sock.destroy();
     server.close(() => resolve());
   });
 }

@@ -232,9 +232,9 @@ describe('SOCKS server: failures and hostile clients', () => {
         assert.equal((await d.readToEnd()).toString(), 'bye');
         assert.equal(d.socket.writable, true);
         d.write('late words');
-        await waitFor(() => origin.lateBytes() === 'late words', 3000, 'late bytes at the origin');
+        await waitFor(() => origin.lateBytes() === 'late words', 10000, 'late bytes at the origin');
         d.socket.end();
-        await waitFor(() => s.connections === 0, 3000, 'connections to close');
+        await waitFor(() => s.connections === 0, 10000, 'connections to close');
       });
     } finally {
       await closeServer(origin.server);
@@ -259,7 +259,7 @@ describe('SOCKS server: failures and hostile clients', () => {
           c.write('x');
           await c.ended();
           await waitFor(() => code === 'ECONNRESET', 1000, 'a reset');
-          await waitFor(() => s.connections === 0, 3000, 'connections to close');
+          await waitFor(() => s.connections === 0, 10000, 'connections to close');
         });
       }
     } finally {
@@ -274,11 +274,11 @@ describe('SOCKS server: failures and hostile clients', () => {
       a.write(u8(5, 2, 0));
       a.destroy();
       const b = await socks5Connect(s.address.port);
-      await waitFor(() => opener.signals.length === 1, 3000, 'the open');
+      await waitFor(() => opener.signals.length === 1, 10000, 'the open');
       assert.equal(opener.signals[0]?.aborted, false);
       b.destroy();
-      await waitFor(() => opener.signals[0]?.aborted === true, 3000, 'the abort');
-      await waitFor(() => s.connections === 0, 3000, 'connections to close');
+      await waitFor(() => opener.signals[0]?.aborted === true, 10000, 'the abort');
+      await waitFor(() => s.connections === 0, 10000, 'connections to close');
     });
   });
 
@@ -371,7 +371,7 @@ describe('SOCKS server: failures and hostile clients', () => {
     await withSocks(hangingOpener(), { maxConnections: 2 }, async (s) => {
       const a = await RawClient.connect(s.address.port);
       const b = await RawClient.connect(s.address.port);
-      await waitFor(() => s.connections === 2, 3000, 'two connections');
+      await waitFor(() => s.connections === 2, 10000, 'two connections');
       const c = await RawClient.connect(s.address.port);
       await c.ended(2000);
       a.write(u8(5, 1, 0));

@@ -34,7 +34,7 @@ describe('cell fuzz', () => {
 
   it('decodeRelayPayload: random command and bytes', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 255 }), fc.uint8Array({ maxLength: 1300 }), (command, data) => {
+      fc.property(fc.integer({ min: 0, max: 255 }), fc.uint8Array({ maxLength: 2100 }), (command, data) => {
         const d = decodeRelayPayload(command, data);
         assert.notEqual(d.kind, 'needMore');
         if (d.kind === 'ok') {
