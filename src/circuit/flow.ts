@@ -77,12 +77,19 @@ export class ReceiveWindow {
     if (this.#received > this.#size) throw new FlowControlError('peer sent beyond its window');
   }
 
-  /** A DATA cell was passed on to the reader; true when a SENDME should go out now. */
+  /** A DATA cell was passed on to the reader; true when a SENDME is due (send it, then acknowledged()). */
   delivered(): boolean {
     this.#unacked++;
     if (this.#unacked < this.#increment) return false;
     this.#unacked -= this.#increment;
-    this.#received -= this.#increment;
     return true;
+  }
+
+  /**
+   * A SENDME went out: only now may the peer send `increment` more. A SENDME held back because the
+   * reader is behind grants nothing, so a peer that ignores the window is caught, not buffered.
+   */
+  acknowledged(): void {
+    this.#received -= this.#increment;
   }
 }

@@ -75,7 +75,7 @@ export class AnonStream extends Duplex {
     const roomLeft = this.push(batch.length === 1 ? batch[0]! : Buffer.concat(batch));
     for (let i = 0; i < batch.length; i++) {
       if (!this.#recvWindow.delivered()) continue;
-      if (roomLeft) this.#carrier.sendSendme();
+      if (roomLeft) this.#sendSendme();
       else this.#sendmesOwed++;
     }
     if (this.#finPending) {
@@ -98,9 +98,12 @@ export class AnonStream extends Duplex {
   onEnd(reason: number): void {
     this.#remoteEnded = true;
     if (reason === EndReason.DONE) {
+      // A clean end: what is buffered still reaches the reader, then 'end', then the stream goes.
       this.#deliver();
+      this.#finPending = false;
       if (!this.readableEnded) this.push(null);
-      this.destroy();
+      if (this.readableEnded) this.destroy();
+      else this.once('end', () => this.destroy());
     } else {
       this.destroy(new StreamEndedError(reason, `stream ended by peer (reason ${reason})`));
     }
@@ -117,7 +120,7 @@ export class AnonStream extends Duplex {
   override _read(): void {
     while (this.#sendmesOwed > 0) {
       this.#sendmesOwed--;
-      this.#carrier.sendSendme();
+      this.#sendSendme();
     }
   }
 
@@ -153,6 +156,11 @@ export class AnonStream extends Duplex {
     }
     this.#forget();
     cb(err);
+  }
+
+  #sendSendme(): void {
+    this.#recvWindow.acknowledged();
+    this.#carrier.sendSendme();
   }
 
   #maybeDone(): void {

@@ -92,7 +92,10 @@ export class StreamTable {
         this.bytesIn += data.length;
         // Cells for a stream we already closed still count for the circuit window.
         stream?.onData(data);
-        if (this.#recv.delivered()) this.#sender.sendRelay(0, RelayCommand.SENDME, EMPTY);
+        if (this.#recv.delivered()) {
+          this.#recv.acknowledged();
+          this.#sender.sendRelay(0, RelayCommand.SENDME, EMPTY);
+        }
         return true;
       case RelayCommand.FIN:
         stream?.onFin();

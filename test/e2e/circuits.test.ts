@@ -78,6 +78,55 @@ test('curl through the HTTP proxy fetches the page', async () => {
   assert.equal(r.stdout.toString(), PAGE);
 });
 
+test('curl through an HTTP CONNECT tunnel fetches the page', async () => {
+  const r = await curl(['-p', '-x', `http://${net.ready.http}`, `http://127.0.0.1:${web.port}/`]);
+  assert.equal(r.code, 0);
+  assert.equal(r.stdout.toString(), PAGE);
+});
+
+test('an exit-policy refusal and a refused connection come back as proper proxy errors', async () => {
+  // The testnet's exits reject port 25: SOCKS5 reply 0x02, which curl reports as error 97.
+  const policy = await run('curl', [
+    '-sS',
+    '--max-time',
+    '30',
+    '--socks5-hostname',
+    net.ready.socks,
+    'http://127.0.0.1:25/',
+  ]).then(
+    () => '',
+    (err: { stderr?: string }) => String(err.stderr),
+  );
+  assert.match(policy, /not allowed by ruleset|Connection not allowed/i);
+  // Nothing listens on the fixture's port + 1 (almost surely): "connection refused" (0x05).
+  const refused = await run('curl', [
+    '-sS',
+    '--max-time',
+    '30',
+    '--socks5-hostname',
+    net.ready.socks,
+    `http://127.0.0.1:${web.port + 1}/`,
+  ]).then(
+    () => '',
+    (err: { stderr?: string }) => String(err.stderr),
+  );
+  assert.match(refused, /refused/i);
+  // The HTTP proxy answers 403 for the policy refusal.
+  const r = await run('curl', [
+    '-s',
+    '-o',
+    '/dev/null',
+    '-w',
+    '%{http_code}',
+    '--max-time',
+    '30',
+    '-x',
+    `http://${net.ready.http}`,
+    'http://127.0.0.1:25/',
+  ]);
+  assert.equal(r.stdout, '403');
+});
+
 test('the API reports 3-hop circuits of three distinct relays', async () => {
   const { circuits } = await api<Circuits>('/api/v1/circuits');
   const open = circuits.filter((c) => c.state === 'open');

@@ -1,0 +1,128 @@
+// Entry guards: chosen once, persisted, reused by the next instance, replaced when they leave the view
+// (or stop being usable) and when they reach the end of their lifetime.
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { GuardSet } from '../../../src/circuit/guards.ts';
+import type { RelayEntry } from '../../../src/directory/relay-view.ts';
+import { entry, NOW, pathOptions, seeded } from './path-helpers.ts';
+
+const MINUTE = 60_000;
+const opts = { count: 2, lifetimeMs: 30 * MINUTE };
+
+let dir: string;
+let files = 0;
+const guardFile = () => join(dir, `guards-${++files}.json`);
+
+before(() => {
+  dir = mkdtempSync(join(tmpdir(), 'anonnet-guards-'));
+});
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+const view: RelayEntry[] = [1, 2, 3, 4, 5, 6].map((n) =>
+  entry(50 + n, { ip: `10.${50 + n}.0.1`, exit: n === 6 }),
+);
+
+function stored(path: string): Array<{ peerId: string; chosenAt: number }> {
+  const v = JSON.parse(readFileSync(path, 'utf8')) as {
+    version: number;
+    guards: Array<{ peerId: string; chosenAt: number }>;
+  };
+  assert.equal(v.version, 1);
+  return v.guards;
+}
+
+describe('GuardSet', () => {
+  it('chooses `count` usable guards and persists them (0600)', () => {
+    const path = guardFile();
+    const g = new GuardSet(path, opts);
+    const ids = g.current(view, pathOptions({ random: seeded(1) }));
+    assert.equal(ids.length, 2);
+    assert.equal(new Set(ids).size, 2);
+    for (const id of ids) assert.ok(view.some((e) => e.peerId === id));
+    assert.deepEqual(
+      stored(path).map((s) => s.peerId),
+      ids,
+    );
+    assert.equal(statSync(path).mode & 0o777, 0o600);
+    // Asked again: the same guards.
+    assert.deepEqual(g.current(view, pathOptions({ random: seeded(99), now: NOW + MINUTE })), ids);
+  });
+
+  it('reuses the persisted guards in a new instance', () => {
+    const path = guardFile();
+    const first = new GuardSet(path, opts).current(view, pathOptions({ random: seeded(2) }));
+    for (const seed of [3, 4, 5]) {
+      const again = new GuardSet(path, opts).current(
+        view,
+        pathOptions({ random: seeded(seed), now: NOW + 10 * MINUTE }),
+      );
+      assert.deepEqual(again, first);
+    }
+    assert.ok(
+      stored(path).every((s) => s.chosenAt === NOW),
+      'reuse does not re-choose',
+    );
+  });
+
+  it('replaces a guard that is no longer usable, keeping the other', () => {
+    const path = guardFile();
+    const g = new GuardSet(path, opts);
+    const [a, b] = g.current(view, pathOptions({ random: seeded(6) })) as [string, string];
+    const without = view.filter((e) => e.peerId !== a);
+    const now = g.current(without, pathOptions({ random: seeded(7), now: NOW + MINUTE }));
+    assert.equal(now.length, 2);
+    assert.ok(now.includes(b), 'the usable guard stays');
+    assert.ok(!now.includes(a));
+    // A guard we must avoid (or that is ourselves) is not usable either.
+    const c = now.find((id) => id !== b)!;
+    const later = g.current(
+      view,
+      pathOptions({ random: seeded(8), now: NOW + 2 * MINUTE, avoid: new Set([c]) }),
+    );
+    assert.ok(later.includes(b) && !later.includes(c));
+  });
+
+  it('never hands out more than `count` guards, even when a replaced guard comes back', () => {
+    const path = guardFile();
+    const g = new GuardSet(path, opts);
+    const [a] = g.current(view, pathOptions({ random: seeded(9) })) as [string, string];
+    g.current(
+      view.filter((e) => e.peerId !== a),
+      pathOptions({ random: seeded(10), now: NOW + MINUTE }),
+    );
+    const back = g.current(view, pathOptions({ random: seeded(11), now: NOW + 2 * MINUTE }));
+    assert.equal(back.length, 2, back.join(' '));
+    assert.ok(back.includes(a), 'the first-chosen guard is preferred again');
+  });
+
+  it('replaces guards at the end of their lifetime', () => {
+    const path = guardFile();
+    const g = new GuardSet(path, opts);
+    g.current(view, pathOptions({ random: seeded(12) }));
+    const later = NOW + opts.lifetimeMs + MINUTE;
+    // Onion keys of the fixture descriptors are valid for two hours: still usable then.
+    const ids = new GuardSet(path, opts).current(view, pathOptions({ random: seeded(13), now: later }));
+    assert.equal(ids.length, 2);
+    const s = stored(path);
+    assert.equal(s.length, 2);
+    assert.ok(
+      s.every((x) => x.chosenAt === later),
+      'every guard was chosen again',
+    );
+  });
+
+  it('starts afresh from a missing or unreadable file, and with too few relays uses what exists', () => {
+    const path = guardFile();
+    writeFileSync(path, '{not json');
+    const g = new GuardSet(path, opts);
+    const one = g.current(view.slice(0, 1), pathOptions({ random: seeded(14) }));
+    assert.deepEqual(one, [view[0]!.peerId]);
+    assert.deepEqual(g.current([], pathOptions({ random: seeded(15) })), []);
+    writeFileSync(path, JSON.stringify({ version: 2, guards: [{ peerId: view[1]!.peerId, chosenAt: NOW }] }));
+    const fresh = new GuardSet(path, opts).current(view, pathOptions({ random: seeded(16) }));
+    assert.equal(fresh.length, 2);
+  });
+});

@@ -1,0 +1,49 @@
+// Relay entries for path-selection and guard tests: real signed descriptors (test/unit/directory's
+// relays), with the address, roles, bandwidth and exit policy each test needs, and a seeded random.
+import { multiaddr } from '@multiformats/multiaddr';
+import type { PathOptions } from '../../../src/circuit/path-selection.ts';
+import { parseExitPolicy } from '../../../src/directory/exit-policy.ts';
+import type { RelayEntry } from '../../../src/directory/relay-view.ts';
+import { Role } from '../../../src/wire/descriptor-types.ts';
+import { NOW, relay } from '../directory/relay-view-helpers.ts';
+
+export { NOW };
+
+export interface EntrySpec {
+  /** IPv4 address of the relay's one TCP address. */
+  readonly ip: string;
+  readonly exit?: boolean;
+  readonly exitPolicy?: readonly string[];
+  readonly bandwidth?: number;
+}
+
+/** Relay `n` as a view entry: a descriptor valid at NOW with one address and the given roles. */
+export function entry(n: number, spec: EntrySpec): RelayEntry {
+  const r = relay(n);
+  return {
+    peerId: r.peerId,
+    receivedAt: NOW,
+    signed: r.descriptor({
+      roles: Role.relay | (spec.exit ? Role.exit : 0),
+      bandwidth: spec.bandwidth ?? 1_000_000,
+      addresses: [multiaddr(`/ip4/${spec.ip}/tcp/4950`).bytes],
+      exitPolicy: parseExitPolicy(spec.exitPolicy ?? (spec.exit ? ['accept *:*'] : ['reject *:*'])),
+    }),
+  };
+}
+
+/** mulberry32: a small seeded PRNG, so weighting checks are deterministic. */
+export function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function pathOptions(overrides: Partial<PathOptions> = {}): PathOptions {
+  return { hops: 3, selfId: 'self', now: NOW, allowSameSubnet: false, ...overrides };
+}

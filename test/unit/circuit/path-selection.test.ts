@@ -1,0 +1,161 @@
+// Path selection: distinct relays, one relay per /16 unless allowed, an exit whose policy accepts the
+// port, the guard first, NO_PATH when the view cannot supply a path, and bandwidth weighting.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { CircuitError } from '../../../src/circuit/errors.ts';
+import { candidates, selectPath, subnetOf } from '../../../src/circuit/path-selection.ts';
+import type { RelayEntry } from '../../../src/directory/relay-view.ts';
+import { HOUR, relay } from '../directory/relay-view-helpers.ts';
+import { entry, NOW, pathOptions, seeded } from './path-helpers.ts';
+
+const peer = (n: number) => relay(n).peerId;
+
+/** Six relays in six /16s; 5 and 6 are exits (6 only for port 443). */
+const view: RelayEntry[] = [
+  entry(1, { ip: '10.1.0.1' }),
+  entry(2, { ip: '10.2.0.1' }),
+  entry(3, { ip: '10.3.0.1' }),
+  entry(4, { ip: '10.4.0.1' }),
+  entry(5, { ip: '10.5.0.1', exit: true }),
+  entry(6, { ip: '10.6.0.1', exit: true, exitPolicy: ['accept *:443', 'reject *:*'] }),
+];
+
+function noPath(fn: () => unknown): void {
+  assert.throws(fn, (err: unknown) => {
+    assert.ok(err instanceof CircuitError, String(err));
+    assert.equal(err.code, 'NO_PATH');
+    return true;
+  });
+}
+
+describe('selectPath', () => {
+  it('picks distinct relays, the guard first and an exit last', () => {
+    const random = seeded(1);
+    for (let i = 0; i < 200; i++) {
+      const path = selectPath(view, pathOptions({ random, port: 80 }), [peer(1), peer(2)]);
+      assert.equal(path.length, 3);
+      const ids = path.map((h) => h.peerId);
+      assert.equal(new Set(ids).size, 3, ids.join(' '));
+      assert.ok([peer(1), peer(2)].includes(ids[0]!), 'first hop is a guard');
+      assert.equal(ids[2], peer(5), 'only relay 5 exits to port 80');
+      for (const hop of path) {
+        assert.equal(hop.addresses.length, 1);
+        assert.ok(hop.addresses[0]!.toString().endsWith(`/p2p/${hop.peerId}`));
+      }
+    }
+  });
+
+  it('chooses the exit by port policy', () => {
+    const random = seeded(2);
+    const exits = new Set<string>();
+    for (let i = 0; i < 100; i++)
+      exits.add(selectPath(view, pathOptions({ random, port: 443 }), [peer(1)]).at(-1)!.peerId);
+    assert.deepEqual([...exits].sort(), [peer(5), peer(6)].sort());
+    // Before any request (no port), any exit with an accept rule will do.
+    assert.ok(
+      [peer(5), peer(6)].includes(selectPath(view, pathOptions({ random }), [peer(1)]).at(-1)!.peerId),
+    );
+    // Without relay 5, only 443 has an exit.
+    const only443 = view.filter((e) => e.peerId !== peer(5));
+    assert.equal(selectPath(only443, pathOptions({ random, port: 443 }), [peer(1)]).at(-1)!.peerId, peer(6));
+    noPath(() => selectPath(only443, pathOptions({ random, port: 80 }), [peer(1)]));
+    noPath(() => selectPath(only443, pathOptions({ random, port: 25, hops: 1 }), []));
+  });
+
+  it('never puts two relays of one /16 on a path unless allowSameSubnet', () => {
+    // Three relays, two of them in 10.1/16: no 3-hop path without allowSameSubnet.
+    const crowded = [
+      entry(11, { ip: '10.1.0.1' }),
+      entry(12, { ip: '10.1.200.7' }),
+      entry(13, { ip: '10.9.0.1', exit: true }),
+    ];
+    noPath(() => selectPath(crowded, pathOptions({ random: seeded(3) }), [peer(11)]));
+    const path = selectPath(crowded, pathOptions({ random: seeded(3), allowSameSubnet: true }), [peer(11)]);
+    assert.deepEqual(
+      path.map((h) => h.peerId),
+      [peer(11), peer(12), peer(13)],
+    );
+
+    // A bigger view with shared /16s: every path keeps its hops in distinct /16s.
+    const mixed = [
+      ...view,
+      entry(7, { ip: '10.1.9.9' }),
+      entry(8, { ip: '10.5.7.7' }),
+      entry(9, { ip: '10.2.1.1', exit: true }),
+    ];
+    const subnetOfPeer = new Map(mixed.map((e) => [e.peerId, subnetOf(e.signed.descriptor.addresses)]));
+    const random = seeded(4);
+    for (let i = 0; i < 200; i++) {
+      const ids = selectPath(mixed, pathOptions({ random, port: 80 }), [peer(1), peer(7)]).map(
+        (h) => h.peerId,
+      );
+      assert.equal(new Set(ids.map((id) => subnetOfPeer.get(id))).size, 3, ids.join(' '));
+    }
+  });
+
+  it('fails with NO_PATH when no guard is usable, too few relays, or zero hops', () => {
+    const random = seeded(5);
+    noPath(() => selectPath(view, pathOptions({ random }), []));
+    noPath(() => selectPath(view, pathOptions({ random }), ['12D3KooWnotInTheView']));
+    // The only guard is the only exit for the port: taken by the exit, so no guard is left.
+    noPath(() => selectPath(view, pathOptions({ random, port: 80 }), [peer(5)]));
+    noPath(() => selectPath(view.slice(4, 6), pathOptions({ random, hops: 3 }), [peer(5), peer(6)]));
+    noPath(() => selectPath(view, pathOptions({ random, hops: 0 }), [peer(1)]));
+    noPath(() => selectPath([], pathOptions({ random }), [peer(1)]));
+    // Four hops need four distinct relays: fine here; seven are too many.
+    assert.equal(selectPath(view, pathOptions({ random, hops: 4 }), [peer(1)]).length, 4);
+    noPath(() => selectPath(view, pathOptions({ random, hops: 7 }), [peer(1)]));
+  });
+
+  it('skips ourselves, avoided relays, non-relays and relays without a current onion key', () => {
+    const opts = pathOptions({ selfId: peer(1), avoid: new Set([peer(2)]) });
+    const withDescriptor = (e: RelayEntry, d: Partial<RelayEntry['signed']['descriptor']>): RelayEntry => ({
+      ...e,
+      signed: { ...e.signed, descriptor: { ...e.signed.descriptor, ...d } },
+    });
+    const stale = entry(20, { ip: '10.20.0.1' });
+    const noKey = withDescriptor(stale, {
+      onionKeys: stale.signed.descriptor.onionKeys.map((k) => ({ ...k, validUntil: k.validFrom })),
+    });
+    const notRelay = withDescriptor(entry(21, { ip: '10.21.0.1' }), { roles: 0 });
+    const ids = candidates([...view, noKey, notRelay], opts).map((c) => c.entry.peerId);
+    assert.deepEqual(ids.sort(), [peer(3), peer(4), peer(5), peer(6)].sort());
+    // The onion key chosen is the one valid now.
+    const c = candidates(view, pathOptions({ now: NOW }))[0]!;
+    assert.ok(c.hop.onionKey.validFrom <= NOW && NOW < c.hop.onionKey.validUntil);
+    assert.equal(candidates(view, pathOptions({ now: NOW + 10 * HOUR })).length, 0);
+  });
+
+  it('weights relays by advertised bandwidth', () => {
+    const weighted = [
+      entry(31, { ip: '10.31.0.1', exit: true, bandwidth: 1_000_000 }),
+      entry(32, { ip: '10.32.0.1', exit: true, bandwidth: 3_000_000 }),
+      entry(33, { ip: '10.33.0.1', exit: true, bandwidth: 0 }), // counted as 1 byte/s: almost never
+    ];
+    const random = seeded(6);
+    const counts = new Map<string, number>();
+    const N = 4000;
+    for (let i = 0; i < N; i++) {
+      const id = selectPath(weighted, pathOptions({ random, hops: 1 }), [])[0]!.peerId;
+      counts.set(id, (counts.get(id) ?? 0) + 1);
+    }
+    const share = (counts.get(peer(32)) ?? 0) / N;
+    assert.ok(Math.abs(share - 0.75) < 0.03, `relay with 3/4 of the bandwidth got ${share}`);
+    assert.ok((counts.get(peer(33)) ?? 0) <= 2);
+
+    // Middles too: a fat middle is chosen far more often than a thin one.
+    const middles = [
+      entry(41, { ip: '10.41.0.1' }),
+      entry(42, { ip: '10.42.0.1', bandwidth: 100_000 }),
+      entry(43, { ip: '10.43.0.1', bandwidth: 900_000 }),
+      entry(44, { ip: '10.44.0.1', exit: true }),
+    ];
+    const mid = new Map<string, number>();
+    for (let i = 0; i < 1000; i++) {
+      const id = selectPath(middles, pathOptions({ random }), [peer(41)])[1]!.peerId;
+      mid.set(id, (mid.get(id) ?? 0) + 1);
+    }
+    const thin = (mid.get(peer(42)) ?? 0) / 1000;
+    assert.ok(Math.abs(thin - 0.1) < 0.04, `thin middle got ${thin}`);
+  });
+});
