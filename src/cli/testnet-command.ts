@@ -90,6 +90,9 @@ export async function runTestnet(flags: TestnetFlags): Promise<void> {
           String(flags.httpPort),
           '--api-port',
           String(flags.apiPort),
+          // Fewer than 3 hops only when the network is too small for 3 relays besides the client.
+          '--hops',
+          String(Math.max(1, Math.min(3, n - 1))),
         ]
       : ['--no-socks', '--no-http-proxy', '--no-api']),
     // Every node dials from 127.0.0.1: the per-host rate limit would turn most of them away.
@@ -150,7 +153,7 @@ export async function runTestnet(flags: TestnetFlags): Promise<void> {
       if (line !== lastLine) say(line);
       lastLine = line;
       // The client also has a circuit ready, so the first request does not wait for a build.
-      const clientReady = (sup.children[0]?.status?.circuitsOpen ?? 0) > 0;
+      const clientReady = n < 2 || (sup.children[0]?.status?.circuitsOpen ?? 0) > 0;
       return sup.children.length === n && knowing === n && clientReady;
     }, deadline);
   } catch (err) {
