@@ -172,6 +172,7 @@ export class CircuitManager {
         allowSameSubnet: this.#init.options.allowSameSubnet,
         avoid,
       };
+      // No path now means no path on a retry either (NO_EXIT, NO_PATH): that error goes straight up.
       const path = selectPath(relays, opts, this.#init.guards.current(relays, { ...opts, avoid: new Set() }));
       const started = performance.now();
       try {

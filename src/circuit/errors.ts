@@ -7,6 +7,7 @@ export type CircuitErrorCode =
   | 'DESTROYED'
   | 'LINK_CLOSED'
   | 'NO_PATH'
+  | 'NO_EXIT'
   | 'LIMIT'
   | 'CLOSED';
 

@@ -110,7 +110,13 @@ export function selectPath(
     all.filter((c) => exitAccepts(c, opts.port)),
     random,
   );
-  if (exit === undefined) throw new CircuitError('NO_PATH', 'no known exit accepts this port');
+  if (exit === undefined) {
+    // Exits that refuse this port are a policy answer; no usable exit at all is a missing path.
+    if (all.some((c) => exitAccepts(c, undefined))) {
+      throw new CircuitError('NO_EXIT', 'no known exit accepts this port');
+    }
+    throw new CircuitError('NO_PATH', 'no usable exit relay known');
+  }
   take(exit);
   if (opts.hops === 1) return [exit.hop];
 

@@ -22,6 +22,9 @@ export function toStreamOpenError(err: unknown): StreamOpenError {
       `the exit refused the stream (${err.message})`,
     );
   }
+  if (err instanceof CircuitError && err.code === 'NO_EXIT') {
+    return new StreamOpenError('EXIT_POLICY', 'no exit relay accepts this destination port');
+  }
   if (err instanceof CircuitError) {
     return new StreamOpenError(
       err.code === 'BUILD_TIMEOUT' ? 'TIMEOUT' : 'NO_CIRCUIT',
