@@ -9,10 +9,12 @@ import { ClientCircuitCrypto } from '../crypto/relay-crypto.ts';
 import { type AnonStream, EndReason, StreamEndedError } from '../stream/anon-stream.ts';
 import { StreamTable } from '../stream/stream-table.ts';
 import {
+  CELL_HEADER_BYTES,
   type CircuitId,
   CREATED_MESSAGE_BYTES,
   decodeCell,
   encodeCell,
+  encodeRelayCell,
   LinkCommand,
   MAX_RELAY_DATA,
   RelayCommand,
@@ -22,7 +24,7 @@ import { CellLink } from './cell-link.ts';
 import { CircuitError } from './errors.ts';
 import * as msg from './messages.ts';
 import { CIRCUIT_PROTOCOL } from './protocol.ts';
-import { decodeRelayBody, encodeRelayBody } from './relay-body.ts';
+import { decodeRelayBody } from './relay-body.ts';
 
 export interface PathHop {
   readonly peerId: string;
@@ -201,9 +203,9 @@ export class ClientCircuit {
 
   #sendRelay(targetHop: number, streamId: number, command: number, data: Uint8Array): void {
     if (this.state === 'closed') return;
-    const body = encodeRelayBody(streamId, command, data);
-    this.#crypto.encryptForward(body, targetHop);
-    this.#link.send(encodeCell({ circuitId: this.#circId, command: LinkCommand.RELAY, body }));
+    const cell = encodeRelayCell(this.#circId, streamId, command, data);
+    this.#crypto.encryptForward(cell.subarray(CELL_HEADER_BYTES), targetHop);
+    this.#link.send(cell);
   }
 
   #onCell(bytes: Uint8Array): void {

@@ -18,6 +18,7 @@ import {
   DestroyReason,
   decodeCell,
   encodeCell,
+  encodeRelayCell,
   LinkCommand,
   MAX_RELAY_DATA,
   RelayCommand,
@@ -26,7 +27,7 @@ import { CellLink } from './cell-link.ts';
 import { randomCircuitId } from './client-circuit.ts';
 import * as msg from './messages.ts';
 import { CIRCUIT_PROTOCOL } from './protocol.ts';
-import { decodeRelayBody, encodeRelayBody } from './relay-body.ts';
+import { decodeRelayBody } from './relay-body.ts';
 
 export interface RelayLimits {
   readonly maxCircuits: number;
@@ -295,9 +296,9 @@ class RelayCircuit {
   /** Sends a relay message that this hop originates (towards the client). */
   #originate(streamId: number, command: number, data: Uint8Array): void {
     if (this.#closed) return;
-    const body = encodeRelayBody(streamId, command, data);
-    this.#hop!.backwardOriginate(body);
-    this.#prev.send(encodeCell({ circuitId: this.#prevId!, command: LinkCommand.RELAY, body }));
+    const cell = encodeRelayCell(this.#prevId!, streamId, command, data);
+    this.#hop!.backwardOriginate(cell.subarray(CELL_HEADER_BYTES));
+    this.#prev.send(cell);
   }
 
   #local(body: Uint8Array): void {

@@ -209,6 +209,35 @@ export interface RelayBody {
  * A RELAY_BODY_BYTES plaintext body: recognized 0, digest 0 (relay-crypto fills it), zero padding.
  * Throws WireError on a stream id that is not a u16, a command that is not a u8, or too much data.
  */
+/**
+ * A whole RELAY link cell whose body holds this relay message, in one allocation: the hot path of
+ * senders (the body, `cell.subarray(CELL_HEADER_BYTES)`, is then encrypted in place).
+ */
+export function encodeRelayCell(
+  circuitId: CircuitId,
+  streamId: number,
+  command: number,
+  data: Uint8Array,
+): Uint8Array {
+  if (asCircuitId(circuitId) === undefined)
+    throw new WireError('BAD_FIELD', `circuit id ${circuitId} is not a nonzero u32`);
+  if (!Number.isInteger(streamId) || streamId < 0 || streamId > 0xffff)
+    throw new WireError('BAD_STREAM_ID', `${streamId} is not a u16 stream id`);
+  if (!Number.isInteger(command) || command < 0 || command > 0xff)
+    throw new WireError('BAD_FIELD', `${command} is not a u8 relay command`);
+  if (data.length > MAX_RELAY_DATA)
+    throw new WireError('TOO_LARGE', `a relay cell carries at most ${MAX_RELAY_DATA} bytes`);
+  const out = new Uint8Array(CELL_BYTES);
+  const view = new DataView(out.buffer);
+  view.setUint32(0, circuitId);
+  out[4] = LinkCommand.RELAY;
+  view.setUint16(CELL_HEADER_BYTES + RELAY_STREAM_ID_OFFSET, streamId);
+  view.setUint16(CELL_HEADER_BYTES + RELAY_LENGTH_OFFSET, data.length);
+  out[CELL_HEADER_BYTES + RELAY_COMMAND_OFFSET] = command;
+  out.set(data, CELL_HEADER_BYTES + RELAY_HEADER_BYTES);
+  return out;
+}
+
 export function encodeRelayBody(streamId: number, command: number, data: Uint8Array): Uint8Array {
   if (!Number.isInteger(streamId) || streamId < 0 || streamId > 0xffff)
     throw new WireError('BAD_STREAM_ID', `${streamId} is not a u16 stream id`);

@@ -14,6 +14,7 @@ import {
   decodeRelayPayload,
   encodeCell,
   encodeRelayBody,
+  encodeRelayCell,
   encodeRelayMessage,
   encodeRelayPayload,
   isValidHost,
@@ -244,5 +245,28 @@ describe('relay bodies and messages', () => {
       'host:80',
     ])
       assert.ok(!isValidHost(h), h);
+  });
+});
+
+describe('encodeRelayCell', () => {
+  it('equals encodeCell of encodeRelayBody, in one allocation', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 0xffffffff }),
+        fc.integer({ min: 0, max: 0xffff }),
+        fc.integer({ min: 0, max: 0xff }),
+        fc.uint8Array({ maxLength: MAX_RELAY_DATA }),
+        (circ, stream, command, data) => {
+          const id = asCircuitId(circ)!;
+          const expected = encodeCell({
+            circuitId: id,
+            command: LinkCommand.RELAY,
+            body: encodeRelayBody(stream, command, data),
+          });
+          assert.deepEqual(encodeRelayCell(id, stream, command, data), expected);
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });
