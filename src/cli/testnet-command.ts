@@ -142,18 +142,18 @@ export async function runTestnet(flags: TestnetFlags): Promise<void> {
       sup.spawnChild({ index: i, dataDir: nodeDir(root, i), args });
     }
     let lastLine = '';
+    const clientReadyNow = () => n < 2 || (sup.children[0]?.status?.circuitsOpen ?? 0) > 0;
     await sup.waitFor(() => {
       failIfDead();
       const knowing = sup.children.filter((c) => c.status?.relaysKnown === n).length;
-      const pct = Math.round(
-        sup.children.reduce((s, c) => s + (c.status?.bootstrap.percent ?? 0), 0) /
-          Math.max(1, sup.children.length),
-      );
-      const line = `${renderBar({ percent: pct, phase: knowing === n ? 'done' : 'relays', summary: `${knowing}/${n} nodes know all ${n} relays` })}`;
+      // The nodes' mean bootstrap percent, held below 100 until every node knows every relay.
+      const mean = Math.round(sup.children.reduce((s, c) => s + (c.status?.bootstrap.percent ?? 0), 0) / n);
+      const pct = knowing === n && clientReadyNow() ? 100 : Math.min(99, mean);
+      const line = `${renderBar({ percent: pct, phase: pct === 100 ? 'done' : 'relays', summary: `${knowing}/${n} nodes know all ${n} relays${knowing === n && pct < 100 ? ', building the first circuit' : ''}` })}`;
       if (line !== lastLine) say(line);
       lastLine = line;
       // The client also has a circuit ready, so the first request does not wait for a build.
-      const clientReady = n < 2 || (sup.children[0]?.status?.circuitsOpen ?? 0) > 0;
+      const clientReady = clientReadyNow();
       return sup.children.length === n && knowing === n && clientReady;
     }, deadline);
   } catch (err) {
@@ -192,9 +192,9 @@ export async function runTestnet(flags: TestnetFlags): Promise<void> {
   } else {
     say(`\nAnonNet testnet ready: ${n} nodes in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     say(`  data:   ${root} (logs in node-N/daemon.log, status in node-N/status.json)`);
-    say(
-      `  SOCKS5: ${ready.socks}   HTTP proxy: ${ready.http}   API: ${ready.api}  (served once the proxy and API land)`,
-    );
+    say(`  SOCKS5: ${ready.socks}   HTTP proxy: ${ready.http}   API: ${ready.api}`);
+    say(`  try:    curl --socks5-hostname ${ready.socks} http://127.0.0.1:8000/   (any local web server)`);
+    say(`  API token: ${join(nodeDir(root, 0), TOKEN_FILE)}`);
     say('Press Ctrl-C to stop.');
   }
   sup.onChange(() => {
