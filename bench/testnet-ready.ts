@@ -27,9 +27,27 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 async function runTestnet(nodes: number, idleMs: number): Promise<{ readyMs: number; rss: number[] }> {
   const dir = mkdtempSync(join(tmpdir(), 'anonnet-bench-'));
-  const proc = spawn(process.execPath, [CLI, 'testnet', '--json', '--nodes', String(nodes), '--dir', dir], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const proc = spawn(
+    process.execPath,
+    [
+      CLI,
+      'testnet',
+      '--json',
+      '--nodes',
+      String(nodes),
+      '--dir',
+      dir,
+      '--socks-port',
+      '0',
+      '--http-port',
+      '0',
+      '--api-port',
+      '0',
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   try {
     const line = await new Promise<string>((resolve, reject) => {
       createInterface({ input: proc.stdout! }).once('line', resolve);

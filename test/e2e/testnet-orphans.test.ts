@@ -5,7 +5,18 @@ import { isAlive, removeDir, startTestnet, tempDir, until } from './lib/testnet.
 
 test('kill -9 of the testnet process takes its children with it', async () => {
   const dir = tempDir('anonnet-orphans-');
-  const net = await startTestnet(['--nodes', '3', '--dir', dir]);
+  const net = await startTestnet([
+    '--nodes',
+    '3',
+    '--dir',
+    dir,
+    '--socks-port',
+    '0',
+    '--http-port',
+    '0',
+    '--api-port',
+    '0',
+  ]);
   try {
     const pids = net.ready.children.map((c) => c.pid);
     assert.ok(pids.every(isAlive));

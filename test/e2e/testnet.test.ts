@@ -26,6 +26,8 @@ before(async () => {
     dir,
     '--descriptor-lifetime',
     String(LIFETIME_MS),
+    // Ports chosen by the system: a daemon already on 9050 must not break the test.
+    ...['--socks-port', '0', '--http-port', '0', '--api-port', '0'],
   ]);
 });
 
