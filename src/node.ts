@@ -28,7 +28,7 @@ import {
 import { RelayDiscovery } from './directory/discovery.ts';
 import { parseExitPolicy } from './directory/exit-policy.ts';
 import { DescriptorPublisher } from './directory/publisher.ts';
-import { RelayView, type VerifyFn } from './directory/relay-view.ts';
+import { dialAddresses, RelayView, type VerifyFn } from './directory/relay-view.ts';
 import { RelayViewStore } from './directory/relay-view-store.ts';
 import { verifyDescriptor } from './directory/verify-descriptor.ts';
 import { type Logger, redactId } from './log/logger.ts';
@@ -229,16 +229,7 @@ export async function startNode(config: NodeConfig, deps: NodeDeps): Promise<Ano
         ...view
           .list()
           .filter((e) => e.peerId !== peerId)
-          .map((e) => ({
-            peerId: e.peerId,
-            addresses: e.signed.descriptor.addresses.flatMap((b) => {
-              try {
-                return [multiaddr(b).encapsulate(`/p2p/${e.peerId}`)];
-              } catch {
-                return [];
-              }
-            }),
-          })),
+          .map((e) => ({ peerId: e.peerId, addresses: dialAddresses(e) })),
       ],
     });
     cleanups.push(() => keeper.stop());
@@ -264,13 +255,7 @@ export async function startNode(config: NodeConfig, deps: NodeDeps): Promise<Ano
           return undefined;
         }
         const entry = view.get(id);
-        return entry?.signed.descriptor.addresses.flatMap((b) => {
-          try {
-            return [multiaddr(b).encapsulate(`/p2p/${id}`)];
-          } catch {
-            return [];
-          }
-        });
+        return entry && dialAddresses(entry);
       },
     });
     await relayService.start();

@@ -1,6 +1,6 @@
 // Typed relay message payloads used by circuits, streams and the exit, over the wire codec.
 import { isIP } from 'node:net';
-import { ipv6Bytes } from '../directory/exit-policy.ts';
+import { ipBytes } from '../directory/exit-policy.ts';
 import {
   decodeRelayPayload,
   encodeRelayPayload,
@@ -43,9 +43,7 @@ export function decodeExtendedData(data: Uint8Array): Uint8Array {
 }
 
 export function toResolvedAddress(ip: string, ttl = 60): ResolvedAddress {
-  return isIP(ip) === 4
-    ? { family: 4, address: new Uint8Array(ip.split('.').map(Number)), ttl }
-    : { family: 6, address: ipv6Bytes(ip), ttl };
+  return { family: isIP(ip) === 4 ? 4 : 6, address: ipBytes(ip), ttl };
 }
 
 export const encodeConnectedData = (ip: string): Uint8Array =>

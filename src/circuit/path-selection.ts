@@ -2,7 +2,7 @@
 // local test network allows it, an exit whose policy accepts the destination port, relays weighted by
 // advertised bandwidth, and the first hop from this client's persistent guards.
 import { multiaddr } from '@multiformats/multiaddr';
-import type { RelayEntry } from '../directory/relay-view.ts';
+import { dialAddresses, type RelayEntry } from '../directory/relay-view.ts';
 import { isExitAllowed, selectOnionKey } from '../directory/verify-descriptor.ts';
 import { Role } from '../wire/descriptor-types.ts';
 import type { PathHop } from './client-circuit.ts';
@@ -50,13 +50,7 @@ export function candidates(relays: readonly RelayEntry[], opts: PathOptions): Ca
     if (entry.peerId === opts.selfId || opts.avoid?.has(entry.peerId) || !(d.roles & Role.relay)) continue;
     const onionKey = selectOnionKey(d.onionKeys, opts.now);
     if (onionKey === undefined) continue;
-    const addresses = d.addresses.flatMap((b) => {
-      try {
-        return [multiaddr(b).encapsulate(`/p2p/${entry.peerId}`)];
-      } catch {
-        return [];
-      }
-    });
+    const addresses = dialAddresses(entry);
     if (addresses.length === 0) continue;
     out.push({
       entry,

@@ -209,9 +209,8 @@ class RelayCircuit {
       return;
     }
     if (cell.circuitId !== this.#prevId) return this.destroy(DestroyReason.PROTOCOL);
+    // RELAY cells of this circuit never get here: the hot path above takes them.
     switch (cell.command) {
-      case LinkCommand.RELAY:
-        return this.#relayForward(bytes);
       case LinkCommand.DESTROY:
         return this.destroy(cell.body[0] ?? 0, false);
       case LinkCommand.PADDING:
@@ -242,21 +241,9 @@ class RelayCircuit {
   }
 
   #fromNext(bytes: Uint8Array): void {
-    if (
-      bytes[CIRC_ID_BYTES] === LinkCommand.RELAY &&
-      readCircId(bytes) === this.#nextId &&
-      this.#prevId !== undefined
-    ) {
-      this.#hop!.backwardRelay(bytes.subarray(CELL_HEADER_BYTES));
-      this.#stats.cellsRelayed++;
-      this.#stats.bytesRelayed += bytes.length - CELL_HEADER_BYTES;
-      writeCircId(bytes, this.#prevId);
-      this.#init.tamper?.(bytes, 'backward');
-      if (!this.#prev.send(bytes)) {
-        this.#next!.pauseReading();
-        this.#prev.onDrain(() => this.#next?.resumeReading());
-      }
-      return;
+    // The hot path first, as in #fromPrev: a RELAY cell of this circuit gets our layer in place.
+    if (bytes[CIRC_ID_BYTES] === LinkCommand.RELAY && readCircId(bytes) === this.#nextId) {
+      return this.#relayBackward(bytes);
     }
     const decoded = decodeCell(bytes);
     if (decoded.kind !== 'ok' || decoded.value.circuitId !== this.#nextId)
@@ -270,26 +257,26 @@ class RelayCircuit {
         else this.destroy(DestroyReason.PROTOCOL);
         return;
       }
-      case LinkCommand.RELAY: {
-        this.#hop!.backwardRelay(cell.body);
-        this.#stats.cellsRelayed++;
-        this.#stats.bytesRelayed += cell.body.length;
-        if (
-          !this.#prev.send(
-            encodeCell({ circuitId: this.#prevId!, command: LinkCommand.RELAY, body: cell.body }),
-          )
-        ) {
-          this.#next!.pauseReading();
-          this.#prev.onDrain(() => this.#next?.resumeReading());
-        }
-        return;
-      }
       case LinkCommand.DESTROY:
         return this.destroy(cell.body[0] ?? 0, true, false);
       case LinkCommand.PADDING:
         return;
       default:
         return this.destroy(DestroyReason.PROTOCOL);
+    }
+  }
+
+  /** A cell from the next hop towards the client: add our layer and pass it back, in place. */
+  #relayBackward(cell: Uint8Array): void {
+    // A next hop exists only after our CREATE was answered, so the previous circuit id is known.
+    this.#hop!.backwardRelay(cell.subarray(CELL_HEADER_BYTES));
+    this.#stats.cellsRelayed++;
+    this.#stats.bytesRelayed += cell.length - CELL_HEADER_BYTES;
+    writeCircId(cell, this.#prevId!);
+    this.#init.tamper?.(cell, 'backward');
+    if (!this.#prev.send(cell)) {
+      this.#next!.pauseReading();
+      this.#prev.onDrain(() => this.#next?.resumeReading());
     }
   }
 

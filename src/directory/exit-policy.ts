@@ -40,6 +40,11 @@ function network(address: Uint8Array, prefixLength: number): Uint8Array {
   return out;
 }
 
+/** The raw bytes of an IPv4 or IPv6 literal (4 or 16 bytes); the caller checked it with isIP. */
+export function ipBytes(ip: string): Uint8Array {
+  return isIPv4(ip) ? ipv4Bytes(ip) : ipv6Bytes(ip);
+}
+
 function parsePorts(s: string, line: string): [number, number] {
   if (s === '*') return [1, 65535];
   const m = /^(\d{1,5})(?:-(\d{1,5}))?$/.exec(s);

@@ -1,6 +1,7 @@
 // The verified, expiring set of relays this node knows. Every descriptor enters through `offer`, which
 // verifies it; expired ones leave through `sweep`. Later the ledger's relay registry decides which of
 // these a client may choose (DESIGN.md decision 1); this view stays the source of onion keys and addresses.
+import { type Multiaddr, multiaddr } from '@multiformats/multiaddr';
 import type { Logger } from '../log/logger.ts';
 import type { SignedDescriptor } from '../wire/descriptor-types.ts';
 import type { RelayViewStore } from './relay-view-store.ts';
@@ -10,6 +11,17 @@ export interface RelayEntry {
   readonly peerId: string;
   readonly signed: SignedDescriptor;
   readonly receivedAt: number;
+}
+
+/** A relay's published addresses as dialable multiaddrs (with /p2p/<id>); unparseable ones skipped. */
+export function dialAddresses(entry: RelayEntry): Multiaddr[] {
+  return entry.signed.descriptor.addresses.flatMap((b) => {
+    try {
+      return [multiaddr(b).encapsulate(`/p2p/${entry.peerId}`)];
+    } catch {
+      return [];
+    }
+  });
 }
 
 export type VerifyFn = (

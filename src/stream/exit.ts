@@ -4,7 +4,7 @@
 import { lookup } from 'node:dns/promises';
 import { isIP, type Socket, connect as tcpConnect } from 'node:net';
 import * as msg from '../circuit/messages.ts';
-import { ipv6Bytes } from '../directory/exit-policy.ts';
+import { ipBytes } from '../directory/exit-policy.ts';
 import { isExitAllowed } from '../directory/verify-descriptor.ts';
 import type { Logger } from '../log/logger.ts';
 import { RelayCommand } from '../wire/cell.ts';
@@ -25,10 +25,6 @@ export interface ExitContext {
   readonly table: StreamTable;
   readonly sendRelay: (streamId: number, command: number, data: Uint8Array) => void;
   readonly log: Logger;
-}
-
-function ipBytes(ip: string): Uint8Array {
-  return isIP(ip) === 4 ? new Uint8Array(ip.split('.').map(Number)) : ipv6Bytes(ip);
 }
 
 export class ExitStats {

@@ -4,6 +4,7 @@
 // NeedMoreBytes: a longer prefix might still decode) and past `maxLength`, the format's own limit
 // (throws WireError 'TOO_LARGE': no amount of further bytes helps). Decoders catch both and turn them
 // into a DecodeResult; neither ever escapes a decoder.
+import { type DecodeResult, decodeError, needMore } from './decode-result.ts';
 import { WireError } from './errors.ts';
 
 /** Thrown by Reader when the input ends early. Decoders catch it and answer needMore. */
@@ -166,4 +167,18 @@ export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
+}
+
+/**
+ * Runs a decoder written against Reader and answers as every decoder must: running out of bytes is
+ * needMore, a WireError is its code, anything else is INTERNAL. Never throws.
+ */
+export function guardDecode<T>(decode: () => DecodeResult<T>): DecodeResult<T> {
+  try {
+    return decode();
+  } catch (err) {
+    if (err instanceof NeedMoreBytes) return needMore;
+    if (err instanceof WireError) return decodeError(err.code, err.message);
+    return decodeError('INTERNAL', `unexpected decoder failure: ${String(err)}`);
+  }
 }

@@ -30,8 +30,8 @@
 //   total <= 16384 bytes; nothing may follow the signature.
 //
 // Every value has exactly one encoding, so decode then encode gives the same bytes back.
-import { concatBytes, NeedMoreBytes, Reader, Writer } from './bytes.ts';
-import { type DecodeResult, decodeError, needMore } from './decode-result.ts';
+import { concatBytes, guardDecode, Reader, Writer } from './bytes.ts';
+import { type DecodeResult, decodeError } from './decode-result.ts';
 import type {
   ExitRule,
   Extension,
@@ -140,13 +140,7 @@ export function signDescriptor(d: RelayDescriptor, sign: (msg: Uint8Array) => Ui
  * Never throws.
  */
 export function decodeDescriptor(bytes: Uint8Array): DecodeResult<SignedDescriptor> {
-  try {
-    return decodeUnchecked(bytes);
-  } catch (err) {
-    if (err instanceof NeedMoreBytes) return needMore;
-    if (err instanceof WireError) return decodeError(err.code, err.message);
-    return decodeError('INTERNAL', `unexpected decoder failure: ${String(err)}`);
-  }
+  return guardDecode(() => decodeUnchecked(bytes));
 }
 
 function decodeUnchecked(bytes: Uint8Array): DecodeResult<SignedDescriptor> {

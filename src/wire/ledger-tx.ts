@@ -30,8 +30,8 @@
 // checked here only for length and well-formed UTF-8; its alphabet is ledger policy (BAD_NAME there).
 // paramId is an open enum: unknown ids decode and are refused by the ledger.
 import { createHash } from 'node:crypto';
-import { concatBytes, NeedMoreBytes, Reader, Writer } from './bytes.ts';
-import { type DecodeResult, decodeError, needMore } from './decode-result.ts';
+import { concatBytes, guardDecode, Reader, Writer } from './bytes.ts';
+import { type DecodeResult, decodeError } from './decode-result.ts';
 import { WireError, type WireErrorCode } from './errors.ts';
 
 export const TX_MAGIC: Uint8Array = new Uint8Array([0x41, 0x4e, 0x54, 0x58]); // "ANTX"
@@ -167,13 +167,7 @@ export function signTx(tx: Tx, sign: (msg: Uint8Array) => Uint8Array): SignedTx 
  * check the signature. needMore: `bytes` is a proper prefix of something that could decode. Never throws.
  */
 export function decodeTx(bytes: Uint8Array): DecodeResult<SignedTx> {
-  try {
-    return decodeUnchecked(bytes);
-  } catch (err) {
-    if (err instanceof NeedMoreBytes) return needMore;
-    if (err instanceof WireError) return decodeError(err.code, err.message);
-    return decodeError('INTERNAL', `unexpected decoder failure: ${String(err)}`);
-  }
+  return guardDecode(() => decodeUnchecked(bytes));
 }
 
 function decodeUnchecked(bytes: Uint8Array): DecodeResult<SignedTx> {
