@@ -40,6 +40,8 @@ export interface NodeFlags {
   prebuilt?: number;
   allowSameSubnet?: boolean;
   allowLoopbackExit?: boolean;
+  genesis?: string;
+  timeoutPropose?: number;
 }
 
 const int = (v: string): number => {
@@ -98,6 +100,8 @@ export function addNodeOptions(cmd: Command): Command {
     .option('--prebuilt <n>', 'circuits built ahead of requests (default 2)', int)
     .option('--allow-same-subnet', 'allow two relays of a circuit in one /16 (local test networks)')
     .option('--allow-loopback-exit', 'let this exit reach 127.0.0.0/8 (local test networks)')
+    .option('--genesis <file>', "the ledger's genesis document (JSON); without one, no ledger")
+    .option('--timeout-propose <ms>', 'base consensus round timeout (default 3000)', int)
     .option('--log-level <level>', 'trace|debug|info|warn|error|silent; env ANONNET_LOG_LEVEL')
     .option('--log-file <path>', 'write logs to this file instead of stderr');
 }
@@ -137,6 +141,7 @@ export function flagsToConfig(f: NodeFlags): Record<string, unknown> {
       walkIntervalMs: f.walkInterval,
       minRelays: f.minRelays,
     },
+    ledger: { genesis: f.genesis, timeoutProposeMs: f.timeoutPropose },
   };
 }
 

@@ -111,6 +111,16 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    ledger: z
+      .object({
+        /** The network's genesis document (JSON); without one the node runs no ledger. */
+        genesis: z.string().min(1).nullable().default(null),
+        /** Base round timeout; each later round of one height waits timeoutDeltaMs longer. */
+        timeoutProposeMs: duration.default(3_000),
+        timeoutDeltaMs: duration.default(500),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict()
   .superRefine((c, ctx) => {
