@@ -1,5 +1,6 @@
 // Ledger blocks, commits, consensus votes and proposals: the shapes every layer shares.
-// (The byte codecs follow in this file; docs/protocol.md draws the layouts.)
+// The byte codecs, hashes and signing messages live in ./block-codec.ts (re-exported here);
+// docs/protocol.md, "Consensus", draws the layouts.
 //
 // A block at height h carries the state hash the ledger reached after block h-1 (appHash, as in
 // Tendermint), so a block can be proposed without executing it first and every follower checks the
@@ -77,3 +78,5 @@ export interface Evidence {
   readonly voteA: Vote;
   readonly voteB: Vote;
 }
+
+export * from './block-codec.ts';
