@@ -8,7 +8,8 @@
 // advances and the fee is burned (state.burned): no fee pool, so no one gains from fees and
 // sum(balances) + burned == minted always holds. CLAIM_GENESIS is the only minting.
 //
-// Parameters change by vote: a validator (one of ctx.validators) proposes a value; the proposal's id is
+// Parameters change by vote: a validator (one of ctx.validators; chain.ts passes the elected set for
+// the block's height, validatorsForHeight) proposes a value; the proposal's id is
 // the txId of the PARAM_PROPOSAL transaction. Each validator votes once; when the yes votes of current
 // validators exceed 2/3 of ctx.validators (3 * yes > 2 * n) the value takes effect and the proposal
 // closes. No votes are recorded and never pass anything on their own.
@@ -43,6 +44,8 @@ export type RefusalCode =
   /** Validator candidacy from an account with no relay registration. */
   | 'NOT_A_RELAY'
   | 'ALREADY_CANDIDATE'
+  /** Candidacy from a key with proven equivocation (evidence on chain): it may never stand again. */
+  | 'PENALIZED'
   | 'BAD_NAME'
   | 'NAME_TAKEN'
   /** A parameter proposal or vote from a key outside the current validator set. */
@@ -78,6 +81,7 @@ export const PARAM_RANGES: { readonly [K in keyof LedgerParams]: readonly [bigin
   nameFee: [0n, 0xffffffffffffffffn],
   minFee: [0n, 0xffffffffffffffffn],
   powDifficulty: [0n, BigInt(MAX_POW_DIFFICULTY)],
+  epochLength: [1n, 1_000_000n],
 };
 
 function refuse(code: RefusalCode, reason: string): ApplyResult {
@@ -146,7 +150,10 @@ function applyKind(
       return burn({ ...state, accounts }, fee);
     }
     case 'REGISTER_RELAY': {
-      const paid = payFee(state, sender, account, tx.nonce, fee);
+      // Reputation's age counts from the first registration; an update keeps it.
+      const since = account.reputation.since ?? ctx.height;
+      const registered = { ...account, reputation: { ...account.reputation, since } };
+      const paid = payFee(state, sender, registered, tx.nonce, fee);
       if (!paid.ok) return paid;
       const registration = {
         roles: tx.roles,
@@ -160,6 +167,7 @@ function applyKind(
     case 'VALIDATOR_CANDIDACY': {
       if (!state.relays.has(sender)) return refuse('NOT_A_RELAY', 'only a registered relay may stand');
       if (state.candidates.has(sender)) return refuse('ALREADY_CANDIDATE', 'candidacy already declared');
+      if (account.reputation.penalties > 0n) return refuse('PENALIZED', 'this key has equivocated');
       const paid = payFee(state, sender, account, tx.nonce, fee);
       if (!paid.ok) return paid;
       return ok({ ...paid.state, candidates: new Set([...state.candidates, sender]) });
@@ -258,6 +266,7 @@ function setParam(params: LedgerParams, name: keyof LedgerParams | undefined, va
     case 'blockIntervalMs':
     case 'validatorCount':
     case 'powDifficulty':
+    case 'epochLength':
       return { ...params, [name]: Number(value) };
     case undefined:
       return params;

@@ -1,22 +1,29 @@
-// The ledger's state: accounts, relay registrations, names, parameters and their proposals. Plain
-// immutable data (ReadonlyMap keyed by lowercase hex of 32-byte keys); apply.ts builds a new state per
-// transaction, copying only the maps it changes. stateHash is SHA-256 over one canonical encoding with
-// every map in sorted key order, so every node that replays the same transactions gets the same hash.
+// The ledger's state: accounts, relay registrations, names, parameters and their proposals, the chain
+// position (height, last block hash), the validator sets of the known epochs and the uptime and
+// evidence bookkeeping. Plain immutable data (ReadonlyMap keyed by lowercase hex of 32-byte keys);
+// apply.ts and chain.ts build a new state per transaction or block, copying only what they change.
+// stateHash is SHA-256 over one canonical encoding (./state-codec.ts) with every map in sorted key
+// order, so every node that replays the same blocks gets the same hash.
 //
-// Supply accounting: credits are minted only by CLAIM_GENESIS; every fee (and a name's fee) is burned.
-// Invariant: sum of balances + burned == minted.
+// Supply accounting: credits are minted only by CLAIM_GENESIS and the genesis document's prefunded
+// accounts; every fee (and a name's fee) is burned. Invariant: sum of balances + burned == minted.
 import { createHash } from 'node:crypto';
-import { Writer } from '../wire/bytes.ts';
 import { type Credits, credits, ZERO_CREDITS } from './credits.ts';
+import { encodeState } from './state-codec.ts';
 
 /** Lowercase hex of a 32-byte key: map keys, and sorting them sorts the keys' bytes. */
 export type KeyHex = string;
 
-/** What reputation is computed from; later slices (proof-of-relay, audits) feed these. */
+/** What reputation is computed from (./reputation.ts); only committed blocks change these. */
 export interface ReputationInputs {
+  /** Relay work credited on chain (proof-of-relay arrives in a later slice; 0 until then). */
   readonly relayedBytes: bigint;
+  /** Epochs in which this key signed at least 2/3 of the commits carried by the epoch's blocks. */
   readonly uptimeEpochs: bigint;
+  /** Proven equivocations. */
   readonly penalties: bigint;
+  /** Height age counts from: the first relay registration, or 0 for genesis members; null: none. */
+  readonly since: number | null;
 }
 
 export interface Account {
@@ -49,6 +56,8 @@ export interface LedgerParams {
   readonly nameFee: Credits;
   readonly minFee: Credits;
   readonly powDifficulty: number;
+  /** Blocks per epoch; a change applies to epochs elected after it (two epochs ahead). */
+  readonly epochLength: number;
 }
 
 export const defaultLedgerParams: LedgerParams = {
@@ -58,6 +67,7 @@ export const defaultLedgerParams: LedgerParams = {
   nameFee: credits(10),
   minFee: credits(1),
   powDifficulty: 16,
+  epochLength: 120,
 };
 
 /** Parameter ids on the wire (PARAM_PROPOSAL.paramId). */
@@ -68,6 +78,7 @@ export const PARAM_ID = {
   nameFee: 4,
   minFee: 5,
   powDifficulty: 6,
+  epochLength: 7,
 } as const satisfies Record<keyof LedgerParams, number>;
 
 export interface Proposal {
@@ -79,22 +90,56 @@ export interface Proposal {
   readonly votes: ReadonlyMap<KeyHex, boolean>;
 }
 
+/** One epoch's fixed height range and validator set (keys sorted bytewise). */
+export interface EpochInfo {
+  readonly epoch: number;
+  readonly startHeight: number;
+  readonly length: number;
+  readonly validators: readonly KeyHex[];
+}
+
+/** One equivocation slot already punished: (validator, height, round, vote type). */
+export interface EvidenceRecord {
+  readonly validator: KeyHex;
+  readonly height: number;
+  readonly round: number;
+  /** 1 PREVOTE, 2 PRECOMMIT (the wire numbers). */
+  readonly voteType: number;
+}
+
 export interface LedgerState {
+  /** The genesis document's chain id: blocks and votes of another chain never apply. */
+  readonly chainId: string;
+  /** Height of the last applied block (0: the genesis state). */
+  readonly height: number;
+  /** Hash of the last applied block (32 zero bytes at genesis). */
+  readonly lastBlockHash: Uint8Array;
   readonly accounts: ReadonlyMap<KeyHex, Account>;
   readonly relays: ReadonlyMap<KeyHex, RelayRegistration>;
-  /** Accounts that declared validator candidacy; the election (by reputation, per epoch) comes later. */
+  /** Keys standing for election (genesis validators, and relays that declared candidacy). */
   readonly candidates: ReadonlySet<KeyHex>;
   readonly names: ReadonlyMap<string, NameRecord>;
   readonly params: LedgerParams;
   /** Open proposals by proposal id (hex of the PARAM_PROPOSAL's txId). */
   readonly proposals: ReadonlyMap<KeyHex, Proposal>;
-  /** Placeholder: the elected validator set; consensus passes the current one in ApplyContext today. */
-  readonly validators: readonly KeyHex[];
+  /** Known epochs in ascending order: the one just finished (for late evidence), current, next (two). */
+  readonly epochs: readonly EpochInfo[];
+  /** Uptime in the current epoch: key → commits carried by this epoch's blocks that it signed. */
+  readonly epochSigned: ReadonlyMap<KeyHex, number>;
+  /** Commits carried by this epoch's blocks so far. */
+  readonly epochCommits: number;
+  /** Punished equivocation slots, by evidenceKey(); pruned with the epochs they belong to. */
+  readonly evidenceSeen: ReadonlyMap<string, EvidenceRecord>;
   readonly minted: Credits;
   readonly burned: Credits;
 }
 
-export const emptyReputation: ReputationInputs = { relayedBytes: 0n, uptimeEpochs: 0n, penalties: 0n };
+export const emptyReputation: ReputationInputs = {
+  relayedBytes: 0n,
+  uptimeEpochs: 0n,
+  penalties: 0n,
+  since: null,
+};
 
 export const emptyAccount: Account = {
   balance: ZERO_CREDITS,
@@ -103,15 +148,27 @@ export const emptyAccount: Account = {
   reputation: emptyReputation,
 };
 
-export function initialLedgerState(params: Partial<LedgerParams> = {}): LedgerState {
+export const ZERO_BLOCK_HASH: Uint8Array = new Uint8Array(32);
+
+/** A state with no accounts and no epochs (tests of single transactions; chains use genesisState). */
+export function initialLedgerState(
+  params: Partial<LedgerParams> = {},
+  chainId = 'anonnet-local',
+): LedgerState {
   return {
+    chainId,
+    height: 0,
+    lastBlockHash: ZERO_BLOCK_HASH,
     accounts: new Map(),
     relays: new Map(),
     candidates: new Set(),
     names: new Map(),
     params: { ...defaultLedgerParams, ...params },
     proposals: new Map(),
-    validators: [],
+    epochs: [],
+    epochSigned: new Map(),
+    epochCommits: 0,
+    evidenceSeen: new Map(),
     minted: ZERO_CREDITS,
     burned: ZERO_CREDITS,
   };
@@ -121,75 +178,32 @@ export function keyHex(key: Uint8Array): KeyHex {
   return Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('hex');
 }
 
+export function hexKey(hex: KeyHex): Uint8Array {
+  return new Uint8Array(Buffer.from(hex, 'hex'));
+}
+
 export function getAccount(state: LedgerState, key: KeyHex): Account {
   return state.accounts.get(key) ?? emptyAccount;
 }
 
-const STATE_HASH_CONTEXT = new TextEncoder().encode('anonnet-ledger-state-v1\0');
-const utf8 = new TextEncoder();
+export function evidenceKey(r: EvidenceRecord): string {
+  return `${r.validator}:${r.height}:${r.round}:${r.voteType}`;
+}
 
 /** The canonical encoding stateHash covers (exposed for debugging divergent nodes). */
 export function encodeStateCanonical(state: LedgerState): Uint8Array {
-  const w = new Writer();
-  w.bytes(STATE_HASH_CONTEXT);
-  const p = state.params;
-  w.u64(p.startingCredits).u64(BigInt(p.blockIntervalMs)).u32(p.validatorCount);
-  w.u64(p.nameFee).u64(p.minFee).u8(p.powDifficulty);
-  w.u64(state.minted).u64(state.burned);
-
-  const accounts = sortedEntries(state.accounts);
-  w.u32(accounts.length);
-  for (const [key, a] of accounts) {
-    w.bytes(hexBytes(key))
-      .u64(a.balance)
-      .u64(a.nonce)
-      .u8(a.genesisClaimed ? 1 : 0);
-    w.u64(a.reputation.relayedBytes).u64(a.reputation.uptimeEpochs).u64(a.reputation.penalties);
-  }
-
-  const relays = sortedEntries(state.relays);
-  w.u32(relays.length);
-  for (const [key, r] of relays) {
-    w.bytes(hexBytes(key)).u8(r.roles).u32(r.bandwidth).bytes(r.onionKeyHash);
-    w.u16(r.exitPolicySummary.length).bytes(r.exitPolicySummary).u64(BigInt(r.height));
-  }
-
-  const candidates = [...state.candidates].sort();
-  w.u32(candidates.length);
-  for (const key of candidates) w.bytes(hexBytes(key));
-
-  const names = sortedEntries(state.names);
-  w.u32(names.length);
-  for (const [name, n] of names) {
-    const bytes = utf8.encode(name);
-    w.u8(bytes.length).bytes(bytes).bytes(hexBytes(n.owner)).bytes(n.target).u64(BigInt(n.height));
-  }
-
-  const proposals = sortedEntries(state.proposals);
-  w.u32(proposals.length);
-  for (const [id, pr] of proposals) {
-    w.bytes(hexBytes(id)).u8(pr.paramId).u64(pr.value).bytes(hexBytes(pr.proposer)).u64(BigInt(pr.height));
-    const votes = sortedEntries(pr.votes);
-    w.u32(votes.length);
-    for (const [voter, yes] of votes) w.bytes(hexBytes(voter)).u8(yes ? 1 : 0);
-  }
-
-  const validators = [...state.validators].sort();
-  w.u32(validators.length);
-  for (const key of validators) w.bytes(hexBytes(key));
-  return w.finish();
+  return encodeState(state);
 }
+
+// States are immutable, so a state's hash is computed once (validation and commit both ask for it).
+const hashCache = new WeakMap<LedgerState, Uint8Array>();
 
 /** SHA-256 of the canonical encoding: equal states give equal hashes on every node. */
 export function stateHash(state: LedgerState): Uint8Array {
-  return new Uint8Array(createHash('sha256').update(encodeStateCanonical(state)).digest());
-}
-
-function sortedEntries<V>(m: ReadonlyMap<string, V>): [string, V][] {
-  // Keys are ASCII (hex, or names of [a-z0-9-]), so code-unit order is byte order.
-  return [...m.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-}
-
-function hexBytes(hex: KeyHex): Uint8Array {
-  return new Uint8Array(Buffer.from(hex, 'hex'));
+  let hash = hashCache.get(state);
+  if (hash === undefined) {
+    hash = new Uint8Array(createHash('sha256').update(encodeState(state)).digest());
+    hashCache.set(state, hash);
+  }
+  return hash.slice();
 }

@@ -1,0 +1,275 @@
+// Canonical binary encoding of LedgerState: what stateHash covers, and what the block store keeps as a
+// snapshot (decodeState reads it back). Every map and set is written in ascending key order and every
+// value has one encoding; decodeState re-encodes what it read and refuses anything that does not come
+// back byte for byte, so a decoded snapshot always hashes like the state it came from.
+//
+// All integers unsigned big-endian; keys are raw 32 bytes.
+//   "anonnet-ledger-state-v2\0" | chainIdLength u8 | chainId | height u64 | lastBlockHash (32) |
+//   params: startingCredits u64 | blockIntervalMs u64 | validatorCount u32 | nameFee u64 | minFee u64 |
+//           powDifficulty u8 | epochLength u32 |
+//   minted u64 | burned u64 |
+//   accounts u32, each: key | balance u64 | nonce u64 | genesisClaimed u8 | relayedBytes u64 |
+//                       uptimeEpochs u64 | penalties u64 | hasSince u8 | since u64 (if 1) |
+//   relays u32, each: key | roles u8 | bandwidth u32 | onionKeyHash (32) | policyLength u16 | policy |
+//                     height u64 |
+//   candidates u32, each: key |
+//   names u32, each: nameLength u8 | name | owner | target (32) | height u64 |
+//   proposals u32, each: id (32) | paramId u8 | value u64 | proposer | height u64 |
+//                        votes u32, each: voter | yes u8 |
+//   epochs u16, each: epoch u64 | startHeight u64 | length u32 | validators u16, each: key |
+//   epochSigned u32, each: key | count u32 | epochCommits u32 |
+//   evidenceSeen u32, each: validator | height u64 | round u32 | voteType u8   (sorted by evidenceKey)
+import { bytesEqual, guardDecode, Reader, Writer } from '../wire/bytes.ts';
+import { type DecodeResult, decodeError } from '../wire/decode-result.ts';
+import { WireError } from '../wire/errors.ts';
+import type { Credits } from './credits.ts';
+import type {
+  Account,
+  EpochInfo,
+  EvidenceRecord,
+  KeyHex,
+  LedgerParams,
+  LedgerState,
+  NameRecord,
+  Proposal,
+  RelayRegistration,
+} from './state.ts';
+
+const CONTEXT = new TextEncoder().encode('anonnet-ledger-state-v2\0');
+const utf8 = new TextEncoder();
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** Bounds a snapshot read from disk: a corrupt length can never make the decoder allocate wildly. */
+export const MAX_STATE_BYTES = 1 << 30;
+
+export function encodeState(state: LedgerState): Uint8Array {
+  const w = new Writer();
+  w.bytes(CONTEXT);
+  const chainId = utf8.encode(state.chainId);
+  w.u8(chainId.length).bytes(chainId).u64(BigInt(state.height)).bytes(state.lastBlockHash);
+  const p = state.params;
+  w.u64(p.startingCredits).u64(BigInt(p.blockIntervalMs)).u32(p.validatorCount);
+  w.u64(p.nameFee).u64(p.minFee).u8(p.powDifficulty).u32(p.epochLength);
+  w.u64(state.minted).u64(state.burned);
+
+  const accounts = sortedEntries(state.accounts);
+  w.u32(accounts.length);
+  for (const [key, a] of accounts) {
+    w.bytes(hexBytes(key))
+      .u64(a.balance)
+      .u64(a.nonce)
+      .u8(a.genesisClaimed ? 1 : 0);
+    const r = a.reputation;
+    w.u64(r.relayedBytes).u64(r.uptimeEpochs).u64(r.penalties);
+    if (r.since === null) w.u8(0);
+    else w.u8(1).u64(BigInt(r.since));
+  }
+
+  const relays = sortedEntries(state.relays);
+  w.u32(relays.length);
+  for (const [key, r] of relays) {
+    w.bytes(hexBytes(key)).u8(r.roles).u32(r.bandwidth).bytes(r.onionKeyHash);
+    w.u16(r.exitPolicySummary.length).bytes(r.exitPolicySummary).u64(BigInt(r.height));
+  }
+
+  const candidates = [...state.candidates].sort();
+  w.u32(candidates.length);
+  for (const key of candidates) w.bytes(hexBytes(key));
+
+  const names = sortedEntries(state.names);
+  w.u32(names.length);
+  for (const [name, n] of names) {
+    const bytes = utf8.encode(name);
+    w.u8(bytes.length).bytes(bytes).bytes(hexBytes(n.owner)).bytes(n.target).u64(BigInt(n.height));
+  }
+
+  const proposals = sortedEntries(state.proposals);
+  w.u32(proposals.length);
+  for (const [id, pr] of proposals) {
+    w.bytes(hexBytes(id)).u8(pr.paramId).u64(pr.value).bytes(hexBytes(pr.proposer)).u64(BigInt(pr.height));
+    const votes = sortedEntries(pr.votes);
+    w.u32(votes.length);
+    for (const [voter, yes] of votes) w.bytes(hexBytes(voter)).u8(yes ? 1 : 0);
+  }
+
+  w.u16(state.epochs.length);
+  for (const e of state.epochs) {
+    w.u64(BigInt(e.epoch)).u64(BigInt(e.startHeight)).u32(e.length);
+    const keys = [...e.validators].sort();
+    w.u16(keys.length);
+    for (const key of keys) w.bytes(hexBytes(key));
+  }
+
+  const signed = sortedEntries(state.epochSigned);
+  w.u32(signed.length);
+  for (const [key, n] of signed) w.bytes(hexBytes(key)).u32(n);
+  w.u32(state.epochCommits);
+
+  const seen = sortedEntries(state.evidenceSeen);
+  w.u32(seen.length);
+  for (const [, r] of seen) {
+    w.bytes(hexBytes(r.validator)).u64(BigInt(r.height)).u32(r.round).u8(r.voteType);
+  }
+  return w.finish();
+}
+
+/** Reads a state written by encodeState. Never throws; refuses any non-canonical input. */
+export function decodeState(bytes: Uint8Array): DecodeResult<LedgerState> {
+  return guardDecode((): DecodeResult<LedgerState> => {
+    const state = readState(new Reader(bytes, MAX_STATE_BYTES), bytes.length);
+    if (!bytesEqual(encodeState(state), bytes)) {
+      return decodeError('NOT_CANONICAL', 'state snapshot does not re-encode to the same bytes');
+    }
+    return { kind: 'ok', value: state, consumed: bytes.length };
+  });
+}
+
+function readState(r: Reader, total: number): LedgerState {
+  const context = r.bytes(CONTEXT.length);
+  if (!bytesEqual(context, CONTEXT)) throw new WireError('BAD_MAGIC', 'not a ledger state snapshot (v2)');
+  const chainId = readUtf8(r, r.u8());
+  const height = safe(r.u64());
+  const lastBlockHash = r.bytes(32);
+  const params: LedgerParams = {
+    startingCredits: r.u64() as Credits,
+    blockIntervalMs: safe(r.u64()),
+    validatorCount: r.u32(),
+    nameFee: r.u64() as Credits,
+    minFee: r.u64() as Credits,
+    powDifficulty: r.u8(),
+    epochLength: r.u32(),
+  };
+  const minted = r.u64() as Credits;
+  const burned = r.u64() as Credits;
+
+  const accounts = new Map<KeyHex, Account>();
+  for (let n = count(r.u32(), total); n > 0; n--) {
+    const key = readKey(r);
+    const balance = r.u64() as Credits;
+    const nonce = r.u64();
+    const genesisClaimed = readBool(r);
+    const relayedBytes = r.u64();
+    const uptimeEpochs = r.u64();
+    const penalties = r.u64();
+    const since = readBool(r) ? safe(r.u64()) : null;
+    accounts.set(key, {
+      balance,
+      nonce,
+      genesisClaimed,
+      reputation: { relayedBytes, uptimeEpochs, penalties, since },
+    });
+  }
+
+  const relays = new Map<KeyHex, RelayRegistration>();
+  for (let n = count(r.u32(), total); n > 0; n--) {
+    const key = readKey(r);
+    const roles = r.u8();
+    const bandwidth = r.u32();
+    const onionKeyHash = r.bytes(32);
+    const exitPolicySummary = r.bytes(r.u16());
+    relays.set(key, { roles, bandwidth, onionKeyHash, exitPolicySummary, height: safe(r.u64()) });
+  }
+
+  const candidates = new Set<KeyHex>();
+  for (let n = count(r.u32(), total); n > 0; n--) candidates.add(readKey(r));
+
+  const names = new Map<string, NameRecord>();
+  for (let n = count(r.u32(), total); n > 0; n--) {
+    const name = readUtf8(r, r.u8());
+    names.set(name, { owner: readKey(r), target: r.bytes(32), height: safe(r.u64()) });
+  }
+
+  const proposals = new Map<KeyHex, Proposal>();
+  for (let n = count(r.u32(), total); n > 0; n--) {
+    const id = readKey(r);
+    const paramId = r.u8();
+    const value = r.u64();
+    const proposer = readKey(r);
+    const height = safe(r.u64());
+    const votes = new Map<KeyHex, boolean>();
+    for (let v = count(r.u32(), total); v > 0; v--) votes.set(readKey(r), readBool(r));
+    proposals.set(id, { paramId, value, proposer, height, votes });
+  }
+
+  const epochs: EpochInfo[] = [];
+  for (let n = r.u16(); n > 0; n--) {
+    const epoch = safe(r.u64());
+    const startHeight = safe(r.u64());
+    const length = r.u32();
+    const validators: KeyHex[] = [];
+    for (let v = r.u16(); v > 0; v--) validators.push(readKey(r));
+    epochs.push({ epoch, startHeight, length, validators });
+  }
+
+  const epochSigned = new Map<KeyHex, number>();
+  for (let n = count(r.u32(), total); n > 0; n--) epochSigned.set(readKey(r), r.u32());
+  const epochCommits = r.u32();
+
+  const evidenceSeen = new Map<string, EvidenceRecord>();
+  for (let n = count(r.u32(), total); n > 0; n--) {
+    const record: EvidenceRecord = {
+      validator: readKey(r),
+      height: safe(r.u64()),
+      round: r.u32(),
+      voteType: r.u8(),
+    };
+    evidenceSeen.set(`${record.validator}:${record.height}:${record.round}:${record.voteType}`, record);
+  }
+  if (r.remaining > 0) throw new WireError('TRAILING_BYTES', `${r.remaining} bytes follow the state`);
+  return {
+    chainId,
+    height,
+    lastBlockHash,
+    accounts,
+    relays,
+    candidates,
+    names,
+    params,
+    proposals,
+    epochs,
+    epochSigned,
+    epochCommits,
+    evidenceSeen,
+    minted,
+    burned,
+  };
+}
+
+function readKey(r: Reader): KeyHex {
+  return Buffer.from(r.bytes(32)).toString('hex');
+}
+
+function readBool(r: Reader): boolean {
+  const b = r.u8();
+  if (b > 1) throw new WireError('BAD_FIELD', `flag must be 0 or 1, got ${b}`);
+  return b === 1;
+}
+
+function readUtf8(r: Reader, n: number): string {
+  try {
+    return strictUtf8.decode(r.bytes(n));
+  } catch (err) {
+    if (err instanceof TypeError) throw new WireError('BAD_UTF8', 'string is not well-formed UTF-8');
+    throw err;
+  }
+}
+
+function safe(v: bigint): number {
+  if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new WireError('BAD_FIELD', `${v} passes 2^53-1`);
+  return Number(v);
+}
+
+/** A count can never exceed the bytes left: refuse early instead of looping on garbage. */
+function count(n: number, total: number): number {
+  if (n > total) throw new WireError('BAD_LENGTH', `count ${n} exceeds the snapshot size`);
+  return n;
+}
+
+function sortedEntries<V>(m: ReadonlyMap<string, V>): [string, V][] {
+  // Keys are ASCII (hex, names of [a-z0-9-], evidence keys), so code-unit order is byte order.
+  return [...m.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+function hexBytes(hex: KeyHex): Uint8Array {
+  return new Uint8Array(Buffer.from(hex, 'hex'));
+}
