@@ -4,13 +4,17 @@
 //   throughput one 3-hop stream (client, three relays and the server are separate processes) vs the
 //              same download over one direct TCP connection
 //
-//   node bench/circuit.ts [--builds 200] [--mib 100] [--json]
+//   throughput is also given as CPU-seconds per MiB summed over the testnet's processes (from /proc:
+//              the steadier figure on a shared machine); --runs repeats the 3-hop transfer.
+//
+//   node bench/circuit.ts [--builds 200] [--mib 100] [--runs 1] [--json]
 import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs, promisify } from 'node:util';
+import { cpuDelta, treeCpu } from './lib/proc-cpu.ts';
 
 const run = promisify(execFile);
 const CLI = new URL('../src/cli/main.ts', import.meta.url).pathname;
@@ -20,11 +24,13 @@ const { values } = parseArgs({
   options: {
     builds: { type: 'string', default: '200' },
     mib: { type: 'string', default: '100' },
+    runs: { type: 'string', default: '1' },
     json: { type: 'boolean', default: false },
   },
 });
 const builds = Number(values.builds);
 const mib = Number(values.mib);
+const runs = Math.max(1, Number(values.runs));
 
 const pct = (xs: number[], p: number) =>
   [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))] ?? Number.NaN;
@@ -78,6 +84,7 @@ try {
   const auth = { authorization: `Bearer ${ready.token}` };
 
   const buildMs: number[] = [];
+  const buildCpuBefore = treeCpu(net.pid!);
   for (let i = 0; i < builds; i++) {
     const res = await fetch(`${ready.api}/api/v1/circuits`, { method: 'POST', headers: auth });
     if (res.status !== 201) throw new Error(`build ${i} answered ${res.status}: ${await res.text()}`);
@@ -85,6 +92,10 @@ try {
     buildMs.push(c.buildMs);
     await fetch(`${ready.api}/api/v1/circuits/${c.id}`, { method: 'DELETE', headers: auth });
   }
+
+  // CPU of the whole testnet per build (the API calls included): steadier than latency under load.
+  const buildCpuMs =
+    (cpuDelta(buildCpuBefore, treeCpu(net.pid!)).reduce((a, b) => a + b, 0) * 1000) / Math.max(1, builds);
 
   const page = `http://127.0.0.1:${port}/`;
   const ttfbAnon: number[] = [];
@@ -95,18 +106,33 @@ try {
   }
   const big = `http://127.0.0.1:${port}/big?mib=${mib}`;
   const direct = (await curlTimes([big])).speed;
-  const anon = (await curlTimes(['--socks5-hostname', ready.socks, big])).speed;
+  const speeds: number[] = [];
+  const cpuPerMiB: number[] = [];
+  const perProcess: number[][] = [];
+  for (let r = 0; r < runs; r++) {
+    const before = treeCpu(net.pid!);
+    speeds.push((await curlTimes(['--socks5-hostname', ready.socks, big])).speed);
+    const spent = cpuDelta(before, treeCpu(net.pid!)).filter((s) => s > 0.05);
+    perProcess.push(spent.map((s) => Number(s.toFixed(2))));
+    cpuPerMiB.push(spent.reduce((a, b) => a + b, 0) / mib);
+  }
+  const anon = pct(speeds, 0.5);
 
   const result = {
     bench: 'circuit',
     builds,
     buildMsMedian: pct(buildMs, 0.5),
     buildMsP95: pct(buildMs, 0.95),
+    buildCpuMs,
     ttfbMsMedian: pct(ttfbAnon, 0.5),
     ttfbDirectMsMedian: pct(ttfbDirect, 0.5),
     throughputMiBs: anon,
     directTcpMiBs: direct,
     throughputRatio: anon / direct,
+    throughputRuns: speeds,
+    cpuSecondsPerMiBMedian: pct(cpuPerMiB, 0.5),
+    cpuSecondsPerMiBRuns: cpuPerMiB,
+    cpuSecondsPerProcess: perProcess,
   };
   if (values.json) process.stdout.write(`${JSON.stringify(result)}\n`);
   else {
@@ -114,9 +140,12 @@ try {
     process.stdout.write(
       [
         `circuits (testnet of 4 processes + server process, ${builds} builds, ${mib} MiB)`,
-        `  build:      median ${f(result.buildMsMedian)} ms, p95 ${f(result.buildMsP95)} ms`,
+        `  build:      median ${f(result.buildMsMedian)} ms, p95 ${f(result.buildMsP95)} ms, ${f(buildCpuMs)} CPU-ms per build (testnet)`,
         `  ttfb:       ${f(result.ttfbMsMedian)} ms through 3 hops vs ${f(result.ttfbDirectMsMedian)} ms direct`,
         `  throughput: ${f(anon)} MiB/s through 3 hops vs ${f(direct)} MiB/s direct TCP (ratio ${result.throughputRatio.toFixed(3)})`,
+        `              runs ${speeds.map(f).join(', ')} MiB/s`,
+        `  cpu:        ${(result.cpuSecondsPerMiBMedian * 1000).toFixed(1)} ms per MiB summed over the testnet (runs ${cpuPerMiB.map((c) => (c * 1000).toFixed(1)).join(', ')})`,
+        `              CPU-s per process per run: ${perProcess.map((r) => r.join('/')).join('; ')}`,
         '',
       ].join('\n'),
     );

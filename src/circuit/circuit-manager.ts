@@ -4,6 +4,7 @@
 import type { Libp2p } from '@libp2p/interface';
 import type { RelayView } from '../directory/relay-view.ts';
 import type { Logger } from '../log/logger.ts';
+import type { Metrics } from '../metrics/registry.ts';
 import type { AnonStream } from '../stream/anon-stream.ts';
 import { ClientCircuit } from './client-circuit.ts';
 import { CircuitError } from './errors.ts';
@@ -38,6 +39,7 @@ export interface CircuitManagerInit {
   readonly options: CircuitManagerOptions;
   readonly log: Logger;
   readonly now?: () => number;
+  readonly metrics?: Pick<Metrics, 'circuits' | 'streams'> | undefined;
 }
 
 interface Managed {
@@ -112,6 +114,7 @@ export class CircuitManager {
       try {
         const stream = await m.circuit.openStream(host, port, signal);
         m.firstUsedAt ??= this.#now;
+        this.#init.metrics?.streams.opened.inc();
         return stream;
       } catch (err) {
         lastErr = err as Error;
@@ -183,11 +186,14 @@ export class CircuitManager {
         );
         this.stats.built++;
         this.stats.buildMs.push(performance.now() - started);
+        this.#init.metrics?.circuits.built.inc();
+        this.#init.metrics?.circuits.buildSeconds.observe((performance.now() - started) / 1000);
         if (this.stats.buildMs.length > 1000) this.stats.buildMs.splice(0, 500);
         const managed: Managed = { circuit, isolationKey: undefined, firstUsedAt: undefined };
         circuit.onClose((c, err) => {
           this.#circuits.delete(managed);
           this.stats.closed++;
+          this.#init.metrics?.circuits.closed.inc();
           this.#init.log.debug({ circuit: c.id, reason: err.message }, 'circuit closed');
           for (const l of this.#listeners) l('closed', c);
           this.maintain();
@@ -196,6 +202,7 @@ export class CircuitManager {
         return managed;
       } catch (err) {
         this.stats.failed++;
+        this.#init.metrics?.circuits.failed.inc();
         lastErr = err as Error;
         this.#init.log.debug({ err: lastErr.message, attempt }, 'circuit build failed');
         // Try again without the middle and exit of the failed path (keep the guards).

@@ -20,10 +20,11 @@ import {
   RelayCommand,
 } from '../wire/cell.ts';
 import type { OnionKey } from '../wire/descriptor-types.ts';
-import { CellLink } from './cell-link.ts';
+import type { CircuitLink } from './channel.ts';
+import { channelPool } from './channel-pool.ts';
 import { CircuitError } from './errors.ts';
 import * as msg from './messages.ts';
-import { CIRCUIT_PROTOCOL } from './protocol.ts';
+import { peerIdOfIdentity } from './open-link.ts';
 import { decodeRelayBody } from './relay-body.ts';
 
 export interface PathHop {
@@ -54,7 +55,7 @@ export class ClientCircuit {
   state: CircuitState = 'building';
   builtAt: number | undefined;
   closeReason: string | undefined;
-  readonly #link: CellLink;
+  readonly #link: CircuitLink;
   readonly #circId: CircuitId;
   readonly #crypto = new ClientCircuitCrypto();
   readonly streams: StreamTable;
@@ -65,10 +66,10 @@ export class ClientCircuit {
   /** Cells the client could not recognise: each one is a tampering or bug signal. */
   integrityFailures = 0;
 
-  private constructor(path: readonly PathHop[], link: CellLink) {
+  private constructor(path: readonly PathHop[], link: CircuitLink, circId: CircuitId) {
     this.path = path;
     this.#link = link;
-    this.#circId = randomCircuitId();
+    this.#circId = circId;
     this.streams = new StreamTable({
       maxData: MAX_RELAY_DATA,
       get linkWritable() {
@@ -86,12 +87,9 @@ export class ClientCircuit {
   static async build(host: Libp2p, path: readonly PathHop[], signal: AbortSignal): Promise<ClientCircuit> {
     const first = path[0];
     if (first === undefined) throw new CircuitError('NO_PATH', 'empty path');
-    const stream = await host.dialProtocol(
-      first.addresses.map((a) => a),
-      CIRCUIT_PROTOCOL,
-      { signal },
-    );
-    const circuit = new ClientCircuit(path, new CellLink(stream));
+    // The channel to the first hop is shared with our other circuits through it (channel.ts).
+    const link = await channelPool(host).attach(peerIdOfIdentity(first.identityKey), first.addresses, signal);
+    const circuit = new ClientCircuit(path, link, link.id);
     const onAbort = () =>
       circuit.close(new CircuitError('BUILD_TIMEOUT', 'circuit build aborted or timed out'));
     signal.addEventListener('abort', onAbort, { once: true });

@@ -1,9 +1,11 @@
 // Chooses the relays of a circuit: distinct relays, no two in one /16 (IPv4) or /32 (IPv6) unless a
 // local test network allows it, an exit whose policy accepts the destination port, relays weighted by
-// advertised bandwidth, and the first hop from this client's persistent guards.
+// advertised bandwidth, no two relays of one (mutually declared) family, and the first hop from this
+// client's persistent guards.
 import { multiaddr } from '@multiformats/multiaddr';
 import { dialAddresses, type RelayEntry } from '../directory/relay-view.ts';
 import { isExitAllowed, selectOnionKey } from '../directory/verify-descriptor.ts';
+import { decodeFamily } from '../wire/descriptor-family.ts';
 import { Role } from '../wire/descriptor-types.ts';
 import type { PathHop } from './client-circuit.ts';
 import { CircuitError } from './errors.ts';
@@ -25,6 +27,26 @@ export interface Candidate {
   readonly entry: RelayEntry;
   readonly hop: PathHop;
   readonly subnet: string;
+  /** Hex identity keys this relay declares as its family (one side of the mutual rule). */
+  readonly family: ReadonlySet<string>;
+}
+
+const hexKey = (k: Uint8Array) => Buffer.from(k).toString('hex');
+
+/** Same family: each of the two lists the other (a one-sided claim counts for nothing). */
+export function sameFamily(a: Candidate, b: Candidate): boolean {
+  return (
+    a.family.has(hexKey(b.entry.signed.descriptor.identityKey)) &&
+    b.family.has(hexKey(a.entry.signed.descriptor.identityKey))
+  );
+}
+
+function familyOf(entry: RelayEntry): ReadonlySet<string> {
+  try {
+    return new Set(decodeFamily(entry.signed.descriptor).map(hexKey));
+  } catch {
+    return new Set(); // verified descriptors never get here; an unreadable family declares nothing
+  }
 }
 
 /** The network a relay's first address belongs to, as the unit of "not two relays in one place". */
@@ -56,6 +78,7 @@ export function candidates(relays: readonly RelayEntry[], opts: PathOptions): Ca
       entry,
       hop: { peerId: entry.peerId, identityKey: d.identityKey, onionKey, addresses },
       subnet: subnetOf(d.addresses),
+      family: familyOf(entry),
     });
   }
   return out;
@@ -90,20 +113,29 @@ export function selectPath(
   const all = candidates(relays, opts);
   const used = new Set<string>();
   const subnets = new Set<string>();
+  const taken: Candidate[] = [];
   const fits = (c: Candidate) =>
-    !used.has(c.entry.peerId) && (opts.allowSameSubnet || !subnets.has(c.subnet));
+    !used.has(c.entry.peerId) &&
+    (opts.allowSameSubnet || !subnets.has(c.subnet)) &&
+    !taken.some((t) => sameFamily(t, c));
   const take = (c: Candidate) => {
     used.add(c.entry.peerId);
     subnets.add(c.subnet);
+    taken.push(c);
     return c;
   };
   if (opts.hops < 1) throw new CircuitError('NO_PATH', 'a circuit needs at least one hop');
 
-  // The exit first: it is the most constrained choice.
-  const exit = weightedPick(
-    all.filter((c) => exitAccepts(c, opts.port)),
-    random,
-  );
+  // The exit first: it is the most constrained choice. Among exits, prefer those that leave at least
+  // one of our guards usable (not the same relay, subnet or family), so a guard's family member
+  // picked as exit does not fail the whole path.
+  const exits = all.filter((c) => exitAccepts(c, opts.port));
+  const guardCandidates = all.filter((c) => guards.includes(c.entry.peerId));
+  const compatible = (e: Candidate, g: Candidate) =>
+    e.entry.peerId !== g.entry.peerId && (opts.allowSameSubnet || e.subnet !== g.subnet) && !sameFamily(e, g);
+  const exitsWithGuard =
+    opts.hops > 1 ? exits.filter((e) => guardCandidates.some((g) => compatible(e, g))) : exits;
+  const exit = weightedPick(exitsWithGuard.length > 0 ? exitsWithGuard : exits, random);
   if (exit === undefined) {
     // Exits that refuse this port are a policy answer; no usable exit at all is a missing path.
     if (all.some((c) => exitAccepts(c, undefined))) {

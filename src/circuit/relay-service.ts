@@ -24,8 +24,10 @@ import {
   RelayCommand,
 } from '../wire/cell.ts';
 import { CellLink } from './cell-link.ts';
-import { randomCircuitId } from './client-circuit.ts';
+import { Channel, type CircuitLink } from './channel.ts';
+import { channelPool } from './channel-pool.ts';
 import * as msg from './messages.ts';
+import { peerIdOfIdentity } from './open-link.ts';
 import { CIRCUIT_PROTOCOL } from './protocol.ts';
 import { decodeRelayBody } from './relay-body.ts';
 
@@ -72,6 +74,7 @@ export class RelayService {
   readonly #limits: RelayLimits;
   readonly circuits = new Set<RelayCircuit>();
   readonly stats = new RelayStats();
+  #stopped = false;
 
   constructor(init: RelayServiceInit) {
     this.#init = init;
@@ -87,20 +90,29 @@ export class RelayService {
   }
 
   async stop(): Promise<void> {
+    this.#stopped = true;
     await this.#init.host.unhandle(CIRCUIT_PROTOCOL);
     for (const c of [...this.circuits]) c.destroy(DestroyReason.FINISHED);
   }
 
+  /** A channel from a neighbour nearer the client: each CREATE on it starts a circuit. */
   #accept(stream: Stream): void {
-    if (this.circuits.size >= this.#limits.maxCircuits) {
-      this.stats.circuitsRefused++;
-      stream.abort(new Error('relay at its circuit limit'));
-      return;
-    }
-    const circuit = new RelayCircuit(new CellLink(stream), this.#init, this.#limits, this.stats, () =>
-      this.circuits.delete(circuit),
-    );
-    this.circuits.add(circuit);
+    const channel = new Channel(new CellLink(stream));
+    channel.onUnknown = (id, cell) => {
+      // Anything but CREATE for an unknown id is a straggler of a circuit already gone: dropped.
+      if (cell[CIRC_ID_BYTES] !== LinkCommand.CREATE) return;
+      if (this.#stopped || this.circuits.size >= this.#limits.maxCircuits) {
+        this.stats.circuitsRefused++;
+        channel.refuse(id, this.#stopped ? DestroyReason.HIBERNATING : DestroyReason.RESOURCELIMIT);
+        return;
+      }
+      const link = channel.attach(id);
+      const circuit = new RelayCircuit(link, this.#init, this.#limits, this.stats, () =>
+        this.circuits.delete(circuit),
+      );
+      this.circuits.add(circuit);
+      link.onCell(cell);
+    };
   }
 }
 
@@ -118,9 +130,9 @@ function writeCircId(cell: Uint8Array, id: number): void {
 }
 
 class RelayCircuit {
-  readonly #prev: CellLink;
+  readonly #prev: CircuitLink;
   #prevId: CircuitId | undefined;
-  #next: CellLink | undefined;
+  #next: CircuitLink | undefined;
   #nextId: CircuitId | undefined;
   #hop: RelayHopCrypto | undefined;
   #streams: StreamTable | undefined;
@@ -134,7 +146,7 @@ class RelayCircuit {
   readonly #createTimer: NodeJS.Timeout;
 
   constructor(
-    prev: CellLink,
+    prev: CircuitLink,
     init: RelayServiceInit,
     limits: RelayLimits,
     stats: RelayStats,
@@ -348,14 +360,17 @@ class RelayCircuit {
     this.#extending = true;
     const signal = AbortSignal.timeout(this.#limits.extendTimeoutMs);
     try {
-      const stream = await this.#init.host.dialProtocol([...addresses], CIRCUIT_PROTOCOL, { signal });
+      const next = await channelPool(this.#init.host).attach(
+        peerIdOfIdentity(req.identityKey),
+        addresses,
+        signal,
+      );
       if (this.#closed) {
-        stream.abort(new Error('circuit gone'));
+        next.close();
         return;
       }
-      const next = new CellLink(stream);
       this.#next = next;
-      this.#nextId = randomCircuitId();
+      this.#nextId = next.id;
       next.onCell = (cell) => this.#fromNext(cell);
       next.onClose = () => this.destroy(DestroyReason.CONNECTFAILED, true, false);
       const created = new Promise<Uint8Array>((resolve, reject) => {

@@ -2,6 +2,7 @@
 import type { Identity } from '../crypto/identity.ts';
 import type { OnionKeyPair } from '../crypto/onion-keys.ts';
 import { signDescriptor } from '../wire/descriptor.ts';
+import { encodeFamily } from '../wire/descriptor-family.ts';
 import { type ExitRule, Role, type SignedDescriptor, type UnixMillis } from '../wire/descriptor-types.ts';
 
 export type RoleName = keyof typeof Role;
@@ -16,12 +17,15 @@ export interface OwnDescriptorInput {
   readonly exitPolicy: readonly ExitRule[];
   readonly now: number;
   readonly lifetimeMs: number;
+  /** Identity keys of the other relays run by this operator (docs/protocol.md, "Family"). */
+  readonly family?: readonly Uint8Array[];
 }
 
 export const MAX_PUBLISHED_ADDRESSES = 16;
 
 export function buildOwnDescriptor(input: OwnDescriptorInput): SignedDescriptor {
   const roles = input.roles.reduce((bits, r) => bits | Role[r], 0);
+  const family = encodeFamily(input.family ?? [], input.identity.publicKey);
   return signDescriptor(
     {
       version: 1,
@@ -44,7 +48,7 @@ export function buildOwnDescriptor(input: OwnDescriptorInput): SignedDescriptor 
         })),
       addresses: input.addresses.slice(0, MAX_PUBLISHED_ADDRESSES),
       exitPolicy: roles & Role.exit ? input.exitPolicy : [],
-      extensions: [],
+      extensions: family === undefined ? [] : [family],
     },
     (msg) => input.identity.sign(msg),
   );

@@ -6,6 +6,7 @@ import { isValidMlKem768Public, isValidX25519Public } from '../crypto/onion-keys
 import { MAX_POW_DIFFICULTY, verifyPow } from '../crypto/pow.ts';
 import { bytesEqual } from '../wire/bytes.ts';
 import { decodeDescriptor, descriptorSigningMessage } from '../wire/descriptor.ts';
+import { decodeFamily } from '../wire/descriptor-family.ts';
 import type { ExitRule, OnionKey, SignedDescriptor, UnixMillis } from '../wire/descriptor-types.ts';
 
 export type DescriptorRefusalCode =
@@ -27,6 +28,8 @@ export type DescriptorRefusalCode =
   | 'BAD_SIGNATURE'
   | 'BAD_ONION_KEY'
   | 'NO_CURRENT_ONION_KEY'
+  /** A family extension (type 2) that is malformed: see wire/descriptor-family.ts. */
+  | 'BAD_FAMILY'
   /** A bug: verification hit an unexpected exception (reported, never thrown). */
   | 'INTERNAL';
 
@@ -107,6 +110,11 @@ function verifyUnchecked(bytes: Uint8Array, opts: DescriptorVerifyOptions): Desc
   }
   if (selectOnionKey(d.onionKeys, now, opts.maxClockSkewMs) === undefined) {
     return refuse('NO_CURRENT_ONION_KEY', 'no onion key is valid now');
+  }
+  try {
+    decodeFamily(d);
+  } catch (err) {
+    return refuse('BAD_FAMILY', (err as Error).message);
   }
   return { ok: true, signed };
 }

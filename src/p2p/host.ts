@@ -22,6 +22,7 @@ import { type Ping, ping } from '@libp2p/ping';
 import { tcp } from '@libp2p/tcp';
 import { uPnPNAT } from '@libp2p/upnp-nat';
 import { createLibp2p, type Libp2pOptions } from 'libp2p';
+import { noiseCrypto } from './noise-crypto.ts';
 import type { P2pOptions } from './options.ts';
 import { quicTransportOptions } from './quic-options.ts';
 
@@ -81,7 +82,7 @@ export async function createHost(init: HostInit): Promise<Host> {
     privateKey,
     addresses: { listen: [...options.listen] },
     transports,
-    connectionEncrypters: [noise()],
+    connectionEncrypters: [noise({ crypto: noiseCrypto })],
     streamMuxers: [yamux()],
     peerDiscovery,
     connectionManager: {

@@ -15,6 +15,7 @@ import {
   encodeDescriptorBody,
   signDescriptor,
 } from '../../src/wire/descriptor.ts';
+import { encodeFamily } from '../../src/wire/descriptor-family.ts';
 import type { ExitRule, RelayDescriptor, UnixMillis } from '../../src/wire/descriptor-types.ts';
 
 export const VECTOR_FILE = new URL('./descriptor.json', import.meta.url);
@@ -296,6 +297,15 @@ export function buildDescriptorVectors(): VectorFile {
     [bOnion.secrets],
     (m) => b.id.sign(m),
   );
+  const familyExt = encodeFamily([b.id.publicKey, secret('relay-c:identity-key', 32)], a.id.publicKey);
+  addValid(
+    'family',
+    'A relay declaring a family (extension type 2): two identity keys, strictly ascending.',
+    a.seed,
+    { ...baseA, sequence: 3n, extensions: familyExt === undefined ? [] : [familyExt] },
+    [current.secrets],
+    signA,
+  );
 
   signedInvalid(
     'expired',
@@ -353,6 +363,19 @@ export function buildDescriptorVectors(): VectorFile {
     {},
     'IDENTITY_MISMATCH',
     { expectedIdentity: hex(b.id.publicKey) },
+  );
+
+  signedInvalid(
+    'family-lists-itself',
+    'A family extension (type 2) naming the relay itself.',
+    { extensions: [{ type: 2, value: a.id.publicKey }] },
+    'BAD_FAMILY',
+  );
+  signedInvalid(
+    'family-not-ascending',
+    'A family extension with its two keys in descending order.',
+    { extensions: [{ type: 2, value: new Uint8Array([...new Uint8Array(32).fill(9), ...new Uint8Array(32).fill(8)]) }] },
+    'BAD_FAMILY',
   );
 
   const flipped = minimal.slice();

@@ -4,6 +4,7 @@ import { multiaddr } from '@multiformats/multiaddr';
 import type { PathOptions } from '../../../src/circuit/path-selection.ts';
 import { parseExitPolicy } from '../../../src/directory/exit-policy.ts';
 import type { RelayEntry } from '../../../src/directory/relay-view.ts';
+import { encodeFamily } from '../../../src/wire/descriptor-family.ts';
 import { Role } from '../../../src/wire/descriptor-types.ts';
 import { NOW, relay } from '../directory/relay-view-helpers.ts';
 
@@ -15,6 +16,8 @@ export interface EntrySpec {
   readonly exit?: boolean;
   readonly exitPolicy?: readonly string[];
   readonly bandwidth?: number;
+  /** Relay numbers this relay declares as its family. */
+  readonly family?: readonly number[];
 }
 
 /** Relay `n` as a view entry: a descriptor valid at NOW with one address and the given roles. */
@@ -28,8 +31,17 @@ export function entry(n: number, spec: EntrySpec): RelayEntry {
       bandwidth: spec.bandwidth ?? 1_000_000,
       addresses: [multiaddr(`/ip4/${spec.ip}/tcp/4950`).bytes],
       exitPolicy: parseExitPolicy(spec.exitPolicy ?? (spec.exit ? ['accept *:*'] : ['reject *:*'])),
+      extensions: familyExtension(r.identity.publicKey, spec.family ?? []),
     }),
   };
+}
+
+function familyExtension(own: Uint8Array, members: readonly number[]) {
+  const ext = encodeFamily(
+    members.map((m) => relay(m).identity.publicKey),
+    own,
+  );
+  return ext === undefined ? [] : [ext];
 }
 
 /** mulberry32: a small seeded PRNG, so weighting checks are deterministic. */
