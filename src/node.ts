@@ -4,10 +4,17 @@ import { publicKeyFromRaw } from '@libp2p/crypto/keys';
 import { peerIdFromPublicKey } from '@libp2p/peer-id';
 import { isLoopback, isPrivate } from '@libp2p/utils';
 import { type Multiaddr, multiaddr } from '@multiformats/multiaddr';
-import { buildApi, type CircuitInfo } from './api/server.ts';
+import { BandwidthMeter } from './api/bandwidth.ts';
+import { registerDashboardRoutes } from './api/dashboard-route.ts';
+import { EventBus } from './api/events.ts';
+import { registerMetricsRoute } from './api/metrics-route.ts';
+import { publishNodeEvents } from './api/node-events.ts';
+import { nodeApiSource } from './api/node-source.ts';
+import { buildApi } from './api/server.ts';
 import { createApiToken } from './api/token.ts';
 import { linkCounters } from './circuit/cell-link.ts';
 import { CircuitManager } from './circuit/circuit-manager.ts';
+import { tampererFromEnv } from './circuit/fault-injection.ts';
 import { GuardSet } from './circuit/guards.ts';
 import { RelayService } from './circuit/relay-service.ts';
 import type { NodeConfig } from './config/schema.ts';
@@ -32,6 +39,7 @@ import { dialAddresses, RelayView, type VerifyFn } from './directory/relay-view.
 import { RelayViewStore } from './directory/relay-view-store.ts';
 import { verifyDescriptor } from './directory/verify-descriptor.ts';
 import { type Logger, redactId } from './log/logger.ts';
+import { createMetrics, type Metrics } from './metrics/registry.ts';
 import { dhtClient } from './p2p/dht-client.ts';
 import { createHost, type Host } from './p2p/host.ts';
 import { DHT_PROTOCOL } from './p2p/options.ts';
@@ -40,6 +48,7 @@ import { circuitOpener } from './proxy/circuit-opener.ts';
 import { startProxies } from './proxy/index.ts';
 import { Exit } from './stream/exit.ts';
 import { VERSION } from './version.ts';
+import { CELL_BYTES } from './wire/cell.ts';
 import type { UnixMillis } from './wire/descriptor-types.ts';
 
 export interface NodeStatus {
@@ -71,6 +80,10 @@ export interface AnonNode {
   readonly circuits: CircuitManager;
   /** The control API's bearer token (also in DATA_DIR/api-token). */
   readonly apiToken: string;
+  /** The control API's event feed (the ledger publishes its blocks here). */
+  readonly events: EventBus;
+  /** Prometheus metrics (/metrics); the ledger reports blocks with `metrics.ledger.observeBlock`. */
+  readonly metrics: Metrics;
   readonly host: Host;
   readonly view: RelayView;
   readonly progress: BootstrapProgress;
@@ -93,6 +106,7 @@ export async function startNode(config: NodeConfig, deps: NodeDeps): Promise<Ano
   const startedAt = now();
   const dir = config.dataDir;
   const progress = new BootstrapProgress();
+  const metrics = createMetrics();
   progress.onChange((e) =>
     log.info({ percent: e.percent, phase: e.phase }, `Bootstrapped ${e.percent}% (${e.phase}): ${e.summary}`),
   );
@@ -158,8 +172,13 @@ export async function startNode(config: NodeConfig, deps: NodeDeps): Promise<Ano
     log.info({ listening: host.getMultiaddrs().length }, 'listening');
     progress.reach('listening');
 
-    const dht = dhtClient(host.services.dht);
+    const dht = dhtClient(host.services.dht, metrics);
     const exitPolicy = parseExitPolicy(config.relay.exitPolicy);
+    const family = config.relay.family.map((id) => {
+      const key = identityKeyOfPeerId(id);
+      if (key === undefined) throw new Error(`relay.family: ${id} is not an Ed25519 PeerId`);
+      return key;
+    });
     const publishable = (ma: Multiaddr) =>
       config.p2p.allowPrivateAddresses || !(isPrivate(ma) || isLoopback(ma));
     const ownAddresses = () =>
@@ -185,6 +204,7 @@ export async function startNode(config: NodeConfig, deps: NodeDeps): Promise<Ano
           roles: config.relay.roles,
           bandwidth: config.relay.bandwidth,
           exitPolicy,
+          family,
           now: now(),
           lifetimeMs: d.descriptorLifetimeMs,
         }),
@@ -241,7 +261,17 @@ export async function startNode(config: NodeConfig, deps: NodeDeps): Promise<Ano
       allowLoopback: config.exit.allowLoopback,
       connectTimeoutMs: config.exit.connectTimeoutMs,
     });
+    // Test-only fault injection (src/circuit/fault-injection.ts); refused outside loopback testnets.
+    const tamperer = tampererFromEnv(
+      process.env,
+      config.p2p.allowPrivateAddresses && config.circuits.allowSameSubnet && config.exit.allowLoopback,
+    );
+    if (tamperer) {
+      log.warn({}, 'test-only cell fault injection is armed');
+      cleanups.push(() => tamperer.stop());
+    }
     const relayService = new RelayService({
+      ...(tamperer ? { tamper: tamperer.tamper } : {}),
       host,
       identityKey: identity.publicKey,
       onionKeys: () => onionKeys,
@@ -264,20 +294,23 @@ export async function startNode(config: NodeConfig, deps: NodeDeps): Promise<Ano
       count: config.circuits.guards,
       lifetimeMs: 60 * 24 * 3600_000,
     });
+    // Mutable: the control API may change `prebuilt` while running.
+    const circuitOptions = {
+      hops: config.circuits.hops,
+      prebuilt: config.circuits.prebuilt,
+      buildTimeoutMs: config.circuits.buildTimeoutMs,
+      buildAttempts: 3,
+      maxDirtyMs: 10 * 60_000,
+      allowSameSubnet: config.circuits.allowSameSubnet,
+    };
     const circuits = new CircuitManager({
       host,
       view,
       guards,
       selfId: peerId,
       log,
-      options: {
-        hops: config.circuits.hops,
-        prebuilt: config.circuits.prebuilt,
-        buildTimeoutMs: config.circuits.buildTimeoutMs,
-        buildAttempts: 3,
-        maxDirtyMs: 10 * 60_000,
-        allowSameSubnet: config.circuits.allowSameSubnet,
-      },
+      options: circuitOptions,
+      metrics,
     });
     cleanups.push(() => circuits.stop());
     const proxies = await startProxies({
@@ -347,42 +380,47 @@ export async function startNode(config: NodeConfig, deps: NodeDeps): Promise<Ano
       relayedCircuits: relayService.circuits.size,
       links: { ...linkCounters },
     });
-    const circuitInfo = (): CircuitInfo[] =>
-      circuits.list().map((c) => ({
-        id: c.id,
-        state: c.state,
-        hops: c.path.map((h) => h.peerId),
-        ageMs: now() - c.createdAt,
-        streams: c.streams.streams.size,
-        bytesIn: c.streams.bytesIn,
-        bytesOut: c.streams.bytesOut,
-      }));
     const apiToken = createApiToken(dir);
+    const events = new EventBus({ now });
+    cleanups.push(() => events.close());
+    cleanups.push(publishNodeEvents(events, { progress, circuits, peerCount: () => host.getPeers().length }));
+    // Every cell on a link is CELL_BYTES long: cells counted are bytes on the wire (before Noise/Yamux).
+    const bandwidth = new BandwidthMeter(() => ({
+      read: linkCounters.cellsIn * CELL_BYTES,
+      written: linkCounters.cellsOut * CELL_BYTES,
+    }));
+    // Read when /metrics is scraped: the relay's cell path keeps its own counters, no extra work per cell.
+    metrics.bind({
+      circuitsOpen: () => circuits.list().filter((c) => c.state === 'open').length,
+      streamsOpen: () => circuits.list().reduce((n, c) => n + c.streams.streams.size, 0),
+      peersConnected: () => host.getPeers().length,
+      relaysKnown: () => view.size,
+      bootstrapPercent: () => progress.current.percent,
+      relay: () => ({ ...relayService.stats, circuitsOpen: relayService.circuits.size }),
+      links: () => linkCounters,
+    });
     let apiAddress: string | undefined;
     if (config.api.port !== null) {
       const api = buildApi(
-        {
-          status: () => status(),
-          circuits: circuitInfo,
-          relays: () =>
-            view.list().map((e) => ({
-              peerId: e.peerId,
-              roles: e.signed.descriptor.roles,
-              bandwidth: e.signed.descriptor.bandwidth,
-              expiresAt: e.signed.descriptor.expiresAt,
-            })),
-          peers: () =>
-            host.getConnections().map((c) => ({ peerId: c.remotePeer.toString(), direction: c.direction })),
-          buildCircuit: async (signal) => {
-            const { circuit, buildMs } = await circuits.buildNow(signal);
-            return { id: circuit.id, buildMs, hops: circuit.path.map((h) => h.peerId) };
-          },
-          closeCircuit: (id) => circuits.closeCircuit(id),
-        },
+        nodeApiSource({ status, circuits, view, host, bandwidth, config, log, circuitOptions, now }),
         apiToken,
+        {
+          bus: events,
+          log,
+          extraRoutes: (app) => {
+            registerMetricsRoute(app, metrics);
+            registerDashboardRoutes(app);
+          },
+        },
       );
-      if (config.api.host !== '127.0.0.1' && config.api.host !== '::1') {
-        log.warn('the control API listens on a non-loopback address');
+      if (
+        !['127.0.0.1', '::1', 'localhost'].includes(config.api.host) &&
+        !config.api.host.startsWith('127.')
+      ) {
+        log.warn(
+          { host: config.api.host },
+          'the control API listens on a non-loopback address: anyone who can reach it and has the token controls this node',
+        );
       }
       apiAddress = await api.listen({ host: config.api.host, port: config.api.port });
       cleanups.push(() => api.close());
@@ -407,6 +445,7 @@ export async function startNode(config: NodeConfig, deps: NodeDeps): Promise<Ano
             publisher.republishSoon();
           }
         }
+        bandwidth.sample(now());
         if (++ticks % STATUS_EVERY_TICKS === 0)
           writeFileAtomic(statusPath, `${JSON.stringify(status())}\n`, 0o600);
       } catch (err) {
@@ -425,6 +464,8 @@ export async function startNode(config: NodeConfig, deps: NodeDeps): Promise<Ano
       peerId,
       circuits,
       apiToken,
+      events,
+      metrics,
       host,
       view,
       progress,

@@ -20,6 +20,7 @@ export interface NodeFlags {
   roles?: string;
   bandwidth?: number;
   exitPolicy?: string[];
+  family?: string;
   powDifficulty?: number;
   descriptorLifetime?: number;
   walkInterval?: number;
@@ -33,6 +34,8 @@ export interface NodeFlags {
   socksPort?: number;
   httpPort?: number;
   apiPort?: number;
+  apiHost?: string;
+  apiAllowRemote?: boolean;
   socks?: boolean;
   httpProxy?: boolean;
   api?: boolean;
@@ -77,6 +80,7 @@ export function addNodeOptions(cmd: Command): Command {
     .option('--max-peers <n>', 'never more than this many connections', int)
     .option('--roles <list>', 'roles: relay,exit,validator')
     .option('--bandwidth <bytesPerSecond>', 'advertised relay bandwidth', int)
+    .option('--family <peerIds>', 'comma-separated PeerIds of the other relays you run (relay family)')
     .option(
       '--exit-policy <rule>',
       'exit policy rule, repeatable, first match wins ("accept *:443")',
@@ -93,6 +97,8 @@ export function addNodeOptions(cmd: Command): Command {
     .option('--socks-port <port>', 'SOCKS5/SOCKS4a proxy port on 127.0.0.1 (default 9050)', int)
     .option('--http-port <port>', 'HTTP proxy port on 127.0.0.1 (default 8118)', int)
     .option('--api-port <port>', 'control API port on 127.0.0.1 (default 9080)', int)
+    .option('--api-host <host>', 'control API address (default 127.0.0.1)')
+    .option('--api-allow-remote', 'allow --api-host to be a non-loopback address (logged as a warning)')
     .option('--no-socks', 'no SOCKS proxy')
     .option('--no-http-proxy', 'no HTTP proxy')
     .option('--no-api', 'no control API')
@@ -127,12 +133,16 @@ export function flagsToConfig(f: NodeFlags): Record<string, unknown> {
       inboundPerHostPerSecond: f.inboundPerHost,
       nat,
     },
-    relay: { roles: csv(f.roles), bandwidth: f.bandwidth, exitPolicy: f.exitPolicy },
+    relay: { roles: csv(f.roles), bandwidth: f.bandwidth, exitPolicy: f.exitPolicy, family: csv(f.family) },
     proxy: {
       socksPort: f.socks === false ? null : f.socksPort,
       httpPort: f.httpProxy === false ? null : f.httpPort,
     },
-    api: { port: f.api === false ? null : f.apiPort },
+    api: {
+      port: f.api === false ? null : f.apiPort,
+      host: f.apiHost,
+      allowNonLoopback: f.apiAllowRemote,
+    },
     circuits: { hops: f.hops, prebuilt: f.prebuilt, allowSameSubnet: f.allowSameSubnet },
     exit: { allowLoopback: f.allowLoopbackExit },
     directory: {

@@ -1,7 +1,12 @@
 // The `anonnet` commands (entry point: main.ts).
 import { Command } from 'commander';
 import { VERSION } from '../version.ts';
+import { addCircuitsCommand } from './circuits-command.ts';
+import { addDashboardCommand } from './dashboard-command.ts';
 import { addNodeOptions, type NodeFlags, runNode } from './node-command.ts';
+import { addPeersCommand } from './peers-command.ts';
+import { addRelaysCommand } from './relays-command.ts';
+import { addStatusCommand } from './status-command.ts';
 import { addTestnetOptions, runTestnet, type TestnetFlags } from './testnet-command.ts';
 
 const program = new Command('anonnet')
@@ -16,5 +21,12 @@ addNodeOptions(program.command('node').description('run the AnonNet daemon in th
 addTestnetOptions(
   program.command('testnet').description('run a local AnonNet network of N daemons on 127.0.0.1'),
 ).action((flags: TestnetFlags) => runTestnet(flags));
+
+// Commands that talk to a running daemon through its control API.
+addStatusCommand(program);
+addCircuitsCommand(program);
+addPeersCommand(program);
+addRelaysCommand(program);
+addDashboardCommand(program);
 
 await program.parseAsync(process.argv);

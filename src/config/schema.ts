@@ -51,6 +51,8 @@ export const configSchema = z
           .default(10 * 1024 * 1024),
         /** Tor-style rules, first match wins: "accept *:443", "reject 10.0.0.0/8:*", "accept [::]/0:80-81". */
         exitPolicy: z.array(z.string()).default(['reject *:25', 'accept *:*']),
+        /** PeerIds of the other relays this operator runs; counts only where they list us too. */
+        family: z.array(z.string()).max(16).default([]),
       })
       .strict()
       .prefault({}),
@@ -133,7 +135,8 @@ export const configSchema = z
       ctx.addIssue({
         code: 'custom',
         path: ['api', 'host'],
-        message: 'not a loopback address: set api.allowNonLoopback to expose the API',
+        message:
+          'not a loopback address: set api.allowNonLoopback (flag --api-allow-remote) to expose the API',
       });
     }
     if (!loopback(c.proxy.host)) {

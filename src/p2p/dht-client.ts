@@ -1,6 +1,7 @@
 // A narrow face of the Kademlia DHT for the layers above: put, get, and a random walk that finds peers.
 import { randomBytes } from 'node:crypto';
 import type { KadDHT } from '@libp2p/kad-dht';
+import type { DhtOp, Metrics } from '../metrics/registry.ts';
 
 export interface DhtClient {
   /** Stores a record at the peers closest to its key; resolves with how many accepted it. */
@@ -11,13 +12,23 @@ export interface DhtClient {
   randomWalk(opts?: { signal?: AbortSignal }): Promise<string[]>;
 }
 
-export function dhtClient(dht: KadDHT): DhtClient {
+export function dhtClient(dht: KadDHT, metrics?: Pick<Metrics, 'dht'>): DhtClient {
+  const counted = (op: DhtOp, ok: boolean) => {
+    metrics?.dht.lookups.inc({ op });
+    if (!ok) metrics?.dht.failures.inc({ op });
+  };
   return {
     async put(key, value, opts = {}) {
       let stored = 0;
-      for await (const event of dht.put(key, value, opts.signal ? { signal: opts.signal } : {})) {
-        if (event.name === 'PEER_RESPONSE' && event.messageName === 'PUT_VALUE') stored++;
+      try {
+        for await (const event of dht.put(key, value, opts.signal ? { signal: opts.signal } : {})) {
+          if (event.name === 'PEER_RESPONSE' && event.messageName === 'PUT_VALUE') stored++;
+        }
+      } catch (err) {
+        counted('put', false);
+        throw err;
       }
+      counted('put', stored > 0);
       return stored;
     },
     async get(key, opts = {}) {
@@ -32,9 +43,13 @@ export function dhtClient(dht: KadDHT): DhtClient {
           if (found.length >= quorum) break;
         }
       } catch (err) {
-        if (opts.signal?.aborted && found.length === 0) throw err;
+        if (opts.signal?.aborted && found.length === 0) {
+          counted('get', false);
+          throw err;
+        }
         // "Not found" and query failures both mean: no (more) records this time.
       }
+      counted('get', found.length > 0);
       return found;
     },
     async randomWalk(opts = {}) {
@@ -48,8 +63,12 @@ export function dhtClient(dht: KadDHT): DhtClient {
           if (event.name === 'PEER_RESPONSE') for (const p of event.closer) seen.add(p.id.toString());
         }
       } catch (err) {
-        if (opts.signal?.aborted) throw err;
+        if (opts.signal?.aborted) {
+          counted('walk', false);
+          throw err;
+        }
       }
+      counted('walk', seen.size > 0);
       return [...seen];
     },
   };

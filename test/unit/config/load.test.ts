@@ -62,6 +62,7 @@ describe('loadConfig: defaults', () => {
       roles: ['relay'],
       bandwidth: 10 * 1024 * 1024,
       exitPolicy: ['reject *:25', 'accept *:*'],
+      family: [],
     });
     assert.equal(c.directory.descriptorLifetimeMs, 3_600_000);
     assert.equal(c.directory.powDifficulty, 16);

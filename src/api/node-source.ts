@@ -1,0 +1,132 @@
+// The daemon's side of the control API: `ApiSource` over the node's parts (node.ts builds it).
+import type { CircuitManager } from '../circuit/circuit-manager.ts';
+import type { NodeConfig } from '../config/schema.ts';
+import type { RelayView } from '../directory/relay-view.ts';
+import type { Logger } from '../log/logger.ts';
+import type { NodeStatus } from '../node.ts';
+import type { Host } from '../p2p/host.ts';
+import { Role } from '../wire/descriptor-types.ts';
+import type { BandwidthMeter } from './bandwidth.ts';
+import type { ApiSource, JsonObject, JsonValue, LedgerSource, PeerInfo } from './source.ts';
+
+export interface NodeParts {
+  readonly status: () => NodeStatus;
+  readonly circuits: CircuitManager;
+  readonly view: RelayView;
+  readonly host: Host;
+  readonly bandwidth: BandwidthMeter;
+  readonly config: NodeConfig;
+  readonly log: Logger;
+  /** The circuit manager's options object: changing `prebuilt` here takes effect at the next top-up. */
+  readonly circuitOptions: { prebuilt: number };
+  readonly now: () => number;
+  readonly ledger?: LedgerSource;
+}
+
+export function roleNames(bits: number): string[] {
+  return Object.entries(Role)
+    .filter(([, bit]) => (bits & bit) !== 0)
+    .map(([name]) => name);
+}
+
+function transportOf(addr: string): string {
+  if (addr.includes('/p2p-circuit')) return 'relayed';
+  if (addr.includes('/quic')) return 'quic';
+  if (addr.includes('/tcp/')) return 'tcp';
+  return 'other';
+}
+
+function setPath(obj: JsonObject, path: string, value: JsonValue): void {
+  const parts = path.split('.');
+  let at: JsonObject = obj;
+  for (const p of parts.slice(0, -1)) {
+    const next = at[p];
+    if (next === null || typeof next !== 'object' || Array.isArray(next)) at[p] = {};
+    at = at[p] as JsonObject;
+  }
+  at[parts.at(-1)!] = value;
+}
+
+export function nodeApiSource(parts: NodeParts): ApiSource {
+  const { circuits, view, host, log, now } = parts;
+  // The config as the API shows it: the effective one, with the changes made through the API.
+  const live = JSON.parse(JSON.stringify(parts.config)) as JsonObject;
+  return {
+    status: () => {
+      const s = parts.status();
+      return {
+        version: s.version,
+        pid: s.pid,
+        peerId: s.peerId,
+        roles: [...s.roles],
+        startedAt: s.startedAt,
+        uptimeMs: s.uptimeMs,
+        bootstrap: s.bootstrap,
+        peers: s.peers,
+        relaysKnown: s.relaysKnown,
+        circuitsOpen: s.circuitsOpen,
+        relayedCircuits: s.relayedCircuits,
+        listen: [...s.listen],
+        ...(s.socks !== undefined ? { socks: s.socks } : {}),
+        ...(s.http !== undefined ? { http: s.http } : {}),
+        ...(s.api !== undefined ? { api: s.api } : {}),
+        ledger: parts.ledger !== undefined,
+      };
+    },
+    circuits: () =>
+      circuits.list().map((c) => ({
+        id: c.id,
+        state: c.state,
+        hops: c.path.map((h) => h.peerId),
+        ageMs: now() - c.createdAt,
+        streams: c.streams.streams.size,
+        bytesIn: c.streams.bytesIn,
+        bytesOut: c.streams.bytesOut,
+      })),
+    relays: () =>
+      view.list().map((e) => ({
+        peerId: e.peerId,
+        roles: roleNames(e.signed.descriptor.roles),
+        bandwidth: e.signed.descriptor.bandwidth,
+        expiresAt: e.signed.descriptor.expiresAt,
+      })),
+    peers: (): PeerInfo[] =>
+      host.getConnections().map((c) => {
+        const addr = c.remoteAddr.toString();
+        return {
+          peerId: c.remotePeer.toString(),
+          direction: c.direction,
+          transport: transportOf(addr),
+          remoteAddr: addr,
+        };
+      }),
+    streams: () =>
+      circuits.list().flatMap((c) =>
+        [...c.streams.streams.values()].map((s) => ({
+          circuitId: c.id,
+          streamId: s.streamId,
+          bytesRead: s.bytesRead,
+          bytesWritten: s.bytesWritten,
+        })),
+      ),
+    bandwidth: () => parts.bandwidth.snapshot(),
+    buildCircuit: async (signal) => {
+      const { circuit, buildMs } = await circuits.buildNow(signal);
+      return { id: circuit.id, buildMs, hops: circuit.path.map((h) => h.peerId) };
+    },
+    closeCircuit: (id) => circuits.closeCircuit(id),
+    config: {
+      effective: () => live,
+      apply: (path, value) => {
+        if (path === 'logLevel' && typeof value === 'string') log.level = value;
+        else if (path === 'circuits.prebuilt' && typeof value === 'number') {
+          parts.circuitOptions.prebuilt = value;
+          circuits.maintain();
+        } else return;
+        setPath(live, path, value);
+        log.info({ field: path }, 'configuration changed through the control API');
+      },
+    },
+    ...(parts.ledger !== undefined ? { ledger: parts.ledger } : {}),
+  };
+}

@@ -1,0 +1,34 @@
+// A valid sample request for every REST rule, against a FakeSource with a FakeLedger.
+import type { RestRule } from '../../../src/api/http-rules.ts';
+import { FakeLedger, FakeSource } from './fake-source.ts';
+
+export const TOKEN = 'test-token-0123456789';
+export const AUTH = { authorization: `Bearer ${TOKEN}` };
+export const ACCOUNT = '11'.repeat(32);
+export const TX_ID = '22'.repeat(32);
+
+export function fakes(): { source: FakeSource; ledger: FakeLedger } {
+  const ledger = new FakeLedger();
+  ledger.accounts.set(ACCOUNT, { balance: 12345678901234567890n, nonce: 3n });
+  ledger.txs.set(TX_ID, { status: 'committed', height: 6n });
+  return { source: new FakeSource({ ledger }), ledger };
+}
+
+const PATH_VALUES: Record<string, string> = { id: 'c1', account: ACCOUNT, tx_id: TX_ID };
+const BODIES: Record<string, unknown> = {
+  BuildCircuit: {},
+  UpdateConfig: { logLevel: 'debug' },
+  SubmitTransaction: { tx: '00ff10' },
+};
+
+export interface SampleRequest {
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  url: string;
+  payload?: unknown;
+}
+
+export function sampleRequest(rule: RestRule): SampleRequest {
+  const url = rule.path.replace(/\{([a-z_]+)\}/g, (_m, name: string) => PATH_VALUES[name] ?? 'x');
+  const body = BODIES[rule.method.name];
+  return { method: rule.verb, url, ...(body !== undefined ? { payload: body } : {}) };
+}
