@@ -7,6 +7,7 @@ import { type Multiaddr, multiaddr } from '@multiformats/multiaddr';
 import { BandwidthMeter } from './api/bandwidth.ts';
 import { registerDashboardRoutes } from './api/dashboard-route.ts';
 import { EventBus } from './api/events.ts';
+import { ledgerApiSource } from './api/ledger-source.ts';
 import { registerMetricsRoute } from './api/metrics-route.ts';
 import { publishNodeEvents } from './api/node-events.ts';
 import { nodeApiSource } from './api/node-source.ts';
@@ -18,6 +19,8 @@ import { tampererFromEnv } from './circuit/fault-injection.ts';
 import { GuardSet } from './circuit/guards.ts';
 import { RelayService } from './circuit/relay-service.ts';
 import type { NodeConfig } from './config/schema.ts';
+import type { LedgerNodeStatus } from './consensus/ledger-node.ts';
+import { ledgerStatus, startLedger } from './consensus/start-ledger.ts';
 import type { OnionKeyPair } from './crypto/onion-keys.ts';
 import { writeFileAtomic } from './daemon/atomic-file.ts';
 import { files, lockDataDir, prepareDataDir } from './daemon/data-dir.ts';
@@ -73,6 +76,8 @@ export interface NodeStatus {
   readonly circuitsOpen: number;
   readonly relayedCircuits: number;
   readonly links: typeof linkCounters;
+  /** Present when the node runs the ledger (a genesis document is configured). */
+  readonly ledger?: LedgerNodeStatus;
 }
 
 export interface AnonNode {
@@ -379,6 +384,7 @@ export async function startNode(config: NodeConfig, deps: NodeDeps): Promise<Ano
       circuitsOpen: circuits.list().filter((c) => c.state === 'open').length,
       relayedCircuits: relayService.circuits.size,
       links: { ...linkCounters },
+      ...(ledger !== undefined ? { ledger: ledgerStatus(ledger) } : {}),
     });
     const apiToken = createApiToken(dir);
     const events = new EventBus({ now });
@@ -399,10 +405,33 @@ export async function startNode(config: NodeConfig, deps: NodeDeps): Promise<Ano
       relay: () => ({ ...relayService.stats, circuitsOpen: relayService.circuits.size }),
       links: () => linkCounters,
     });
+    const ledger = await startLedger(config, { host, identity, log, now, dir });
+    if (ledger !== undefined) {
+      cleanups.push(() => ledger.stop());
+      ledger.onCommit((e) => {
+        metrics.ledger.observeBlock(e.height, e.intervalSeconds);
+        events.publish({
+          case: 'blockCommitted',
+          value: { height: BigInt(e.height), hash: Buffer.from(e.hash).toString('hex'), transactions: e.txs },
+        });
+      });
+      ledger.start();
+    }
     let apiAddress: string | undefined;
     if (config.api.port !== null) {
       const api = buildApi(
-        nodeApiSource({ status, circuits, view, host, bandwidth, config, log, circuitOptions, now }),
+        nodeApiSource({
+          status,
+          circuits,
+          view,
+          host,
+          bandwidth,
+          config,
+          log,
+          circuitOptions,
+          now,
+          ...(ledger !== undefined ? { ledger: ledgerApiSource(ledger) } : {}),
+        }),
         apiToken,
         {
           bus: events,

@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { VERSION } from '../version.ts';
 import { addCircuitsCommand } from './circuits-command.ts';
 import { addDashboardCommand } from './dashboard-command.ts';
+import { addLedgerCommand } from './ledger-command.ts';
 import { addNodeOptions, type NodeFlags, runNode } from './node-command.ts';
 import { addPeersCommand } from './peers-command.ts';
 import { addRelaysCommand } from './relays-command.ts';
@@ -28,5 +29,6 @@ addCircuitsCommand(program);
 addPeersCommand(program);
 addRelaysCommand(program);
 addDashboardCommand(program);
+addLedgerCommand(program);
 
 await program.parseAsync(process.argv);

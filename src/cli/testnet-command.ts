@@ -8,6 +8,7 @@ import { TOKEN_FILE } from '../api/token.ts';
 import { writeFileAtomic } from '../daemon/atomic-file.ts';
 import { nodeDir, Supervisor } from '../testnet/supervisor.ts';
 import { renderBar } from './progress-display.ts';
+import { testnetGenesis } from './testnet-genesis.ts';
 
 export interface TestnetFlags {
   nodes: number;
@@ -23,6 +24,9 @@ export interface TestnetFlags {
   walkInterval: number;
   transports: string;
   logLevel: string;
+  ledger: boolean;
+  validators: number;
+  blockInterval: number;
 }
 
 const int = (v: string): number => {
@@ -45,7 +49,10 @@ export function addTestnetOptions(cmd: Command): Command {
     .option('--descriptor-lifetime <ms>', 'relay descriptor lifetime', int, 60_000)
     .option('--walk-interval <ms>', 'pause between DHT random walks', int, 2_000)
     .option('--transports <list>', 'transports in dial preference order', 'tcp,quic')
-    .option('--log-level <level>', 'log level of the nodes (logs in each node-N/daemon.log)', 'info');
+    .option('--log-level <level>', 'log level of the nodes (logs in each node-N/daemon.log)', 'info')
+    .option('--no-ledger', 'run no ledger (no genesis document, no validators)')
+    .option('--validators <n>', 'validators in the genesis document: nodes 0..n-1', int, 4)
+    .option('--block-interval <ms>', "the ledger's block interval (a governed parameter)", int, 500);
 }
 
 export async function runTestnet(flags: TestnetFlags): Promise<void> {
@@ -118,7 +125,20 @@ export async function runTestnet(flags: TestnetFlags): Promise<void> {
     flags.logLevel,
     '--log-file',
     join(nodeDir(root, i), 'daemon.log'),
+    ...ledgerArgs,
   ];
+
+  // The ledger's genesis names the first validators' keys, so their identities are made first.
+  const genesisPath = join(root, 'genesis.json');
+  if (flags.ledger) {
+    const count = Math.max(1, Math.min(flags.validators, n));
+    writeFileAtomic(
+      genesisPath,
+      await testnetGenesis(root, count, flags.powDifficulty, flags.blockInterval),
+      0o644,
+    );
+  }
+  const ledgerArgs = flags.ledger ? ['--genesis', genesisPath, '--timeout-propose', '1000'] : [];
 
   const deadline = AbortSignal.timeout(flags.timeout);
   const failIfDead = () => {

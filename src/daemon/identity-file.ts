@@ -53,6 +53,18 @@ function parse(text: string, path: string): { seed: Uint8Array; powNonce: bigint
   }
 }
 
+/** Reads an existing identity file, never creating one or redoing work: for tools beside the daemon (the CLI). */
+export function readIdentityFile(path: string): { identity: Identity; powNonce: bigint } {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new DaemonError('IDENTITY_FILE', `cannot read identity file ${path}: ${(err as Error).message}`);
+  }
+  const stored = parse(text, path);
+  return { identity: identityFromSeed(stored.seed), powNonce: stored.powNonce };
+}
+
 export async function loadOrCreateIdentity(
   path: string,
   powDifficulty: number,

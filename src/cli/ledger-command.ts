@@ -1,0 +1,229 @@
+// `anonnet ledger status|balance|transfer|claim|tx`: the credit ledger through the running daemon's
+// control API. Transactions are built and signed here with the node's identity from DATA_DIR (the key
+// stays in this process; only the signed bytes go to the daemon). Exit codes: 0 ok, 1 refused, failed or
+// no daemon, 2 bad usage (a bad amount, account or option).
+import { create, toJson } from '@bufbuild/protobuf';
+import { type Command, type CommanderError, InvalidArgumentError } from 'commander';
+import {
+  BalanceSchema,
+  LedgerStatusSchema,
+  TransactionStatusSchema,
+} from '../api/gen/anonnet/v1/ledger_pb.js';
+import type { Tx } from '../wire/ledger-tx.ts';
+import { type ApiFlags, CliError, call, controlClient, locateDaemon } from './api-client.ts';
+import { addApiFlags, printJson } from './api-command.ts';
+import { parseAccount, parseAmount, parseFee, parseNonce, parseTimeoutMs, parseTxId } from './ledger-args.ts';
+import {
+  accountHex,
+  accountState,
+  buildTx,
+  getTx,
+  LedgerCliError,
+  loadNodeIdentity,
+  submit,
+  type TxOutcome,
+  waitForTx,
+} from './ledger-flow.ts';
+import { duration, shortId } from './table.ts';
+
+export const EXIT_FAILED = 1;
+export const EXIT_USAGE = 2;
+const DEFAULT_FEE = 1n;
+const DEFAULT_TIMEOUT_MS = 60_000;
+
+interface SendFlags extends ApiFlags {
+  fee?: bigint;
+  nonce?: bigint;
+  wait?: boolean;
+  timeout?: number;
+}
+interface TransferFlags extends SendFlags {
+  to: string;
+  amount: bigint;
+}
+
+/** Like runApiCommand, plus usage errors found after parsing (exit 2) and ledger failures (exit 1). */
+async function run(body: () => Promise<void>): Promise<void> {
+  try {
+    await body();
+  } catch (err) {
+    if (err instanceof InvalidArgumentError) {
+      process.stderr.write(`anonnet: ${err.message}\n`);
+      process.exitCode = EXIT_USAGE;
+      return;
+    }
+    if (err instanceof CliError || err instanceof LedgerCliError) {
+      process.stderr.write(`anonnet: ${err.message}\n`);
+      process.exitCode = EXIT_FAILED;
+      return;
+    }
+    throw err;
+  }
+}
+
+const keyBytes = (hex: string): Uint8Array => new Uint8Array(Buffer.from(hex, 'hex'));
+
+function addSendFlags(cmd: Command): Command {
+  return addApiFlags(cmd)
+    .option('--fee <credits>', `the fee, burned (default ${DEFAULT_FEE})`, parseFee)
+    .option('--nonce <n>', "the transaction's nonce (default: the account's nonce + 1)", parseNonce)
+    .option('--wait', 'wait until the transaction is committed or refused')
+    .option('--timeout <ms>', `how long --wait waits (default ${DEFAULT_TIMEOUT_MS})`, parseTimeoutMs);
+}
+
+/** Signs with the node's key, submits, optionally waits, and prints the outcome. */
+async function send(flags: SendFlags, body: (sender: Uint8Array, powNonce: bigint) => Tx): Promise<void> {
+  const addr = locateDaemon(flags);
+  const client = controlClient(addr);
+  const { identity, powNonce } = loadNodeIdentity(addr.dataDir);
+  const nonce = flags.nonce ?? (await accountState(addr, client, accountHex(identity.publicKey))).nonce + 1n;
+  const tx: Tx = { ...body(identity.publicKey, powNonce), nonce, fee: flags.fee ?? DEFAULT_FEE };
+  const signed = buildTx(identity, tx);
+  let outcome = await submit(addr, client, signed);
+  if (!flags.json) process.stdout.write(`tx ${outcome.txId} (nonce ${nonce}, fee ${tx.fee})\n`);
+  if (outcome.status === 'pending' && flags.wait) {
+    outcome = await waitForTx(addr, client, outcome.txId, flags.timeout ?? DEFAULT_TIMEOUT_MS);
+  }
+  printOutcome(outcome, flags.json === true);
+}
+
+function printOutcome(o: TxOutcome, json: boolean): void {
+  const failed = o.status === 'refused' || o.status === 'timeout';
+  if (failed) process.exitCode = EXIT_FAILED;
+  if (json) {
+    return printJson({
+      txId: o.txId,
+      status: o.status,
+      ...(o.height !== undefined ? { height: o.height.toString() } : {}),
+      ...(o.refusalCode !== undefined ? { refusalCode: o.refusalCode } : {}),
+      ...(o.message !== undefined ? { message: o.message } : {}),
+    });
+  }
+  if (o.status === 'committed') process.stdout.write(`committed at height ${o.height ?? 0n}\n`);
+  else if (o.status === 'refused')
+    process.stderr.write(
+      `anonnet: transaction refused: ${o.message ?? o.refusalCode ?? 'no reason given'}\n`,
+    );
+  else if (o.status === 'timeout') process.stderr.write(`anonnet: transaction ${o.txId} ${o.message}\n`);
+  else process.stdout.write(`${o.status} (anonnet ledger tx ${o.txId}, or --wait)\n`);
+}
+
+function addStatus(ledger: Command): void {
+  addApiFlags(ledger.command('status').description('height, latest block and validators')).action(
+    (flags: ApiFlags) =>
+      run(async () => {
+        const addr = locateDaemon(flags);
+        const client = controlClient(addr);
+        const s = await call(addr, (signal) => client.getLedgerStatus({}, { signal }));
+        if (flags.json) return printJson(toJson(LedgerStatusSchema, s, { alwaysEmitImplicit: true }));
+        const age = s.latestBlockTime > 0 ? Date.now() - s.latestBlockTime : undefined;
+        const lines = [
+          `Height      ${s.height}`,
+          `Latest      ${s.latestBlockHash === '' ? '- (no block yet)' : shortId(s.latestBlockHash)}${
+            age !== undefined
+              ? `  ${new Date(s.latestBlockTime).toISOString()} (${duration(Math.max(0, age))} ago)`
+              : ''
+          }`,
+          `Validators  ${s.validators.length}: ${s.validators.map(shortId).join(', ') || '-'}`,
+        ];
+        process.stdout.write(`${lines.join('\n')}\n`);
+      }),
+  );
+}
+
+function addBalance(ledger: Command): void {
+  addApiFlags(
+    ledger
+      .command('balance')
+      .description("an account's balance and nonce")
+      .argument('[account]', "64 hex digits (default: this node's identity)", parseAccount),
+  ).action((account: string | undefined, flags: ApiFlags) =>
+    run(async () => {
+      const addr = locateDaemon(flags);
+      const client = controlClient(addr);
+      const who = account ?? accountHex(loadNodeIdentity(addr.dataDir).identity.publicKey);
+      const a = await accountState(addr, client, who);
+      if (flags.json) {
+        const msg = create(BalanceSchema, { account: who, balance: a.balance.toString(), nonce: a.nonce });
+        return printJson(toJson(BalanceSchema, msg, { alwaysEmitImplicit: true }));
+      }
+      const lines = [
+        `Account  ${who}${account === undefined ? ' (this node)' : ''}`,
+        `Balance  ${a.balance} credits${a.exists ? '' : ' (not on the ledger yet)'}`,
+        `Nonce    ${a.nonce}`,
+      ];
+      process.stdout.write(`${lines.join('\n')}\n`);
+    }),
+  );
+}
+
+function addTransfer(ledger: Command): void {
+  addSendFlags(
+    ledger
+      .command('transfer')
+      .description("send credits from this node's account")
+      .requiredOption('--to <account>', "the recipient's account, 64 hex digits", parseAccount)
+      .requiredOption('--amount <credits>', 'whole credits, at least 1', parseAmount),
+  ).action((flags: TransferFlags) =>
+    run(() =>
+      send(flags, (sender) => {
+        if (accountHex(sender) === flags.to)
+          throw new InvalidArgumentError(
+            "--to is this node's own account (a transfer to oneself is refused)",
+          );
+        return { kind: 'TRANSFER', sender, to: keyBytes(flags.to), amount: flags.amount, nonce: 0n, fee: 0n };
+      }),
+    ),
+  );
+}
+
+function addClaim(ledger: Command): void {
+  addSendFlags(
+    ledger
+      .command('claim')
+      .description("claim this node's one-time starting credits (CLAIM_GENESIS, with its proof of work)"),
+  ).action((flags: SendFlags) =>
+    run(() =>
+      send(flags, (sender, powNonce) => ({ kind: 'CLAIM_GENESIS', sender, powNonce, nonce: 0n, fee: 0n })),
+    ),
+  );
+}
+
+function addTxStatus(ledger: Command): void {
+  addApiFlags(
+    ledger
+      .command('tx')
+      .description("a transaction's status: pending, committed, refused or unknown")
+      .argument('<txid>', 'the transaction id, 64 hex digits', parseTxId),
+  ).action((id: string, flags: ApiFlags) =>
+    run(async () => {
+      const addr = locateDaemon(flags);
+      const client = controlClient(addr);
+      if (flags.json) {
+        const t = await call(addr, (signal) => client.getTransaction({ txId: id }, { signal }));
+        return printJson(toJson(TransactionStatusSchema, t, { alwaysEmitImplicit: true }));
+      }
+      const t = await getTx(addr, client, id);
+      const detail =
+        t.status === 'committed'
+          ? ` at height ${t.height ?? 0n}`
+          : t.status === 'refused'
+            ? ` (${t.refusalCode ?? '?'})`
+            : '';
+      process.stdout.write(`Tx      ${t.txId}\nStatus  ${t.status}${detail}\n`);
+    }),
+  );
+}
+
+export function addLedgerCommand(program: Command): void {
+  const ledger = program
+    .command('ledger')
+    .description('the credit ledger: status, balances, transfers, transactions')
+    // Usage errors of the group and its subcommands (set before they are added: they inherit it) exit 2.
+    .exitOverride((err: CommanderError) => process.exit(err.exitCode === 0 ? 0 : EXIT_USAGE));
+  addStatus(ledger);
+  addBalance(ledger);
+  addTransfer(ledger);
+  addClaim(ledger);
+  addTxStatus(ledger);
+}

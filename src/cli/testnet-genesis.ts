@@ -1,0 +1,29 @@
+// The genesis document of a local testnet: nodes 0..count-1 are the first validators. Their identities
+// are created here (the daemons load them), so the document is the same on every rerun of one testnet.
+import { join } from 'node:path';
+import { files, prepareDataDir } from '../daemon/data-dir.ts';
+import { loadOrCreateIdentity } from '../daemon/identity-file.ts';
+import { encodeGenesis } from '../ledger/genesis.ts';
+import { nodeDir } from '../testnet/supervisor.ts';
+
+export const TESTNET_CHAIN_ID = 'anonnet-testnet';
+
+export async function testnetGenesis(
+  root: string,
+  count: number,
+  powDifficulty: number,
+  blockIntervalMs: number,
+): Promise<string> {
+  const validators: Uint8Array[] = [];
+  for (let i = 0; i < count; i++) {
+    const dir = nodeDir(root, i);
+    prepareDataDir(dir);
+    const { identity } = await loadOrCreateIdentity(join(dir, files.identity), powDifficulty);
+    validators.push(identity.publicKey);
+  }
+  return encodeGenesis({
+    chainId: TESTNET_CHAIN_ID,
+    params: { blockIntervalMs, validatorCount: count, powDifficulty, epochLength: 100 },
+    validators,
+  });
+}

@@ -1,0 +1,65 @@
+// Builds the daemon's ledger when a genesis document is configured: the network protocol, the block
+// store in the data directory and the driver. A bad genesis file stops the daemon at start with the
+// reason, never later.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Libp2p } from '@libp2p/interface';
+import type { NodeConfig } from '../config/schema.ts';
+import type { Identity } from '../crypto/identity.ts';
+import { GenesisError, parseGenesis } from '../ledger/genesis.ts';
+import type { Logger } from '../log/logger.ts';
+import { defaultTimeouts } from './engine.ts';
+import { LedgerNode, type LedgerNodeStatus } from './ledger-node.ts';
+import { LedgerNet } from './net/ledger-net.ts';
+
+export const LEDGER_FILES = { store: 'ledger.sqlite', signState: 'sign-state.json' } as const;
+
+export interface LedgerDeps {
+  readonly host: Libp2p;
+  readonly identity: Identity;
+  readonly log: Logger;
+  readonly now: () => number;
+  readonly dir: string;
+}
+
+export async function startLedger(config: NodeConfig, deps: LedgerDeps): Promise<LedgerNode | undefined> {
+  const path = config.ledger.genesis;
+  if (path === null) return undefined;
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new GenesisError(`cannot read the genesis file ${path}: ${(err as Error).message}`);
+  }
+  const genesis = parseGenesis(text);
+  const net = new LedgerNet(deps.host);
+  await net.start();
+  const base = config.ledger.timeoutProposeMs;
+  let node: LedgerNode;
+  try {
+    node = new LedgerNode({
+      genesis,
+      storePath: join(deps.dir, LEDGER_FILES.store),
+      signStatePath: join(deps.dir, LEDGER_FILES.signState),
+      identity: deps.identity,
+      net,
+      log: deps.log,
+      now: deps.now,
+      timeouts: {
+        ...defaultTimeouts,
+        proposeMs: base,
+        prevoteMs: Math.max(1, Math.round(base / 3)),
+        precommitMs: Math.max(1, Math.round(base / 3)),
+        deltaMs: config.ledger.timeoutDeltaMs,
+      },
+    });
+  } catch (err) {
+    await net.stop();
+    throw err;
+  }
+  return node;
+}
+
+export function ledgerStatus(node: LedgerNode): LedgerNodeStatus {
+  return node.status();
+}
