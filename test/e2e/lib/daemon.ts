@@ -9,7 +9,8 @@ export interface Daemon {
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
-export function startDaemon(dataDir: string, extra: string[] = []): Daemon {
+/** `api`: serve the control API on an ephemeral port (its address appears in status.json). */
+export function startDaemon(dataDir: string, extra: string[] = [], opts: { api?: boolean } = {}): Daemon {
   const proc = spawn(
     process.execPath,
     [
@@ -25,7 +26,7 @@ export function startDaemon(dataDir: string, extra: string[] = []): Daemon {
       '--no-nat',
       '--no-socks',
       '--no-http-proxy',
-      '--no-api',
+      ...(opts.api ? ['--api-port', '0'] : ['--no-api']),
       '--pow-difficulty',
       '4',
       '--descriptor-lifetime',
