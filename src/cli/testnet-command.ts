@@ -215,6 +215,14 @@ export async function runTestnet(flags: TestnetFlags): Promise<void> {
     say(`  SOCKS5: ${ready.socks}   HTTP proxy: ${ready.http}   API: ${ready.api}`);
     say(`  try:    curl --socks5-hostname ${ready.socks} http://127.0.0.1:8000/   (any local web server)`);
     say(`  API token: ${join(nodeDir(root, 0), TOKEN_FILE)}`);
+    if (token !== '')
+      say(
+        `  dashboard: ${ready.api}/#token=${token}   (the token stays in the page, never in a request URL)`,
+      );
+    if (flags.ledger)
+      say(
+        `  ledger: ${Math.min(flags.validators, n)} validators, a block every ${flags.blockInterval} ms (anonnet ledger status --data-dir ${nodeDir(root, 0)})`,
+      );
     say('Press Ctrl-C to stop.');
   }
   sup.onChange(() => {
