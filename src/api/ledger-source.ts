@@ -22,10 +22,8 @@ export function ledgerApiSource(ledger: LedgerNode): LedgerSource {
     submit: async (tx, signal) => {
       signal.throwIfAborted();
       const r = ledger.submit(tx);
-      if (!r.ok) {
-        const code = r.txCode === undefined ? r.code : `${r.code}/${r.txCode}`;
-        throw new ApiError('TX_REFUSED', `transaction refused (${code}): ${r.reason}`);
-      }
+      // "<CODE>: <reason>": the ledger's own code when it refused, else the mempool's (the CLI reads it).
+      if (!r.ok) throw new ApiError('TX_REFUSED', `${r.txCode ?? r.code}: ${r.reason}`);
       return hex(r.txId);
     },
     transaction: (id): TxState => {

@@ -1,0 +1,356 @@
+// `anonnet ledger ...` as separate processes against a real API server in this process, whose ledger is a
+// real in-memory ledger state (genesisState + applyTx): a submitted transaction is really checked
+// (signature, nonce, funds) and really moves credits when the test's block timer commits it.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import type { FastifyInstance } from 'fastify';
+import { ApiError, invalidArgument } from '../../../src/api/errors.ts';
+import { buildApi } from '../../../src/api/server.ts';
+import type { LedgerSource, TxState } from '../../../src/api/source.ts';
+import { generateIdentity, type Identity } from '../../../src/crypto/identity.ts';
+import { solvePow } from '../../../src/crypto/pow.ts';
+import { type ApplyContext, applyTx } from '../../../src/ledger/apply.ts';
+import { credits } from '../../../src/ledger/credits.ts';
+import { type GenesisDoc, genesisState } from '../../../src/ledger/genesis.ts';
+import { keyHex, type LedgerState } from '../../../src/ledger/state.ts';
+import { decodeTx, type SignedTx, txId } from '../../../src/wire/ledger-tx.ts';
+import { FakeSource } from '../api/fake-source.ts';
+import { TOKEN } from '../api/requests.ts';
+
+const root = new URL('../../../', import.meta.url).pathname;
+const NODE = join(root, 'node_modules/.bin/node');
+const MAIN = join(root, 'src/cli/main.ts');
+const POW_DIFFICULTY = 8;
+const STARTING = 500n;
+const BLOCK_MS = 150;
+
+/** The ledger a node would run, minus the network: a mempool checked on entry and a block per tick. */
+class MemoryLedger implements LedgerSource {
+  state: LedgerState;
+  readonly validators: readonly Uint8Array[];
+  pending: { id: string; signed: SignedTx }[] = [];
+  readonly txs = new Map<string, TxState>();
+  /** false: accept any well-formed transaction now and let the block refuse it. */
+  checkOnSubmit = true;
+  paused = false;
+  latestBlockTime = 0;
+
+  constructor(doc: GenesisDoc) {
+    this.state = genesisState(doc);
+    this.validators = doc.validators;
+  }
+  #ctx(height: number): ApplyContext {
+    return { height, validators: this.validators };
+  }
+  status() {
+    return {
+      height: BigInt(this.state.height),
+      latestBlockHash: this.state.height === 0 ? '' : keyHex(this.state.lastBlockHash),
+      latestBlockTime: this.latestBlockTime,
+      validators: this.validators.map(keyHex),
+    };
+  }
+  balance(account: Uint8Array) {
+    const a = this.state.accounts.get(keyHex(account));
+    return a === undefined ? undefined : { balance: a.balance as bigint, nonce: a.nonce };
+  }
+  async submit(bytes: Uint8Array): Promise<string> {
+    const d = decodeTx(bytes);
+    if (d.kind !== 'ok' || d.consumed !== bytes.length) throw invalidArgument('tx', 'not one transaction');
+    const id = keyHex(txId(d.value.bytes));
+    if (this.checkOnSubmit) {
+      const ctx = this.#ctx(this.state.height + 1);
+      let s = this.state;
+      for (const p of this.pending) {
+        const r = applyTx(s, p.signed, ctx);
+        if (r.ok) s = r.state;
+      }
+      const r = applyTx(s, d.value, ctx);
+      if (!r.ok) throw new ApiError('TX_REFUSED', `${r.code}: ${r.reason}`);
+    }
+    this.pending.push({ id, signed: d.value });
+    this.txs.set(id, { status: 'pending' });
+    return id;
+  }
+  transaction(id: Uint8Array): TxState {
+    return this.txs.get(keyHex(id)) ?? { status: 'unknown' };
+  }
+  /** One block with every queued transaction, in order; a transaction that does not apply is refused. */
+  commit(): void {
+    if (this.paused || this.pending.length === 0) return;
+    const height = this.state.height + 1;
+    let s = this.state;
+    for (const p of this.pending) {
+      const r = applyTx(s, p.signed, this.#ctx(height));
+      if (r.ok) {
+        s = r.state;
+        this.txs.set(p.id, { status: 'committed', height: BigInt(height) });
+      } else this.txs.set(p.id, { status: 'refused', refusalCode: r.code });
+    }
+    this.pending = [];
+    const hash = new Uint8Array(createHash('sha256').update(`block ${height}`).digest());
+    this.state = { ...s, height, lastBlockHash: hash };
+    this.latestBlockTime = Date.now();
+  }
+}
+
+const validator = generateIdentity();
+const alice = generateIdentity(); // prefunded with 1000
+const carol = generateIdentity(); // nothing: claims her starting credits
+const bob = keyHex(generateIdentity().publicKey); // a recipient only
+
+let app: FastifyInstance;
+let ledger: MemoryLedger;
+let timer: NodeJS.Timeout;
+let hostPort: string;
+const dirs: string[] = [];
+let aliceDir: string;
+let carolDir: string;
+
+function dataDir(opts: { token?: string; api?: string; identity?: Identity; powNonce?: bigint }): string {
+  const d = mkdtempSync(join(tmpdir(), 'anonnet-ledger-cli-'));
+  dirs.push(d);
+  if (opts.token !== undefined) writeFileSync(join(d, 'api-token'), `${opts.token}\n`, { mode: 0o600 });
+  if (opts.api !== undefined) writeFileSync(join(d, 'status.json'), JSON.stringify({ api: opts.api }));
+  if (opts.identity !== undefined) {
+    const file = {
+      version: 1,
+      seed: Buffer.from(opts.identity.seed).toString('hex'),
+      powNonce: (opts.powNonce ?? 0n).toString(),
+    };
+    writeFileSync(join(d, 'identity.json'), JSON.stringify(file), { mode: 0o600 });
+  }
+  return d;
+}
+
+/** One CLI run; a run ended by a signal reports it in stderr (code -1), so a failure says why. */
+function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(NODE, [MAIN, 'ledger', ...args], { timeout: 30_000 }, (err, stdout, stderr) => {
+      if (err !== null && typeof err.code !== 'number') {
+        resolve({ code: -1, stdout, stderr: `${stderr}[ended: ${err.signal ?? err.code ?? err.message}]` });
+        return;
+      }
+      resolve({ code: err === null ? 0 : (err.code as number), stdout, stderr });
+    });
+  });
+}
+
+async function balanceOf(dir: string, account?: string): Promise<{ balance: string; nonce: string }> {
+  const r = await cli(['balance', ...(account === undefined ? [] : [account]), '-d', dir, '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  return JSON.parse(r.stdout) as { balance: string; nonce: string };
+}
+
+before(async () => {
+  ledger = new MemoryLedger({
+    chainId: 'anonnet-cli-test',
+    params: { powDifficulty: POW_DIFFICULTY, startingCredits: credits(STARTING), minFee: credits(1) },
+    validators: [validator.publicKey],
+    accounts: [{ key: alice.publicKey, balance: credits(1000) }],
+  });
+  timer = setInterval(() => ledger.commit(), BLOCK_MS);
+  app = buildApi(new FakeSource({ ledger }), TOKEN);
+  hostPort = new URL(await app.listen({ host: '127.0.0.1', port: 0 })).host;
+  aliceDir = dataDir({ token: TOKEN, api: hostPort, identity: alice });
+  const carolPow = solvePow(carol.publicKey, POW_DIFFICULTY);
+  assert.ok(carolPow !== undefined);
+  carolDir = dataDir({ token: TOKEN, api: hostPort, identity: carol, powNonce: carolPow });
+});
+after(async () => {
+  clearInterval(timer);
+  await app.close();
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+test('status: height, latest block, validators; --json has the full keys', async () => {
+  const human = await cli(['status', '-d', aliceDir]);
+  assert.equal(human.code, 0, human.stderr);
+  assert.match(human.stdout, /^Height\s+\d+\n/);
+  assert.match(human.stdout, new RegExp(`Validators\\s+1: ${keyHex(validator.publicKey).slice(0, 8)}…`));
+  const json = await cli(['status', '-d', aliceDir, '--json']);
+  assert.equal(json.code, 0, json.stderr);
+  const s = JSON.parse(json.stdout) as { height: string; validators: string[] };
+  assert.deepEqual(s.validators, [keyHex(validator.publicKey)]);
+  assert.equal(s.height, String(ledger.state.height));
+});
+
+test("balance: this node's account by default, any account by hex, 0 for one not on the ledger", async () => {
+  const human = await cli(['balance', '-d', aliceDir]);
+  assert.equal(human.code, 0, human.stderr);
+  assert.match(human.stdout, new RegExp(`^Account  ${keyHex(alice.publicKey)} \\(this node\\)\n`));
+  assert.match(human.stdout, /\nBalance {2}1000 credits\nNonce {4}0\n$/);
+  assert.deepEqual(await balanceOf(aliceDir, keyHex(alice.publicKey).toUpperCase()), {
+    account: keyHex(alice.publicKey),
+    balance: '1000',
+    nonce: '0',
+  });
+  const nobody = await cli(['balance', bob, '-d', aliceDir]);
+  assert.equal(nobody.code, 0, nobody.stderr);
+  assert.match(nobody.stdout, /Balance {2}0 credits \(not on the ledger yet\)/);
+  const bad = await cli(['balance', 'xyz', '-d', aliceDir]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /must be 64 hex digits/);
+});
+
+test('transfer --wait: committed, and the credits really moved (amount to bob, fee burned)', async () => {
+  const r = await cli(['transfer', '--to', bob, '--amount', '250', '--wait', '-d', aliceDir]);
+  assert.equal(r.code, 0, r.stderr);
+  const [first, second] = r.stdout.split('\n');
+  const id = /^tx ([0-9a-f]{64}) \(nonce 1, fee 1\)$/.exec(first ?? '')?.[1];
+  assert.ok(id !== undefined, r.stdout);
+  assert.match(second ?? '', /^committed at height \d+$/);
+  assert.deepEqual(await balanceOf(aliceDir), {
+    account: keyHex(alice.publicKey),
+    balance: '749',
+    nonce: '1',
+  });
+  assert.equal((await balanceOf(aliceDir, bob)).balance, '250');
+
+  const tx = await cli(['tx', id, '-d', aliceDir]);
+  assert.equal(tx.code, 0, tx.stderr);
+  assert.match(tx.stdout, new RegExp(`^Tx      ${id}\nStatus  committed at height \\d+\n$`));
+  const txJson = JSON.parse((await cli(['tx', id, '-d', aliceDir, '--json'])).stdout) as { status: string };
+  assert.equal(txJson.status, 'committed');
+
+  // The next transfer takes the next nonce by itself; --json for scripts, without --wait: pending.
+  const j = await cli(['transfer', '--to', bob, '--amount', '9', '--fee', '2', '--json', '-d', aliceDir]);
+  assert.equal(j.code, 0, j.stderr);
+  const out = JSON.parse(j.stdout) as { txId: string; status: string };
+  assert.equal(out.status, 'pending');
+  const waited = JSON.parse(
+    (
+      await cli([
+        'transfer',
+        '--to',
+        bob,
+        '--amount',
+        '1',
+        '--nonce',
+        '3',
+        '--wait',
+        '--json',
+        '-d',
+        aliceDir,
+      ])
+    ).stdout,
+  ) as { status: string; height: string };
+  assert.equal(waited.status, 'committed');
+  assert.deepEqual(await balanceOf(aliceDir), {
+    account: keyHex(alice.publicKey),
+    balance: '736',
+    nonce: '3',
+  });
+  assert.equal(ledger.transaction(Buffer.from(out.txId, 'hex')).status, 'committed');
+});
+
+test('transfer refused (insufficient funds): exit 1 with the code, nothing moves', async () => {
+  const before = await balanceOf(aliceDir);
+  const r = await cli(['transfer', '--to', bob, '--amount', '5000', '-d', aliceDir]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /^anonnet: transaction refused: INSUFFICIENT_FUNDS: /m);
+  const j = await cli(['transfer', '--to', bob, '--amount', '5000', '--json', '-d', aliceDir]);
+  assert.equal(j.code, 1);
+  assert.equal((JSON.parse(j.stdout) as { refusalCode: string }).refusalCode, 'INSUFFICIENT_FUNDS');
+  // Refused by the block rather than on entry: --wait reports the block's code.
+  ledger.checkOnSubmit = false;
+  try {
+    const w = await cli(['transfer', '--to', bob, '--amount', '5000', '--wait', '-d', aliceDir]);
+    assert.equal(w.code, 1);
+    assert.match(w.stderr, /transaction refused: INSUFFICIENT_FUNDS/);
+  } finally {
+    ledger.checkOnSubmit = true;
+  }
+  assert.deepEqual(await balanceOf(aliceDir), before);
+});
+
+test('bad amounts, accounts and options are usage errors: exit 2, nothing submitted', async () => {
+  const submitted = ledger.txs.size;
+  for (const amount of ['1.5', '-3', '0', '1e3', '0x10', ' ', '18446744073709551616']) {
+    const r = await cli(['transfer', '--to', bob, '--amount', amount, '-d', aliceDir]);
+    assert.equal(r.code, 2, `amount ${JSON.stringify(amount)}: ${r.stderr}`);
+    assert.match(r.stderr, /--amount <credits>/);
+    assert.equal(r.stdout, '');
+  }
+  const fee = await cli(['transfer', '--to', bob, '--amount', '1', '--fee', '0.5', '-d', aliceDir]);
+  assert.equal(fee.code, 2);
+  const to = await cli(['transfer', '--to', 'abcd', '--amount', '1', '-d', aliceDir]);
+  assert.equal(to.code, 2);
+  assert.match(to.stderr, /an account must be 64 hex digits/);
+  const self = await cli(['transfer', '--to', keyHex(alice.publicKey), '--amount', '1', '-d', aliceDir]);
+  assert.equal(self.code, 2);
+  assert.match(self.stderr, /own account/);
+  const missing = await cli(['transfer', '--to', bob, '-d', aliceDir]);
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /required option '--amount <credits>'/);
+  const txid = await cli(['tx', 'nothex', '-d', aliceDir]);
+  assert.equal(txid.code, 2);
+  assert.equal(ledger.txs.size, submitted);
+});
+
+test('claim: the one-time starting credits with the identity proof of work; a second claim is refused', async () => {
+  const r = await cli(['claim', '--wait', '-d', carolDir]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /committed at height \d+/);
+  assert.deepEqual(await balanceOf(carolDir), {
+    account: keyHex(carol.publicKey),
+    balance: String(STARTING - 1n),
+    nonce: '1',
+  });
+  const again = await cli(['claim', '-d', carolDir]);
+  assert.equal(again.code, 1);
+  assert.match(again.stderr, /GENESIS_ALREADY_CLAIMED/);
+});
+
+test('no daemon, no identity, a dead address: exit 1 with a clear message', async () => {
+  const empty = dataDir({});
+  for (const args of [['status'], ['balance'], ['transfer', '--to', bob, '--amount', '1'], ['tx', bob]]) {
+    const r = await cli([...args, '-d', empty]);
+    assert.equal(r.code, 1, `${args[0]}: ${r.stderr}`);
+    assert.match(r.stderr, /^anonnet: no running daemon found for .*: no api-token/);
+  }
+  const noIdentity = dataDir({ token: TOKEN, api: hostPort });
+  const n = await cli(['balance', '-d', noIdentity]);
+  assert.equal(n.code, 1);
+  assert.match(n.stderr, /no usable identity in .*the daemon creates it on its first start/);
+  const dead = await new Promise<number>((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => resolve(p));
+    });
+  });
+  const gone = dataDir({ token: TOKEN, api: `127.0.0.1:${dead}`, identity: alice });
+  const g = await cli(['transfer', '--to', bob, '--amount', '1', '-d', gone]);
+  assert.equal(g.code, 1);
+  assert.match(g.stderr, /no daemon answers at http:\/\/127\.0\.0\.1:\d+/);
+});
+
+test('--wait gives up after --timeout: exit 1, the id printed so it can be looked up later', async () => {
+  ledger.paused = true;
+  try {
+    const r = await cli([
+      'transfer',
+      '--to',
+      bob,
+      '--amount',
+      '1',
+      '--wait',
+      '--timeout',
+      '400',
+      '-d',
+      aliceDir,
+    ]);
+    assert.equal(r.code, 1);
+    const id = /^tx ([0-9a-f]{64})/.exec(r.stdout)?.[1];
+    assert.ok(id !== undefined, r.stdout);
+    assert.match(r.stderr, new RegExp(`transaction ${id} still pending after 400 ms`));
+  } finally {
+    ledger.paused = false;
+  }
+});
