@@ -1,7 +1,7 @@
 // The ledger on real processes: 4 validators and a follower on loopback, each an `anonnet node` with
 // its own block store. Transfers submitted through the follower's API become final; with one validator
 // killed the rest keep finalising; with two of four down nothing commits (and nothing forks); with three
-// back progress resumes and the restarted validators catch up. At the end every node's block store on
+// back progress resumes and the restarted validators catch up; a node started last syncs the chain. At the end every node's block store on
 // disk holds the same block at every height.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -133,8 +133,12 @@ test('4 validators and a follower: finality, one down, two down, recovery, no fo
   await until(() => height(v[2]!) >= height(follower) - 1 && height(v[2]!) > stalled, 60_000, 'v2 caught up');
   assert.equal(await balance(payee), '35');
 
-  // 5. Every node's store holds the same chain (no fork, nothing reverted).
-  const all = [...v, follower];
+  // 5. A node that joins now syncs the whole chain from its peers, verifying every commit.
+  const late = start('late', boot);
+  await until(() => height(late) >= height(follower) - 1 && height(late) > stalled, 60_000, 'late node synced');
+
+  // 6. Every node's store holds the same chain (no fork, nothing reverted).
+  const all = [...v, follower, late];
   await Promise.all(all.map((d) => d.stop()));
   const stores = all.map((d) => openBlockStore(join(d.dataDir, LEDGER_FILES.store)));
   try {
