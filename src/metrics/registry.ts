@@ -197,7 +197,7 @@ export function createMetrics(opts: MetricsOptions = {}) {
         s.bootstrapPercent?.(),
       ),
     },
-    // The ledger is not wired into the daemon yet: these stay at 0 until the ledger calls observeBlock.
+    // The daemon's LedgerNode calls observeBlock on every commit; a node without a ledger leaves them at 0.
     ledger: {
       height: new Gauge({
         name: 'anonnet_ledger_height',
