@@ -135,7 +135,11 @@ test('4 validators and a follower: finality, one down, two down, recovery, no fo
 
   // 5. A node that joins now syncs the whole chain from its peers, verifying every commit.
   const late = start('late', boot);
-  await until(() => height(late) >= height(follower) - 1 && height(late) > stalled, 60_000, 'late node synced');
+  await until(
+    () => height(late) >= height(follower) - 1 && height(late) > stalled,
+    60_000,
+    'late node synced',
+  );
 
   // 6. Every node's store holds the same chain (no fork, nothing reverted).
   const all = [...v, follower, late];
