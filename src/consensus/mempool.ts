@@ -7,12 +7,12 @@
 // After each commit, onCommit drops what the block included, what became stale (nonce used) and what
 // no longer applies on the new state, and anything older than maxAgeBlocks. status() answers for
 // pending transactions and, from a bounded memory, for recently committed or dropped ones.
-import { verifySignature } from '../crypto/identity.ts';
-import { type ApplyContext, applyTx } from '../ledger/apply.ts';
+import { type ApplyContext, checkTx } from '../ledger/apply.ts';
 import { proposeBlockTxs } from '../ledger/chain.ts';
 import { validatorsForHeight } from '../ledger/epochs.ts';
 import { getAccount, type KeyHex, keyHex, type LedgerState } from '../ledger/state.ts';
-import { decodeTx, MAX_TX_BYTES, type SignedTx, txId, txSigningMessage } from '../wire/ledger-tx.ts';
+import { verifyTxSignature } from '../ledger/tx-signatures.ts';
+import { decodeTx, MAX_TX_BYTES, type SignedTx, txId } from '../wire/ledger-tx.ts';
 
 export interface MempoolOptions {
   readonly maxTxs: number;
@@ -216,10 +216,12 @@ function checkAgainst(
   if (full) {
     const height = state.height + 1;
     const ctx: ApplyContext = { height, validators: validatorsForHeight(state, height) ?? [] };
-    const r = applyTx(state, signed, ctx);
-    return r.ok ? null : { code: r.code, reason: r.reason };
+    // The verdict only: no next state is built (no map copies on the admission path).
+    const r = checkTx(state, signed, ctx);
+    return r === null ? null : { code: r.code, reason: r.reason };
   }
-  if (!verifySignature(signed.tx.sender, txSigningMessage(signed.body), signed.signature)) {
+  // Memoized on success: the proposal, the replay after each commit and the block check skip it.
+  if (!verifyTxSignature(signed)) {
     return { code: 'BAD_SIGNATURE', reason: 'signature does not verify against the sender key' };
   }
   if (signed.tx.fee < state.params.minFee)

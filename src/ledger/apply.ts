@@ -1,6 +1,8 @@
 // The ledger's state transition: applyTx(state, signedTx, ctx) gives a new state or a refusal with a
-// stable code. Pure and deterministic: no clock, no I/O, no randomness; the input state is never changed
-// (copy-on-write: only the maps a transaction touches are copied).
+// stable code. Pure and deterministic: no clock, no I/O, no randomness; the input state is never changed.
+// The rules are written once, against a LedgerDraft (./draft.ts): applyTx drafts one transaction and
+// freezes it; a block (chain.ts) drafts all of its transactions and freezes once, so a block copies
+// each touched map once instead of once per transaction.
 //
 // Checks, in this order, for every kind: signature (BAD_SIGNATURE), fee >= minFee (FEE_TOO_LOW), nonce
 // exactly the account's nonce + 1 (BAD_NONCE: a transaction can never apply twice), then the kind's own
@@ -13,20 +15,12 @@
 // the txId of the PARAM_PROPOSAL transaction. Each validator votes once; when the yes votes of current
 // validators exceed 2/3 of ctx.validators (3 * yes > 2 * n) the value takes effect and the proposal
 // closes. No votes are recorded and never pass anything on their own.
-import { verifySignature } from '../crypto/identity.ts';
 import { MAX_POW_DIFFICULTY, verifyPow } from '../crypto/pow.ts';
-import { type SignedTx, type Tx, txId, txSigningMessage } from '../wire/ledger-tx.ts';
+import { type SignedTx, type Tx, txId } from '../wire/ledger-tx.ts';
 import { addCredits, type Credits, isCredits, subCredits } from './credits.ts';
-import {
-  type Account,
-  getAccount,
-  type KeyHex,
-  keyHex,
-  type LedgerParams,
-  type LedgerState,
-  PARAM_ID,
-  type Proposal,
-} from './state.ts';
+import { LedgerDraft } from './draft.ts';
+import { type Account, type KeyHex, keyHex, type LedgerParams, type LedgerState, PARAM_ID } from './state.ts';
+import { verifyTxSignature } from './tx-signatures.ts';
 
 export type RefusalCode =
   | 'BAD_SIGNATURE'
@@ -62,9 +56,9 @@ export interface ApplyContext {
   readonly validators: readonly Uint8Array[];
 }
 
-export type ApplyResult =
-  | { readonly ok: true; readonly state: LedgerState }
-  | { readonly ok: false; readonly code: RefusalCode; readonly reason: string };
+export type TxRefusal = { readonly ok: false; readonly code: RefusalCode; readonly reason: string };
+
+export type ApplyResult = { readonly ok: true; readonly state: LedgerState } | TxRefusal;
 
 /** A name: 1..63 of [a-z0-9-], not starting or ending with '-'. */
 export const NAME_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
@@ -84,53 +78,72 @@ export const PARAM_RANGES: { readonly [K in keyof LedgerParams]: readonly [bigin
   epochLength: [1n, 1_000_000n],
 };
 
-function refuse(code: RefusalCode, reason: string): ApplyResult {
+function refuse(code: RefusalCode, reason: string): TxRefusal {
   return { ok: false, code, reason };
 }
 
 export function applyTx(state: LedgerState, signed: SignedTx, ctx: ApplyContext): ApplyResult {
+  const draft = new LedgerDraft(state);
+  const refused = applyTxTo(draft, signed, ctx);
+  return refused ?? { ok: true, state: draft.freeze() };
+}
+
+/** applyTx's verdict without building the next state (the mempool's admission check). */
+export function checkTx(state: LedgerState, signed: SignedTx, ctx: ApplyContext): TxRefusal | null {
+  return applyTxTo(new LedgerDraft(state), signed, ctx);
+}
+
+/**
+ * Applies one transaction to a draft (./draft.ts): null on success, else the refusal, in which case
+ * the draft is left exactly as it was (every check comes before the first write).
+ */
+export function applyTxTo(draft: LedgerDraft, signed: SignedTx, ctx: ApplyContext): TxRefusal | null {
   const tx = signed.tx;
-  if (!verifySignature(tx.sender, txSigningMessage(signed.body), signed.signature)) {
+  if (!verifyTxSignature(signed)) {
     return refuse('BAD_SIGNATURE', 'signature does not verify against the sender key');
   }
-  if (!isCredits(tx.fee) || tx.fee < state.params.minFee) {
-    return refuse('FEE_TOO_LOW', `fee ${tx.fee} is below the minimum ${state.params.minFee}`);
+  const minFee = draft.params.minFee;
+  if (!isCredits(tx.fee) || tx.fee < minFee) {
+    return refuse('FEE_TOO_LOW', `fee ${tx.fee} is below the minimum ${minFee}`);
   }
-  const fee = tx.fee;
   const sender = keyHex(tx.sender);
-  const account = getAccount(state, sender);
+  const account = draft.account(sender);
   if (tx.nonce !== account.nonce + 1n) {
     return refuse('BAD_NONCE', `nonce ${tx.nonce}, expected ${account.nonce + 1n}`);
   }
-  return applyKind(state, signed, tx, sender, account, fee, ctx);
+  return applyKind(draft, signed, tx, sender, account, tx.fee, ctx);
 }
 
 function applyKind(
-  state: LedgerState,
+  d: LedgerDraft,
   signed: SignedTx,
   tx: Tx,
   sender: KeyHex,
   account: Account,
   fee: Credits,
   ctx: ApplyContext,
-): ApplyResult {
+): TxRefusal | null {
   switch (tx.kind) {
     case 'CLAIM_GENESIS': {
       if (account.genesisClaimed)
         return refuse('GENESIS_ALREADY_CLAIMED', 'starting credits already claimed');
-      if (!verifyPow(tx.sender, tx.powNonce, state.params.powDifficulty)) {
-        return refuse('INSUFFICIENT_POW', `proof-of-work below difficulty ${state.params.powDifficulty}`);
+      if (!verifyPow(tx.sender, tx.powNonce, d.params.powDifficulty)) {
+        return refuse('INSUFFICIENT_POW', `proof-of-work below difficulty ${d.params.powDifficulty}`);
       }
-      const starting = state.params.startingCredits;
+      const starting = d.params.startingCredits;
       const available = addCredits(account.balance, starting);
-      const minted = addCredits(state.minted, starting);
+      const minted = addCredits(d.minted, starting);
       if (available === undefined || minted === undefined) {
         return refuse('BALANCE_OVERFLOW', 'minting would pass 2^64-1');
       }
       const balance = subCredits(available, fee);
       if (balance === undefined) return refuse('INSUFFICIENT_FUNDS', `fee ${fee} exceeds ${available}`);
-      const next = { ...account, balance, nonce: tx.nonce, genesisClaimed: true };
-      return burn({ ...state, minted, accounts: withEntry(state.accounts, sender, next) }, fee);
+      const burned = burnedAfter(d, fee);
+      if (burned === undefined) return burnOverflow();
+      d.setAccount(sender, { ...account, balance, nonce: tx.nonce, genesisClaimed: true });
+      d.minted = minted;
+      d.burned = burned;
+      return null;
     }
     case 'TRANSFER': {
       const to = keyHex(tx.to);
@@ -141,50 +154,51 @@ function applyKind(
       if (balance === undefined) {
         return refuse('INSUFFICIENT_FUNDS', `amount ${tx.amount} + fee ${fee} exceeds ${account.balance}`);
       }
-      const recipient = getAccount(state, to);
+      const recipient = d.account(to);
       const received = addCredits(recipient.balance, tx.amount);
       if (received === undefined) return refuse('BALANCE_OVERFLOW', 'recipient balance would pass 2^64-1');
-      const accounts = new Map(state.accounts);
-      accounts.set(sender, { ...account, balance, nonce: tx.nonce });
-      accounts.set(to, { ...recipient, balance: received });
-      return burn({ ...state, accounts }, fee);
+      const burned = burnedAfter(d, fee);
+      if (burned === undefined) return burnOverflow();
+      d.setAccount(sender, { ...account, balance, nonce: tx.nonce });
+      d.setAccount(to, { ...recipient, balance: received });
+      d.burned = burned;
+      return null;
     }
     case 'REGISTER_RELAY': {
       // Reputation's age counts from the first registration; an update keeps it.
       const since = account.reputation.since ?? ctx.height;
       const registered = { ...account, reputation: { ...account.reputation, since } };
-      const paid = payFee(state, sender, registered, tx.nonce, fee);
-      if (!paid.ok) return paid;
-      const registration = {
+      const refused = payFee(d, sender, registered, tx.nonce, fee);
+      if (refused !== null) return refused;
+      d.setRelay(sender, {
         roles: tx.roles,
         bandwidth: tx.bandwidth,
         onionKeyHash: tx.onionKeyHash.slice(),
         exitPolicySummary: tx.exitPolicySummary.slice(),
         height: ctx.height,
-      };
-      return ok({ ...paid.state, relays: withEntry(state.relays, sender, registration) });
+      });
+      return null;
     }
     case 'VALIDATOR_CANDIDACY': {
-      if (!state.relays.has(sender)) return refuse('NOT_A_RELAY', 'only a registered relay may stand');
-      if (state.candidates.has(sender)) return refuse('ALREADY_CANDIDATE', 'candidacy already declared');
+      if (!d.hasRelay(sender)) return refuse('NOT_A_RELAY', 'only a registered relay may stand');
+      if (d.isCandidate(sender)) return refuse('ALREADY_CANDIDATE', 'candidacy already declared');
       if (account.reputation.penalties > 0n) return refuse('PENALIZED', 'this key has equivocated');
-      const paid = payFee(state, sender, account, tx.nonce, fee);
-      if (!paid.ok) return paid;
-      return ok({ ...paid.state, candidates: new Set([...state.candidates, sender]) });
+      const refused = payFee(d, sender, account, tx.nonce, fee);
+      if (refused !== null) return refused;
+      d.addCandidate(sender);
+      return null;
     }
     case 'REGISTER_NAME': {
       if (!NAME_PATTERN.test(tx.name)) {
         return refuse('BAD_NAME', 'a name is 1..63 of [a-z0-9-], not starting or ending with "-"');
       }
-      if (state.names.has(tx.name)) return refuse('NAME_TAKEN', `"${tx.name}" is already registered`);
-      const total = addCredits(fee, state.params.nameFee);
-      const paid =
-        total === undefined
-          ? refuse('INSUFFICIENT_FUNDS', 'fee + name fee passes 2^64-1')
-          : payFee(state, sender, account, tx.nonce, total);
-      if (!paid.ok) return paid;
-      const record = { owner: sender, target: tx.target.slice(), height: ctx.height };
-      return ok({ ...paid.state, names: withEntry(state.names, tx.name, record) });
+      if (d.hasName(tx.name)) return refuse('NAME_TAKEN', `"${tx.name}" is already registered`);
+      const total = addCredits(fee, d.params.nameFee);
+      if (total === undefined) return refuse('INSUFFICIENT_FUNDS', 'fee + name fee passes 2^64-1');
+      const refused = payFee(d, sender, account, tx.nonce, total);
+      if (refused !== null) return refused;
+      d.setName(tx.name, { owner: sender, target: tx.target.slice(), height: ctx.height });
+      return null;
     }
     case 'PARAM_PROPOSAL': {
       const validators = validatorSet(ctx);
@@ -195,66 +209,70 @@ function applyKind(
       if (tx.value < min || tx.value > max) {
         return refuse('BAD_PARAM_VALUE', `${param} must be in ${min}..${max}, got ${tx.value}`);
       }
-      const paid = payFee(state, sender, account, tx.nonce, fee);
-      if (!paid.ok) return paid;
-      const proposal: Proposal = {
+      const refused = payFee(d, sender, account, tx.nonce, fee);
+      if (refused !== null) return refused;
+      d.setProposal(keyHex(txId(signed.bytes)), {
         paramId: tx.paramId,
         value: tx.value,
         proposer: sender,
         height: ctx.height,
         votes: new Map(),
-      };
-      const id = keyHex(txId(signed.bytes));
-      return ok({ ...paid.state, proposals: withEntry(state.proposals, id, proposal) });
+      });
+      return null;
     }
     case 'PARAM_VOTE': {
       const validators = validatorSet(ctx);
       if (!validators.has(sender)) return refuse('NOT_A_VALIDATOR', 'only a validator may vote');
       const id = keyHex(tx.proposalId);
-      const proposal = state.proposals.get(id);
+      const proposal = d.proposal(id);
       if (proposal === undefined) return refuse('UNKNOWN_PROPOSAL', 'no open proposal with that id');
       if (proposal.votes.has(sender)) return refuse('ALREADY_VOTED', 'this validator already voted');
-      const paid = payFee(state, sender, account, tx.nonce, fee);
-      if (!paid.ok) return paid;
-      const votes = withEntry(proposal.votes, sender, tx.yes);
+      const refused = payFee(d, sender, account, tx.nonce, fee);
+      if (refused !== null) return refused;
+      const votes = new Map(proposal.votes);
+      votes.set(sender, tx.yes);
       let yes = 0;
       for (const [voter, v] of votes) if (v && validators.has(voter)) yes++;
       if (3 * yes > 2 * validators.size) {
-        const proposals = new Map(state.proposals);
-        proposals.delete(id);
-        const params = setParam(state.params, PARAM_BY_ID.get(proposal.paramId), proposal.value);
-        return ok({ ...paid.state, proposals, params });
+        d.deleteProposal(id);
+        d.params = setParam(d.params, PARAM_BY_ID.get(proposal.paramId), proposal.value);
+      } else {
+        d.setProposal(id, { ...proposal, votes });
       }
-      return ok({ ...paid.state, proposals: withEntry(state.proposals, id, { ...proposal, votes }) });
+      return null;
     }
   }
 }
 
-function ok(state: LedgerState): ApplyResult {
-  return { ok: true, state };
-}
-
-/** Debits `amount` (fee, plus any other charge that is burned), advances the nonce, burns the amount. */
+/**
+ * Debits `amount` (fee, plus any other charge that is burned), advances the nonce, burns the amount.
+ * Writes nothing when it refuses.
+ */
 function payFee(
-  state: LedgerState,
+  d: LedgerDraft,
   sender: KeyHex,
   account: Account,
   nonce: bigint,
   amount: Credits,
-): ApplyResult {
+): TxRefusal | null {
   const balance = subCredits(account.balance, amount);
   if (balance === undefined) {
     return refuse('INSUFFICIENT_FUNDS', `needs ${amount}, balance ${account.balance}`);
   }
-  const accounts = withEntry(state.accounts, sender, { ...account, balance, nonce });
-  return burn({ ...state, accounts }, amount);
+  const burned = burnedAfter(d, amount);
+  if (burned === undefined) return burnOverflow();
+  d.setAccount(sender, { ...account, balance, nonce });
+  d.burned = burned;
+  return null;
 }
 
-function burn(state: LedgerState, amount: Credits): ApplyResult {
-  // burned <= minted <= 2^64-1 always holds, so this cannot overflow; checked anyway.
-  const burned = addCredits(state.burned, amount);
-  if (burned === undefined) return refuse('BALANCE_OVERFLOW', 'burned total would pass 2^64-1');
-  return ok({ ...state, burned });
+/** burned <= minted <= 2^64-1 always holds, so this cannot overflow; checked anyway. */
+function burnedAfter(d: LedgerDraft, amount: Credits): Credits | undefined {
+  return addCredits(d.burned, amount);
+}
+
+function burnOverflow(): TxRefusal {
+  return refuse('BALANCE_OVERFLOW', 'burned total would pass 2^64-1');
 }
 
 function setParam(params: LedgerParams, name: keyof LedgerParams | undefined, value: bigint): LedgerParams {
@@ -275,10 +293,4 @@ function setParam(params: LedgerParams, name: keyof LedgerParams | undefined, va
 
 function validatorSet(ctx: ApplyContext): ReadonlySet<KeyHex> {
   return new Set(ctx.validators.map(keyHex));
-}
-
-function withEntry<K, V>(m: ReadonlyMap<K, V>, key: K, value: V): ReadonlyMap<K, V> {
-  const next = new Map(m);
-  next.set(key, value);
-  return next;
 }

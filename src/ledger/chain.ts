@@ -14,15 +14,24 @@
 //   5. uptime: every signer of lastCommit is credited one signed commit in the epoch;
 //   6. height and lastBlockHash advance; at the last block of an epoch: uptime epochs are credited,
 //      the set for epoch e+2 is elected, old epochs and evidence records are pruned.
+//
+// Cost: the block's transactions go through one LedgerDraft (./draft.ts), so each touched map is copied
+// once per block, not once per transaction; signatures the mempool already verified are not verified
+// again (./tx-signatures.ts); applying the same block to the same state twice (validate, then commit)
+// is answered from a memo; the next appHash splices the changed accounts into the previous encoding
+// (./state-codec.ts). What stays O(accounts) per block: one copy of the accounts map and SHA-256 over
+// the whole encoding.
 import { verifySignature } from '../crypto/identity.ts';
 import type { Block, Commit } from '../wire/block.ts';
 import { blockHash, checkBlockHashes, voteSigningBytes } from '../wire/block.ts';
 import { bytesEqual } from '../wire/bytes.ts';
 import { decodeTx, txId } from '../wire/ledger-tx.ts';
-import { type ApplyContext, applyTx, type RefusalCode } from './apply.ts';
+import { type ApplyContext, applyTxTo, type RefusalCode } from './apply.ts';
+import { LedgerDraft } from './draft.ts';
 import { electValidators, epochAt, isEpochEnd, validatorsForHeight } from './epochs.ts';
 import { applyEvidence, type EvidenceRefusalCode } from './evidence.ts';
 import {
+  type Account,
   type EpochInfo,
   type EvidenceRecord,
   getAccount,
@@ -31,6 +40,7 @@ import {
   type LedgerState,
   stateHash,
 } from './state.ts';
+import { noteAccountsDerived } from './state-codec.ts';
 
 export type BlockRefusalCode =
   | 'WRONG_CHAIN'
@@ -86,6 +96,26 @@ export function applyBlock(state: LedgerState, block: Block): ApplyBlockResult {
     return refuse('BAD_APP_HASH', 'appHash is not the state hash');
   const hash = hashBlock(block);
   if (typeof hash === 'string') return refuse('BAD_BLOCK_HASHES', hash);
+  // The hash covers the header and, through dataHash and lastCommitHash, every byte of the contents.
+  const memo = lastApplied.get(state);
+  if (memo !== undefined && bytesEqual(memo.hash, hash)) return memo.result;
+  const result = applyChecked(state, block, hash, height);
+  lastApplied.set(state, { hash, result });
+  return result;
+}
+
+/**
+ * The last block applied to each state and its result. A validator applies the same block to the
+ * same state twice (validateBlockForState before voting, applyBlock at commit); the second is
+ * answered from here. Same inputs, same result: determinism is untouched. Weak: it goes with the state.
+ */
+const lastApplied = new WeakMap<
+  LedgerState,
+  { readonly hash: Uint8Array; readonly result: ApplyBlockResult }
+>();
+
+function applyChecked(state: LedgerState, block: Block, hash: Uint8Array, height: number): ApplyBlockResult {
+  const h = block.header;
   const validators = validatorsForHeight(state, height);
   if (validators === undefined) return refuse('UNKNOWN_EPOCH', `no validator set known for height ${height}`);
   if (!validators.some((v) => bytesEqual(v, h.proposer))) {
@@ -132,7 +162,8 @@ export function checkBlockTxs(
   txs: readonly Uint8Array[],
   ctx: ApplyContext,
 ): { readonly ok: true; readonly state: LedgerState; readonly txIds: Uint8Array[] } | BlockRefusal {
-  let next = state;
+  // One draft for the whole block: each touched map is copied once, at freeze().
+  const draft = new LedgerDraft(state);
   const txIds: Uint8Array[] = [];
   for (const [i, bytes] of txs.entries()) {
     const decoded = decodeTx(bytes);
@@ -140,8 +171,8 @@ export function checkBlockTxs(
       const why = decoded.kind === 'error' ? decoded.message : 'truncated';
       return refuse('BAD_TX_ENCODING', `transaction ${i}: ${why}`);
     }
-    const r = applyTx(next, decoded.value, ctx);
-    if (!r.ok) {
+    const r = applyTxTo(draft, decoded.value, ctx);
+    if (r !== null) {
       return {
         ok: false,
         code: 'TX_REFUSED',
@@ -150,10 +181,9 @@ export function checkBlockTxs(
         txCode: r.code,
       };
     }
-    next = r.state;
     txIds.push(txId(bytes));
   }
-  return { ok: true, state: next, txIds };
+  return { ok: true, state: draft.freeze(), txIds };
 }
 
 export interface ProposeLimits {
@@ -177,7 +207,8 @@ export function proposeBlockTxs(
   const ctx: ApplyContext = { height, validators: validatorsForHeight(state, height) ?? [] };
   const txs: Uint8Array[] = [];
   let bytesUsed = 0;
-  let next = state;
+  // A refused transaction leaves the draft untouched, so one draft serves every pass.
+  const draft = new LedgerDraft(state);
   let pending = [...candidates];
   const skipped: { bytes: Uint8Array; code: string }[] = [];
   for (let pass = 0; pass < 4 && pending.length > 0; pass++) {
@@ -193,12 +224,11 @@ export function proposeBlockTxs(
         skipped.push({ bytes, code: 'BAD_TX_ENCODING' });
         continue;
       }
-      const r = applyTx(next, decoded.value, ctx);
-      if (!r.ok) {
+      const r = applyTxTo(draft, decoded.value, ctx);
+      if (r !== null) {
         (r.code === 'BAD_NONCE' ? retry : skipped).push({ bytes, code: r.code });
         continue;
       }
-      next = r.state;
       txs.push(bytes);
       bytesUsed += bytes.length;
       progress = true;
@@ -280,17 +310,20 @@ function endEpoch(state: LedgerState, height: number): { state: LedgerState; ele
     throw new Error(`ledger invariant broken: epochs around height ${height} are unknown`);
   }
   // Uptime: at least 2/3 of the commits this epoch's blocks carried.
-  const accounts = new Map(state.accounts);
+  const credits = new Map<KeyHex, Account>();
   if (state.epochCommits > 0) {
     for (const [key, n] of state.epochSigned) {
       if (3 * n < 2 * state.epochCommits) continue;
       const a = getAccount(state, key);
-      accounts.set(key, {
+      credits.set(key, {
         ...a,
         reputation: { ...a.reputation, uptimeEpochs: a.reputation.uptimeEpochs + 1n },
       });
     }
   }
+  const accounts = new Map(state.accounts);
+  for (const [key, a] of credits) accounts.set(key, a);
+  noteAccountsDerived(accounts, state.accounts, credits);
   const credited: LedgerState = { ...state, accounts, epochSigned: new Map(), epochCommits: 0 };
   const elected: EpochInfo = {
     epoch: current.epoch + 2,

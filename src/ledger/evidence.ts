@@ -11,6 +11,7 @@ import { voteSigningBytes } from '../wire/block.ts';
 import { bytesEqual } from '../wire/bytes.ts';
 import { epochAt } from './epochs.ts';
 import { type EvidenceRecord, evidenceKey, getAccount, keyHex, type LedgerState } from './state.ts';
+import { noteAccountsDerived } from './state-codec.ts';
 
 export type EvidenceRefusalCode =
   /** The two votes are not a conflicting pair of one validator's slot, or a signature fails. */
@@ -66,6 +67,7 @@ export function applyEvidence(state: LedgerState, ev: Evidence, blockHeight: num
   };
   const accounts = new Map(state.accounts);
   accounts.set(validator, penalised);
+  noteAccountsDerived(accounts, state.accounts, new Map([[validator, penalised]]));
   const candidates = new Set(state.candidates);
   candidates.delete(validator);
   const evidenceSeen = new Map(state.evidenceSeen);

@@ -19,7 +19,7 @@
 //   epochs u16, each: epoch u64 | startHeight u64 | length u32 | validators u16, each: key |
 //   epochSigned u32, each: key | count u32 | epochCommits u32 |
 //   evidenceSeen u32, each: validator | height u64 | round u32 | voteType u8   (sorted by evidenceKey)
-import { bytesEqual, guardDecode, Reader, Writer } from '../wire/bytes.ts';
+import { bytesEqual, concatBytes, guardDecode, Reader, Writer } from '../wire/bytes.ts';
 import { type DecodeResult, decodeError } from '../wire/decode-result.ts';
 import { WireError } from '../wire/errors.ts';
 import type { Credits } from './credits.ts';
@@ -43,7 +43,24 @@ const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 export const MAX_STATE_BYTES = 1 << 30;
 
 export function encodeState(state: LedgerState): Uint8Array {
+  return concatBytes(...encodeStateParts(state));
+}
+
+/**
+ * encodeState in three pieces (their concatenation): stateHash feeds them to SHA-256 one by one, so
+ * the accounts section (most of the bytes) is never copied into one buffer with the rest.
+ */
+export function encodeStateParts(state: LedgerState): readonly [Uint8Array, Uint8Array, Uint8Array] {
+  const head = new Writer();
+  encodeHead(head, state);
+  const accounts = accountsSection(state.accounts);
+  head.u32(accounts.keys.length);
   const w = new Writer();
+  encodeRest(w, state);
+  return [head.finish(), accounts.bytes, w.finish()];
+}
+
+function encodeHead(w: Writer, state: LedgerState): void {
   w.bytes(CONTEXT);
   const chainId = utf8.encode(state.chainId);
   w.u8(chainId.length).bytes(chainId).u64(BigInt(state.height)).bytes(state.lastBlockHash);
@@ -51,20 +68,9 @@ export function encodeState(state: LedgerState): Uint8Array {
   w.u64(p.startingCredits).u64(BigInt(p.blockIntervalMs)).u32(p.validatorCount);
   w.u64(p.nameFee).u64(p.minFee).u8(p.powDifficulty).u32(p.epochLength);
   w.u64(state.minted).u64(state.burned);
+}
 
-  const accounts = sortedEntries(state.accounts);
-  w.u32(accounts.length);
-  for (const [key, a] of accounts) {
-    w.bytes(hexBytes(key))
-      .u64(a.balance)
-      .u64(a.nonce)
-      .u8(a.genesisClaimed ? 1 : 0);
-    const r = a.reputation;
-    w.u64(r.relayedBytes).u64(r.uptimeEpochs).u64(r.penalties);
-    if (r.since === null) w.u8(0);
-    else w.u8(1).u64(BigInt(r.since));
-  }
-
+function encodeRest(w: Writer, state: LedgerState): void {
   const relays = sortedEntries(state.relays);
   w.u32(relays.length);
   for (const [key, r] of relays) {
@@ -110,7 +116,151 @@ export function encodeState(state: LedgerState): Uint8Array {
   for (const [, r] of seen) {
     w.bytes(hexBytes(r.validator)).u64(BigInt(r.height)).u32(r.round).u8(r.voteType);
   }
-  return w.finish();
+}
+
+// ---- the accounts section, derived from the previous block's ----
+//
+// Encoding a state is dominated by its accounts (sorting the keys, writing each record): O(accounts)
+// per block although a block changes a few. So the accounts section of a map is kept (weakly, with
+// the map), and a map made from another by a known set of changes (LedgerDraft.freeze, notes it with
+// noteAccountsDerived) gets its section by splicing the changed records into its base's: a memcpy of
+// the unchanged runs instead of a sort and an encoding. Byte for byte what a full encoding gives (the
+// draft property test compares it with states built without notes).
+
+interface AccountsSection {
+  /** Keys in ascending order. */
+  readonly keys: readonly KeyHex[];
+  /** The records (key | fields), in key order, back to back. */
+  readonly bytes: Uint8Array;
+  /** Start of record i in `bytes`; offsets[keys.length] = bytes.length. */
+  readonly offsets: Uint32Array;
+}
+
+type Accounts = ReadonlyMap<KeyHex, Account>;
+
+const sections = new WeakMap<Accounts, AccountsSection>();
+const derivations = new WeakMap<Accounts, { readonly base: Accounts; readonly changes: Accounts }>();
+/** Beyond this many unencoded maps in a row, the oldest is encoded in full. */
+const MAX_DERIVATION_DEPTH = 64;
+
+/**
+ * Records that `next` is `base` with `changes` set (no key removed). The caller must never change
+ * `next` or `changes` afterwards.
+ */
+export function noteAccountsDerived(next: Accounts, base: Accounts, changes: Accounts): void {
+  if (next !== base) derivations.set(next, { base, changes });
+}
+
+function accountsSection(m: Accounts): AccountsSection {
+  const hit = sections.get(m);
+  if (hit !== undefined) return hit;
+  const chain: Accounts[] = [];
+  let root = m;
+  while (!sections.has(root) && chain.length < MAX_DERIVATION_DEPTH) {
+    const d = derivations.get(root);
+    if (d === undefined) break;
+    chain.push(root);
+    root = d.base;
+  }
+  let section = sections.get(root) ?? fullSection(root);
+  for (let i = chain.length - 1; i >= 0; i--) {
+    const d = derivations.get(chain[i]!);
+    if (d !== undefined) section = spliced(section, d.changes);
+  }
+  if (section.keys.length !== m.size) section = fullSection(m); // a note that lied: never trust it
+  sections.set(m, section);
+  derivations.delete(m); // lets the base maps go
+  return section;
+}
+
+function fullSection(m: Accounts): AccountsSection {
+  const keys = [...m.keys()].sort(compareKeys);
+  const w = new Writer();
+  const offsets = new Uint32Array(keys.length + 1);
+  for (const [i, k] of keys.entries()) {
+    offsets[i] = w.length;
+    writeAccount(w, k, m.get(k) as Account);
+  }
+  offsets[keys.length] = w.length;
+  return { keys, bytes: w.finish(), offsets };
+}
+
+function spliced(base: AccountsSection, changes: Accounts): AccountsSection {
+  const changed = [...changes.keys()].sort(compareKeys);
+  const keys: KeyHex[] = [];
+  // Runs of base records [from, to) or new records, in key order.
+  const runs: (readonly [number, number] | Uint8Array)[] = [];
+  const n = base.keys.length;
+  let prev = 0;
+  for (const k of changed) {
+    const p = lowerBound(base.keys, k, prev);
+    if (p > prev) {
+      runs.push([prev, p]);
+      for (let i = prev; i < p; i++) keys.push(base.keys[i]!);
+    }
+    keys.push(k);
+    runs.push(accountRecord(k, changes.get(k) as Account));
+    prev = base.keys[p] === k ? p + 1 : p;
+  }
+  if (prev < n) {
+    runs.push([prev, n]);
+    for (let i = prev; i < n; i++) keys.push(base.keys[i]!);
+  }
+  let size = 0;
+  for (const r of runs)
+    size += r instanceof Uint8Array ? r.length : base.offsets[r[1]]! - base.offsets[r[0]]!;
+  const bytes = new Uint8Array(size);
+  const offsets = new Uint32Array(keys.length + 1);
+  let pos = 0;
+  let idx = 0;
+  for (const r of runs) {
+    if (r instanceof Uint8Array) {
+      bytes.set(r, pos);
+      offsets[idx++] = pos;
+      pos += r.length;
+      continue;
+    }
+    const start = base.offsets[r[0]]!;
+    const end = base.offsets[r[1]]!;
+    bytes.set(base.bytes.subarray(start, end), pos);
+    const shift = pos - start;
+    for (let i = r[0]; i < r[1]; i++) offsets[idx++] = base.offsets[i]! + shift;
+    pos += end - start;
+  }
+  offsets[idx] = pos;
+  return { keys, bytes, offsets };
+}
+
+function accountRecord(key: KeyHex, a: Account): Uint8Array {
+  return writeAccount(new Writer(), key, a).finish();
+}
+
+function writeAccount(w: Writer, key: KeyHex, a: Account): Writer {
+  w.bytes(hexBytes(key))
+    .u64(a.balance)
+    .u64(a.nonce)
+    .u8(a.genesisClaimed ? 1 : 0);
+  const r = a.reputation;
+  w.u64(r.relayedBytes).u64(r.uptimeEpochs).u64(r.penalties);
+  if (r.since === null) w.u8(0);
+  else w.u8(1).u64(BigInt(r.since));
+  return w;
+}
+
+/** First index >= from whose key is not below `key`. */
+function lowerBound(keys: readonly KeyHex[], key: KeyHex, from: number): number {
+  let lo = from;
+  let hi = keys.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((keys[mid] as KeyHex) < key) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+function compareKeys(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** Reads a state written by encodeState. Never throws; refuses any non-canonical input. */

@@ -1,7 +1,8 @@
 // The ledger's state: accounts, relay registrations, names, parameters and their proposals, the chain
 // position (height, last block hash), the validator sets of the known epochs and the uptime and
 // evidence bookkeeping. Plain immutable data (ReadonlyMap keyed by lowercase hex of 32-byte keys);
-// apply.ts and chain.ts build a new state per transaction or block, copying only what they change.
+// apply.ts and chain.ts build a new state per transaction or block (through a LedgerDraft, ./draft.ts),
+// copying only the maps they change.
 // stateHash is SHA-256 over one canonical encoding (./state-codec.ts) with every map in sorted key
 // order, so every node that replays the same blocks gets the same hash.
 //
@@ -9,7 +10,7 @@
 // accounts; every fee (and a name's fee) is burned. Invariant: sum of balances + burned == minted.
 import { createHash } from 'node:crypto';
 import { type Credits, credits, ZERO_CREDITS } from './credits.ts';
-import { encodeState } from './state-codec.ts';
+import { encodeState, encodeStateParts } from './state-codec.ts';
 
 /** Lowercase hex of a 32-byte key: map keys, and sorting them sorts the keys' bytes. */
 export type KeyHex = string;
@@ -202,7 +203,9 @@ const hashCache = new WeakMap<LedgerState, Uint8Array>();
 export function stateHash(state: LedgerState): Uint8Array {
   let hash = hashCache.get(state);
   if (hash === undefined) {
-    hash = new Uint8Array(createHash('sha256').update(encodeState(state)).digest());
+    const h = createHash('sha256');
+    for (const part of encodeStateParts(state)) h.update(part);
+    hash = new Uint8Array(h.digest());
     hashCache.set(state, hash);
   }
   return hash.slice();
