@@ -104,17 +104,29 @@ try {
     ttfbAnon.push((await curlTimes(['--socks5-hostname', ready.socks, page])).ttfb);
     ttfbDirect.push((await curlTimes([page])).ttfb);
   }
+  // The daemons are not idle between transfers (consensus rounds, block writes, peer upkeep): measure
+  // that background CPU rate, so the transfer's own cost can be told apart from it.
+  const idleSeconds = 5;
+  const idleBefore = treeCpu(net.pid!);
+  await new Promise((r) => setTimeout(r, idleSeconds * 1000));
+  const idlePerProcess = cpuDelta(idleBefore, treeCpu(net.pid!)).map((s) => s / idleSeconds);
+  const idleRate = idlePerProcess.reduce((a, b) => a + b, 0);
   const big = `http://127.0.0.1:${port}/big?mib=${mib}`;
   const direct = (await curlTimes([big])).speed;
   const speeds: number[] = [];
   const cpuPerMiB: number[] = [];
+  const netCpuPerMiB: number[] = [];
   const perProcess: number[][] = [];
   for (let r = 0; r < runs; r++) {
     const before = treeCpu(net.pid!);
+    const t0 = performance.now();
     speeds.push((await curlTimes(['--socks5-hostname', ready.socks, big])).speed);
+    const seconds = (performance.now() - t0) / 1000;
     const spent = cpuDelta(before, treeCpu(net.pid!)).filter((s) => s > 0.05);
     perProcess.push(spent.map((s) => Number(s.toFixed(2))));
-    cpuPerMiB.push(spent.reduce((a, b) => a + b, 0) / mib);
+    const total = spent.reduce((a, b) => a + b, 0);
+    cpuPerMiB.push(total / mib);
+    netCpuPerMiB.push((total - idleRate * seconds) / mib);
   }
   const anon = pct(speeds, 0.5);
 
@@ -133,6 +145,10 @@ try {
     cpuSecondsPerMiBMedian: pct(cpuPerMiB, 0.5),
     cpuSecondsPerMiBRuns: cpuPerMiB,
     cpuSecondsPerProcess: perProcess,
+    idleCpuSecondsPerSecond: idleRate,
+    idleCpuPerProcess: idlePerProcess,
+    netCpuSecondsPerMiBMedian: pct(netCpuPerMiB, 0.5),
+    netCpuSecondsPerMiBRuns: netCpuPerMiB,
   };
   if (values.json) process.stdout.write(`${JSON.stringify(result)}\n`);
   else {
@@ -146,6 +162,7 @@ try {
         `              runs ${speeds.map(f).join(', ')} MiB/s`,
         `  cpu:        ${(result.cpuSecondsPerMiBMedian * 1000).toFixed(1)} ms per MiB summed over the testnet (runs ${cpuPerMiB.map((c) => (c * 1000).toFixed(1)).join(', ')})`,
         `              CPU-s per process per run: ${perProcess.map((r) => r.join('/')).join('; ')}`,
+        `  idle:       ${(idleRate * 1000).toFixed(0)} CPU-ms per second for the testnet at rest (${idlePerProcess.map((s) => (s * 1000).toFixed(0)).join('/')}); net of it, ${(result.netCpuSecondsPerMiBMedian * 1000).toFixed(1)} ms per MiB (runs ${netCpuPerMiB.map((c) => (c * 1000).toFixed(1)).join(', ')})`,
         '',
       ].join('\n'),
     );
@@ -154,5 +171,6 @@ try {
   net.kill('SIGTERM');
   server.kill('SIGTERM');
   await new Promise((r) => net.once('exit', r));
-  rmSync(dir, { recursive: true, force: true });
+  if (process.env.BENCH_KEEP_DIR === undefined) rmSync(dir, { recursive: true, force: true });
+  else process.stderr.write(`testnet dir kept: ${dir}\n`);
 }

@@ -89,7 +89,9 @@ function median(xs: readonly number[]): number {
 }
 
 function startPeer(args: BenchArgs, name: LinkCase, role: 'send' | 'recv', extra: string[]) {
-  const nodeArgs: string[] = [];
+  // The same V8 setting the daemon runs with (src/cli/main.ts), so the link is measured as AnonNet uses it.
+  const nodeArgs: string[] =
+    process.env.ANONNET_V8_GC_DEFAULTS === '1' ? [] : ['--external-memory-accounted-in-global-limit'];
   if (args.cpuProf !== undefined)
     nodeArgs.push(
       '--cpu-prof',
