@@ -1,7 +1,14 @@
 // Runs every benchmark in turn (`npm run bench`). Each prints its own figures and ratios.
 import { spawnSync } from 'node:child_process';
 
-const benches = ['link-throughput.ts', 'testnet-ready.ts', 'circuit.ts', 'relay-crypto.ts', 'ledger.ts', 'ledger-apply.ts'];
+const benches = [
+  'link-throughput.ts',
+  'testnet-ready.ts',
+  'circuit.ts',
+  'relay-crypto.ts',
+  'ledger.ts',
+  'ledger-apply.ts',
+];
 let failed = 0;
 for (const b of benches) {
   process.stdout.write(`\n== ${b}\n`);
