@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { encodeFrame, FrameError, FrameReader } from '../../../src/consensus/net/frame-link.ts';
+import {
+  COALESCE_BYTES,
+  encodeFrame,
+  FrameError,
+  FrameReader,
+  FrameSender,
+} from '../../../src/consensus/net/frame-link.ts';
 
 describe('FrameReader', () => {
   it('reassembles any frames cut into any chunks', () => {
@@ -51,5 +57,79 @@ describe('FrameReader', () => {
       }),
       { numRuns: 3000 },
     );
+  });
+});
+
+/** The part of a libp2p Stream FrameSender uses: records writes; `full` makes send() answer false. */
+class FakeStream extends EventTarget {
+  readonly writes: Uint8Array[] = [];
+  full = false;
+  closed = false;
+  send(bytes: Uint8Array): boolean {
+    this.writes.push(bytes);
+    return !this.full;
+  }
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+  abort(): void {
+    this.closed = true;
+  }
+}
+
+const LIMITS = { maxFrameBytes: 1 << 20, maxQueuedBytes: 4 << 20 };
+const turn = () => new Promise((r) => setImmediate(r));
+const frameOf = (n: number, fill: number) => new Uint8Array(n).fill(fill);
+
+function sender(stream: FakeStream): FrameSender {
+  return new FrameSender(stream as unknown as ConstructorParameters<typeof FrameSender>[0], LIMITS);
+}
+
+function readAll(writes: Uint8Array[]): Uint8Array[] {
+  const reader = new FrameReader(LIMITS.maxFrameBytes);
+  return writes.flatMap((w) => reader.push(w));
+}
+
+describe('FrameSender', () => {
+  it('joins the frames of one turn into one write, in order', async () => {
+    const stream = new FakeStream();
+    const s = sender(stream);
+    const frames = [frameOf(10, 1), frameOf(200, 2), frameOf(0, 3), frameOf(5, 4)];
+    for (const f of frames) assert.equal(s.send(f), true);
+    assert.equal(stream.writes.length, 0, 'nothing is written before the turn ends');
+    await turn();
+    assert.equal(stream.writes.length, 1);
+    assert.deepEqual(readAll(stream.writes), frames);
+  });
+
+  it('splits batches at COALESCE_BYTES and sends a larger frame alone', async () => {
+    const stream = new FakeStream();
+    const s = sender(stream);
+    const frames = [frameOf(40_000, 1), frameOf(40_000, 2), frameOf(COALESCE_BYTES * 2, 3), frameOf(10, 4)];
+    for (const f of frames) s.send(f);
+    await turn();
+    assert.deepEqual(
+      stream.writes.map((w) => w.length),
+      [40_004, 40_004, COALESCE_BYTES * 2 + 4, 14],
+    );
+    assert.deepEqual(readAll(stream.writes), frames);
+  });
+
+  it('waits for drain when the stream is full, and close() hands over what is still queued', async () => {
+    const stream = new FakeStream();
+    const s = sender(stream);
+    stream.full = true;
+    s.send(frameOf(70_000, 1));
+    s.send(frameOf(70_000, 2));
+    await turn();
+    assert.equal(stream.writes.length, 1, 'the second batch waits for drain');
+    stream.full = false;
+    stream.dispatchEvent(new Event('drain'));
+    assert.equal(stream.writes.length, 2);
+    s.send(frameOf(3, 9));
+    s.close();
+    assert.equal(stream.closed, true);
+    assert.deepEqual(readAll(stream.writes), [frameOf(70_000, 1), frameOf(70_000, 2), frameOf(3, 9)]);
+    assert.equal(s.send(frameOf(1, 1)), false, 'closed: refused');
   });
 });
