@@ -2,10 +2,14 @@
 // (playwright-core, Debian's chromium) opening http://<api>/#token=<token>; the page must show
 // bootstrap 100% and a circuit of three distinct relays, without the token ever appearing in a
 // request URL; a wrong token must bring the login form back with the 401 error. Also: /metrics of
-// the same daemon parses and shows the circuits it built. A screenshot goes to test-artifacts/.
+// the same daemon parses and shows the circuits it built; its event feed (server-sent events) delivers
+// circuit and block events as they happen, and /api/v1/streams lists a stream while curl holds it
+// open. A screenshot goes to test-artifacts/.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Browser } from 'playwright-core';
@@ -171,4 +175,100 @@ test("the daemon's /metrics parses and counts its circuits and DHT lookups", asy
   );
   assert.ok(lookups >= 1, 'DHT lookups counted');
   assert.ok((sampleValue(f, 'process_resident_memory_bytes') ?? 0) > 0);
+});
+
+const auth = () => ({ authorization: `Bearer ${token}` });
+
+test('the event feed (SSE) of a real daemon delivers circuit and block events as they happen', {
+  timeout: 30_000,
+}, async () => {
+  const abort = new AbortController();
+  const res = await fetch(`${net.ready.api}/api/v1/events`, { headers: auth(), signal: abort.signal });
+  assert.equal(res.status, 200);
+  assert.match(res.headers.get('content-type') ?? '', /^text\/event-stream/);
+  const seen = new Map<string, unknown>();
+  const builtIds: string[] = [];
+  const reading = (async () => {
+    const decoder = new TextDecoder();
+    let buf = '';
+    for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
+      buf += decoder.decode(chunk, { stream: true });
+      for (let end = buf.indexOf('\n\n'); end >= 0; end = buf.indexOf('\n\n')) {
+        const frame = buf.slice(0, end);
+        buf = buf.slice(end + 2);
+        const kind = /^event: (.+)$/m.exec(frame)?.[1];
+        const data = /^data: (.+)$/m.exec(frame)?.[1];
+        if (kind === undefined || data === undefined) continue;
+        const event = JSON.parse(data) as { circuitBuilt?: { id: string; hops: string[] } };
+        seen.set(kind, event);
+        if (event.circuitBuilt?.hops.length === 3) builtIds.push(event.circuitBuilt.id);
+      }
+    }
+  })().catch((err: Error) => {
+    if (err.name !== 'AbortError') throw err;
+  });
+  try {
+    // A circuit built now must show up on the feed with its three hops.
+    const built = await fetch(`${net.ready.api}/api/v1/circuits`, {
+      method: 'POST',
+      headers: { ...auth(), 'content-type': 'application/json' },
+      body: '{}',
+    });
+    assert.equal(built.status, 201);
+    const { id } = (await built.json()) as { id: string };
+    const deadline = Date.now() + 20_000;
+    while (!(builtIds.includes(id) && seen.has('blockCommitted')) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.ok(builtIds.includes(id), `circuitBuilt for ${id} arrived (saw ${[...seen.keys()].join(', ')})`);
+    const block = seen.get('blockCommitted') as { blockCommitted?: { height: string | number } } | undefined;
+    assert.ok(Number(block?.blockCommitted?.height) >= 1, 'a blockCommitted event with its height');
+  } finally {
+    abort.abort();
+    await reading;
+  }
+});
+
+test('/api/v1/streams lists a stream while curl holds it open through the SOCKS proxy', {
+  timeout: 60_000,
+}, async () => {
+  // A page that sends its headers and part of its body, then waits until the test lets it finish.
+  let finish = () => {};
+  const server = createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    res.write('first half\n');
+    finish = () => res.end('second half\n');
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  const fetched = new Promise<string>((resolve, reject) =>
+    execFile(
+      'curl',
+      ['-sS', '--max-time', '50', '--socks5-hostname', net.ready.socks, `http://localhost:${port}/`],
+      (err, stdout) => (err ? reject(err) : resolve(stdout)),
+    ),
+  );
+  try {
+    type Streams = { streams: Array<{ circuitId: string; streamId: number; bytesRead: number }> };
+    let open: Streams['streams'] = [];
+    for (let i = 0; i < 200 && open.length === 0; i++) {
+      const res = await fetch(`${net.ready.api}/api/v1/streams`, { headers: auth() });
+      assert.equal(res.status, 200);
+      open = ((await res.json()) as Streams).streams;
+      if (open.length === 0) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(open.length, 1, 'the one stream curl holds open is listed');
+    const circuits = (await (
+      await fetch(`${net.ready.api}/api/v1/circuits`, { headers: auth() })
+    ).json()) as {
+      circuits: Array<{ id: string; hops: string[] }>;
+    };
+    const carrying = circuits.circuits.find((c) => c.id === open[0]!.circuitId);
+    assert.equal(carrying?.hops.length, 3, 'the stream runs on a listed three-hop circuit');
+    finish();
+    assert.equal(await fetched, 'first half\nsecond half\n');
+  } finally {
+    finish();
+    server.close();
+  }
 });
