@@ -4,7 +4,7 @@
 // second (every validator verifies every transfer's signature at least once, so that is the ceiling
 // of one machine before any consensus cost).
 //
-//   node bench/ledger.ts [--validators 4,7,21] [--transfers 2000] [--latency-samples 20]
+//   node bench/ledger.ts [--validators 4,7,21] [--transfers 2000] [--latency-samples 20] [--block-interval 200]
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,7 +27,7 @@ const sizes = arg('validators', '4,7,21').split(',').map(Number);
 const TRANSFERS = Number(arg('transfers', '2000'));
 const SAMPLES = Number(arg('latency-samples', '20'));
 const PAYERS = Math.max(1, Math.ceil(TRANSFERS / 50)); // the mempool takes 64 per sender
-const BLOCK_INTERVAL_MS = 200;
+const BLOCK_INTERVAL_MS = Number(arg('block-interval', '200'));
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
@@ -171,6 +171,14 @@ async function run(n: number): Promise<void> {
       ).bytes;
     };
 
+    // Consensus at rest: empty blocks every BLOCK_INTERVAL_MS, STATUS, peer upkeep. Its CPU rate is what
+    // every validator pays before any transaction; with many processes on few cores it is the floor.
+    const idle0 = procs.map((p) => cpuSeconds(p.child.pid!));
+    const idleH0 = status(procs[0]!.dir)?.ledger?.height ?? 0;
+    await sleep(5000);
+    const idleRate = procs.map((p, i) => (cpuSeconds(p.child.pid!) - (idle0[i] ?? 0)) / 5);
+    const idleBlocks = ((status(procs[0]!.dir)?.ledger?.height ?? 0) - idleH0) / 5;
+
     // Finality latency: one transfer at a time.
     const lat: number[] = [];
     for (let i = 0; i < SAMPLES; i++) {
@@ -206,7 +214,8 @@ async function run(n: number): Promise<void> {
     process.stdout.write(
       `${String(n).padStart(3)} validators | startup ${startupS.toFixed(1)} s | finality median ${lat[Math.floor(lat.length / 2)]?.toFixed(0)} ms, p95 ${lat[Math.floor(lat.length * 0.95)]?.toFixed(0)} ms | ` +
         `${TRANSFERS} transfers in ${totalS.toFixed(1)} s (submit ${submitS.toFixed(1)} s, ${blocks} blocks) = ${(TRANSFERS / totalS).toFixed(0)} tx/s | ` +
-        `CPU per validator ${mean(cpu).toFixed(1)} s (${((mean(cpu) / TRANSFERS) * 1e3).toFixed(2)} ms/tx) | RSS per validator ${mean(rss).toFixed(0)} MiB\n`,
+        `CPU per validator ${mean(cpu).toFixed(1)} s (${((mean(cpu) / TRANSFERS) * 1e3).toFixed(2)} ms/tx) | RSS per validator ${mean(rss).toFixed(0)} MiB | ` +
+        `at rest ${(mean(idleRate) * 1e3).toFixed(0)} CPU-ms/s per validator (${idleBlocks.toFixed(1)} blocks/s; ${(mean(idleRate) * n * 100).toFixed(0)} % of one core for all)\n`,
     );
   } finally {
     for (const p of procs) p.child.kill('SIGTERM');
