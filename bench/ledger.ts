@@ -218,8 +218,12 @@ async function run(n: number): Promise<void> {
         `at rest ${(mean(idleRate) * 1e3).toFixed(0)} CPU-ms/s per validator (${idleBlocks.toFixed(1)} blocks/s; ${(mean(idleRate) * n * 100).toFixed(0)} % of one core for all)\n`,
     );
   } finally {
+    // A clean exit (up to 15 s on a loaded machine) lets --cpu-prof write the daemons' profiles.
+    const exited = procs.map((p) =>
+      p.child.exitCode !== null ? Promise.resolve() : new Promise((r) => p.child.once('exit', r)),
+    );
     for (const p of procs) p.child.kill('SIGTERM');
-    await sleep(1500);
+    await Promise.race([Promise.all(exited), sleep(15_000)]);
     for (const p of procs) p.child.kill('SIGKILL');
     rmSync(root, { recursive: true, force: true });
   }
