@@ -123,33 +123,21 @@ function plan(state: LedgerState, ops: readonly TxOp[], ctx: ApplyContext): Sign
   return out;
 }
 
-/** One applyTx (src/ledger/apply.ts) per transaction; stops at the first refusal. */
-function viaApplyTx(
-  state: LedgerState,
-  txs: readonly SignedTx[],
-  ctx: ApplyContext,
-): { state: LedgerState } | { index: number; code: string } {
-  let s = state;
-  for (const [index, t] of txs.entries()) {
-    const r = applyTx(s, t, ctx);
-    if (!r.ok) return { index, code: r.code };
-    s = r.state;
-  }
-  return { state: s };
-}
+type ApplyOne = typeof applyTx;
 
 /**
- * The reference: one immutable state per transaction (the pre-draft implementation,
- * ./reference-apply.ts); stops at the first refusal like a block does.
+ * One `apply` per transaction, one immutable state each; stops at the first refusal like a block does.
+ * With referenceApplyTx (./reference-apply.ts, the pre-draft implementation) this is the oracle.
  */
 function oneByOne(
+  apply: ApplyOne,
   state: LedgerState,
   txs: readonly SignedTx[],
   ctx: ApplyContext,
 ): { state: LedgerState } | { index: number; code: string } {
   let s = state;
   for (const [index, t] of txs.entries()) {
-    const r = referenceApplyTx(s, t, ctx);
+    const r = apply(s, t, ctx);
     if (!r.ok) return { index, code: r.code };
     s = r.state;
   }
@@ -179,8 +167,8 @@ describe('block fast path (LedgerDraft) vs one transaction at a time (property)'
               txs.map((t) => t.bytes),
               ctx,
             );
-            const slow = oneByOne(pre, txs, ctx);
-            const single = viaApplyTx(pre, txs, ctx);
+            const slow = oneByOne(referenceApplyTx, pre, txs, ctx);
+            const single = oneByOne(applyTx, pre, txs, ctx);
             if ('state' in slow && 'state' in single) {
               assert.deepEqual(freshHash(single.state), freshHash(slow.state));
             } else {
@@ -204,7 +192,7 @@ describe('block fast path (LedgerDraft) vs one transaction at a time (property)'
             ).txs;
             // In the proposer's order (a later nonce listed first moves after its predecessor).
             const kept = chosen.map((b) => txs.find((t) => t.bytes === b)!);
-            const ref = oneByOne(pre, kept, ctx);
+            const ref = oneByOne(referenceApplyTx, pre, kept, ctx);
             assert.ok('state' in ref, 'a proposed transaction is refused one by one');
             const viaBlock = checkBlockTxs(pre, chosen, ctx);
             assert.ok(viaBlock.ok);
