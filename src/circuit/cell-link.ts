@@ -88,7 +88,18 @@ export class CellLink {
 
   #receive(chunk: Uint8Array): void {
     // Own the bytes: cells are decrypted in place and may sit in another link's queue for a while.
-    const buf = this.#rest.length > 0 ? Buffer.concat([this.#rest, chunk]) : new Uint8Array(chunk);
+    // Always a plain Uint8Array, never a Buffer (so no Buffer.concat): Buffer#slice is a view, and the
+    // relay digest check once copied a field with slice(), rejecting good cells cut from a chunk that
+    // began mid-cell (yamux cuts frames at its window) and tearing circuits down at random. It copies
+    // with copyBytes now; plain bytes here keep any other slice() honest.
+    let buf: Uint8Array;
+    if (this.#rest.length > 0) {
+      buf = new Uint8Array(this.#rest.length + chunk.length);
+      buf.set(this.#rest);
+      buf.set(chunk, this.#rest.length);
+    } else {
+      buf = new Uint8Array(chunk);
+    }
     linkCounters.chunksIn++;
     let off = 0;
     while (buf.length - off >= CELL_BYTES && !this.#closed) {

@@ -17,6 +17,7 @@ import {
   generateKeyPairSync,
   type KeyObject,
 } from 'node:crypto';
+import { copyBytes } from '../wire/bytes.ts';
 import type { UnixMillis } from '../wire/descriptor-types.ts';
 import { CryptoError } from './errors.ts';
 
@@ -155,8 +156,8 @@ export function decodeOnionKeyPair(bytes: Uint8Array): OnionKeyPair {
   const validUntil = readMillis(view, 5 + X25519_KEY_BYTES + MLKEM768_SEED_BYTES + 8);
   try {
     return onionKeyPairFromSecrets(
-      bytes.slice(5, 5 + X25519_KEY_BYTES),
-      bytes.slice(5 + X25519_KEY_BYTES, 5 + X25519_KEY_BYTES + MLKEM768_SEED_BYTES),
+      copyBytes(bytes, 5, 5 + X25519_KEY_BYTES),
+      copyBytes(bytes, 5 + X25519_KEY_BYTES, 5 + X25519_KEY_BYTES + MLKEM768_SEED_BYTES),
       validFrom,
       validUntil,
     );

@@ -18,6 +18,7 @@
 // replayed, dropped or reordered anywhere on the path is not recognized where it ends: the caller tears
 // the circuit down. What this does not prevent (tagging by colluding relays): docs/protocol.md.
 import { type Cipheriv, createCipheriv, hash, timingSafeEqual } from 'node:crypto';
+import { copyBytes } from '../wire/bytes.ts';
 import {
   RELAY_DIGEST_BYTES,
   RELAY_DIGEST_OFFSET,
@@ -57,7 +58,7 @@ class DigestChain {
   /** Receiver: true (and advance) if recognized = 0 and the digest matches; the body is left as it was. */
   open(body: Uint8Array): boolean {
     if (body[RELAY_RECOGNIZED_OFFSET] !== 0 || body[RELAY_RECOGNIZED_OFFSET + 1] !== 0) return false;
-    const field = body.slice(RELAY_DIGEST_OFFSET, RELAY_DIGEST_OFFSET + RELAY_DIGEST_BYTES);
+    const field = copyBytes(body, RELAY_DIGEST_OFFSET, RELAY_DIGEST_OFFSET + RELAY_DIGEST_BYTES);
     body.set(ZERO_DIGEST, RELAY_DIGEST_OFFSET);
     const d = this.#next(body);
     body.set(field, RELAY_DIGEST_OFFSET);

@@ -68,7 +68,7 @@ export class Reader {
   /** A copy of the next `n` bytes (never a view into the input, which the caller may reuse). */
   bytes(n: number): Uint8Array {
     this.#need(n);
-    const v = this.#bytes.slice(this.#pos, this.#pos + n);
+    const v = copyBytes(this.#bytes, this.#pos, this.#pos + n);
     this.#pos += n;
     return v;
   }
@@ -147,6 +147,14 @@ export class Writer {
 
 function checkUint(v: number, max: number, what: string): void {
   if (!Number.isInteger(v) || v < 0 || v > max) throw new WireError('BAD_FIELD', `${v} is not a ${what}`);
+}
+
+/**
+ * A copy of bytes[start, end) as a plain Uint8Array. Not `bytes.slice()`: on a Node Buffer (what
+ * Buffer.concat, fs and sockets give) slice is a view, so a "copy" would change with its source.
+ */
+export function copyBytes(bytes: Uint8Array, start = 0, end = bytes.length): Uint8Array {
+  return new Uint8Array(bytes.subarray(start, end));
 }
 
 /** Concatenation into a fresh Uint8Array. */

@@ -30,7 +30,7 @@
 //   total <= 16384 bytes; nothing may follow the signature.
 //
 // Every value has exactly one encoding, so decode then encode gives the same bytes back.
-import { concatBytes, guardDecode, Reader, Writer } from './bytes.ts';
+import { concatBytes, copyBytes, guardDecode, Reader, Writer } from './bytes.ts';
 import { type DecodeResult, decodeError } from './decode-result.ts';
 import type {
   ExitRule,
@@ -223,9 +223,9 @@ function decodeUnchecked(bytes: Uint8Array): DecodeResult<SignedDescriptor> {
   };
   const signed: SignedDescriptor = {
     descriptor,
-    body: bytes.slice(0, bodyLength),
+    body: copyBytes(bytes, 0, bodyLength),
     signature,
-    bytes: bytes.slice(0, r.offset),
+    bytes: copyBytes(bytes, 0, r.offset),
   };
   return { kind: 'ok', value: signed, consumed: r.offset };
 }

@@ -30,7 +30,7 @@
 // checked here only for length and well-formed UTF-8; its alphabet is ledger policy (BAD_NAME there).
 // paramId is an open enum: unknown ids decode and are refused by the ledger.
 import { createHash } from 'node:crypto';
-import { concatBytes, guardDecode, Reader, Writer } from './bytes.ts';
+import { concatBytes, copyBytes, guardDecode, Reader, Writer } from './bytes.ts';
 import { type DecodeResult, decodeError } from './decode-result.ts';
 import { WireError, type WireErrorCode } from './errors.ts';
 
@@ -191,7 +191,7 @@ function decodeUnchecked(bytes: Uint8Array): DecodeResult<SignedTx> {
   if (r.remaining > 0) return decodeError('TRAILING_BYTES', `${r.remaining} bytes follow the signature`);
   return {
     kind: 'ok',
-    value: { tx, body: bytes.slice(0, bodyLength), signature, bytes: bytes.slice(0, r.offset) },
+    value: { tx, body: copyBytes(bytes, 0, bodyLength), signature, bytes: copyBytes(bytes, 0, r.offset) },
     consumed: r.offset,
   };
 }

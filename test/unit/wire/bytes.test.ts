@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { bytesEqual, concatBytes, NeedMoreBytes, Reader, Writer } from '../../../src/wire/bytes.ts';
+import {
+  bytesEqual,
+  concatBytes,
+  copyBytes,
+  NeedMoreBytes,
+  Reader,
+  Writer,
+} from '../../../src/wire/bytes.ts';
 import { WireError } from '../../../src/wire/errors.ts';
 
 describe('Reader and Writer', () => {
@@ -54,6 +61,17 @@ describe('Reader and Writer', () => {
     const got = new Reader(input).bytes(3);
     input[0] = 0;
     assert.deepEqual(got, new Uint8Array([9, 9, 9]));
+  });
+
+  it('reads from a Node Buffer are copies too (Buffer#slice would be a view)', () => {
+    const input = Buffer.from([9, 9, 9, 9]);
+    const got = new Reader(input).bytes(3);
+    input.fill(0);
+    assert.deepEqual(got, new Uint8Array([9, 9, 9]));
+    const copy = copyBytes(input, 1, 3);
+    input[1] = 7;
+    assert.deepEqual(copy, new Uint8Array([0, 0]));
+    assert.equal(Object.getPrototypeOf(copy), Uint8Array.prototype);
   });
 
   it('concatBytes and bytesEqual', () => {
