@@ -61,7 +61,10 @@ export async function createHost(init: HostInit): Promise<Host> {
   type Factories = NonNullable<Libp2pOptions<HostServices>['services']>;
   const services: Record<string, Factories[string]> = {
     identify: identify(),
-    ping: ping(),
+    // libp2p's connection monitor pings every connection each 10 s and aborts the connection (and every
+    // circuit on it) when a ping fails. On a busy machine one ping can still be open when the next
+    // starts, and ping's default of one outbound stream (two inbound) turned that into a failure.
+    ping: ping({ maxOutboundStreams: 4, maxInboundStreams: 8 }),
     dht: kadDHT({
       protocol: options.dhtProtocol,
       clientMode: false,
