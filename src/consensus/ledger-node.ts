@@ -206,13 +206,16 @@ export class LedgerNode {
   }
 
   /** Queues a signed transaction and spreads it; the refusal says why when it cannot apply. */
-  submit(tx: Uint8Array, from?: string): AddResult {
+  submit(tx: Uint8Array): AddResult {
+    const bytes = encodeConsensusMessage({ kind: 'TX', tx });
+    this.#markSeen(bytes);
+    return this.#admit(tx, bytes);
+  }
+
+  /** Into the mempool and on to every peer but `from`; `bytes` is the TX message, already marked seen. */
+  #admit(tx: Uint8Array, bytes: Uint8Array, from?: string): AddResult {
     const r = this.#mempool.add(tx, this.#state);
-    if (r.ok) {
-      const bytes = encodeConsensusMessage({ kind: 'TX', tx });
-      this.#markSeen(bytes);
-      this.#net.broadcast(bytes, from);
-    }
+    if (r.ok) this.#net.broadcast(bytes, from);
     return r;
   }
 
@@ -244,7 +247,7 @@ export class LedgerNode {
         return;
       }
       case 'TX':
-        if (this.#markSeen(bytes)) this.submit(m.tx, from);
+        if (this.#markSeen(bytes)) this.#admit(m.tx, bytes, from);
         return;
       case 'COMMITTED': {
         if (!this.#markSeen(bytes)) return;
