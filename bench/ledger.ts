@@ -16,7 +16,7 @@ import { loadOrCreateIdentity } from '../src/daemon/identity-file.ts';
 import { credits } from '../src/ledger/credits.ts';
 import { encodeGenesis } from '../src/ledger/genesis.ts';
 import { signTx, txSigningMessage } from '../src/wire/ledger-tx.ts';
-import { cpuSeconds } from './lib/proc-cpu.ts';
+import { cpuSeconds, rssKiB } from './lib/proc-cpu.ts';
 
 const CLI = new URL('../src/cli/main.ts', import.meta.url).pathname;
 const arg = (name: string, dflt: string) => {
@@ -50,15 +50,6 @@ async function until(pred: () => boolean | Promise<boolean>, ms: number, what: s
   while (!(await pred())) {
     if (Date.now() > end) throw new Error(`timed out: ${what}`);
     await sleep(50);
-  }
-}
-
-function rssMiB(pid: number): number {
-  try {
-    const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return Number(m?.[1] ?? 0) / 1024;
-  } catch {
-    return 0;
   }
 }
 
@@ -209,7 +200,7 @@ async function run(n: number): Promise<void> {
     const totalS = (performance.now() - s) / 1000;
     const cpu = procs.map((p, i) => cpuSeconds(p.child.pid!) - (cpu0[i] ?? 0));
     const blocks = (status(procs[0]!.dir)?.ledger?.height ?? 0) - h0;
-    const rss = procs.map((p) => rssMiB(p.child.pid!));
+    const rss = procs.map((p) => rssKiB(p.child.pid!) / 1024);
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
     process.stdout.write(
       `${String(n).padStart(3)} validators | startup ${startupS.toFixed(1)} s | finality median ${lat[Math.floor(lat.length / 2)]?.toFixed(0)} ms, p95 ${lat[Math.floor(lat.length * 0.95)]?.toFixed(0)} ms | ` +

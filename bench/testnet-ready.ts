@@ -4,22 +4,18 @@
 //
 //   node bench/testnet-ready.ts [--nodes 8] [--runs 2] [--idle-ms 10000] [--json]
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
+import { rssKiB } from './lib/proc-cpu.ts';
 
 const CLI = new URL('../src/cli/main.ts', import.meta.url).pathname;
 
 interface Ready {
   readyMs: number;
   children: Array<{ pid: number }>;
-}
-
-function rssKiB(pid: number): number {
-  const m = /VmRSS:\s+(\d+)\s+kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m?.[1] === undefined ? Number.NaN : Number(m[1]);
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,5 +1,5 @@
 // CPU accounting for a process tree from /proc (Linux only): user + system seconds of a process and
-// all its descendants, read before and after a piece of work. Wall-clock MiB/s swings with whatever
+// all its descendants, read before and after a piece of work; and a process's resident memory. Wall-clock MiB/s swings with whatever
 // else runs on a shared machine; CPU-seconds per MiB is the steadier figure.
 import { readFileSync } from 'node:fs';
 
@@ -44,4 +44,14 @@ export function treeCpu(pid: number): Map<number, number> {
 /** Seconds each pid spent between two snapshots (pids in `after`). */
 export function cpuDelta(before: Map<number, number>, after: Map<number, number>): number[] {
   return [...after].map(([p, s]) => s - (before.get(p) ?? 0));
+}
+
+/** Resident memory of one process in KiB (NaN if it is gone). */
+export function rssKiB(pid: number): number {
+  try {
+    const m = /VmRSS:\s+(\d+)\s+kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m?.[1] === undefined ? Number.NaN : Number(m[1]);
+  } catch {
+    return Number.NaN;
+  }
 }
