@@ -13,6 +13,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Browser } from 'playwright-core';
+import { type FeedEvent, readEventFeed } from '../../dashboard/src/events.ts';
 import { parsePromText, sampleValue } from '../unit/metrics/prom-text.ts';
 import { type RunningTestnet, removeDir, startTestnet, tempDir } from './lib/testnet.ts';
 
@@ -182,31 +183,28 @@ const auth = () => ({ authorization: `Bearer ${token}` });
 test('the event feed (SSE) of a real daemon delivers circuit and block events as they happen', {
   timeout: 30_000,
 }, async () => {
+  const feed = `${net.ready.api}/api/v1/events`;
+  const head = await fetch(feed, { headers: auth() });
+  assert.equal(head.status, 200);
+  assert.match(head.headers.get('content-type') ?? '', /^text\/event-stream/);
+  await head.body?.cancel();
+  // The rest through the dashboard's own feed reader, against the real daemon.
   const abort = new AbortController();
-  const res = await fetch(`${net.ready.api}/api/v1/events`, { headers: auth(), signal: abort.signal });
-  assert.equal(res.status, 200);
-  assert.match(res.headers.get('content-type') ?? '', /^text\/event-stream/);
   const seen = new Map<string, unknown>();
   const builtIds: string[] = [];
-  const reading = (async () => {
-    const decoder = new TextDecoder();
-    let buf = '';
-    for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
-      buf += decoder.decode(chunk, { stream: true });
-      for (let end = buf.indexOf('\n\n'); end >= 0; end = buf.indexOf('\n\n')) {
-        const frame = buf.slice(0, end);
-        buf = buf.slice(end + 2);
-        const kind = /^event: (.+)$/m.exec(frame)?.[1];
-        const data = /^data: (.+)$/m.exec(frame)?.[1];
-        if (kind === undefined || data === undefined) continue;
-        const event = JSON.parse(data) as { circuitBuilt?: { id: string; hops: string[] } };
-        seen.set(kind, event);
-        if (event.circuitBuilt?.hops.length === 3) builtIds.push(event.circuitBuilt.id);
-      }
-    }
-  })().catch((err: Error) => {
+  let opened = () => {};
+  const open = new Promise<void>((r) => {
+    opened = r;
+  });
+  const onEvent = (e: FeedEvent) => {
+    const event = JSON.parse(e.data) as { circuitBuilt?: { id: string; hops: string[] } };
+    seen.set(e.type, event);
+    if (event.circuitBuilt?.hops.length === 3) builtIds.push(event.circuitBuilt.id);
+  };
+  const reading = readEventFeed(feed, token, abort.signal, onEvent, opened).catch((err: Error) => {
     if (err.name !== 'AbortError') throw err;
   });
+  await open;
   try {
     // A circuit built now must show up on the feed with its three hops.
     const built = await fetch(`${net.ready.api}/api/v1/circuits`, {
