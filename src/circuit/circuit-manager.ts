@@ -6,10 +6,11 @@ import type { RelayView } from '../directory/relay-view.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Metrics } from '../metrics/registry.ts';
 import type { AnonStream } from '../stream/anon-stream.ts';
-import { ClientCircuit } from './client-circuit.ts';
+import { ClientCircuit, type PathHop } from './client-circuit.ts';
 import { CircuitError } from './errors.ts';
 import type { GuardSet } from './guards.ts';
 import { candidates, exitAccepts, selectPath } from './path-selection.ts';
+import { RelayHealth } from './relay-health.ts';
 
 export interface CircuitManagerOptions {
   readonly hops: number;
@@ -40,6 +41,8 @@ export interface CircuitManagerInit {
   readonly log: Logger;
   readonly now?: () => number;
   readonly metrics?: Pick<Metrics, 'circuits' | 'streams'> | undefined;
+  /** Relays recently found unreachable (a fresh one when not given). */
+  readonly health?: RelayHealth;
 }
 
 interface Managed {
@@ -61,12 +64,14 @@ export class CircuitManager {
   readonly #circuits = new Set<Managed>();
   readonly #building = new Set<Promise<unknown>>();
   readonly stats = new CircuitManagerStats();
+  readonly health: RelayHealth;
   readonly #listeners = new Set<(event: 'built' | 'closed', c: ClientCircuit) => void>();
   #stopped = false;
   #prebuilding = 0;
 
   constructor(init: CircuitManagerInit) {
     this.#init = init;
+    this.health = init.health ?? new RelayHealth();
   }
 
   get #now(): number {
@@ -109,7 +114,8 @@ export class CircuitManager {
     signal: AbortSignal,
   ): Promise<AnonStream> {
     let lastErr: Error | undefined;
-    for (let attempt = 0; attempt < 2; attempt++) {
+    // Up to two circuits that died under us (a relay lost, not yet reported) before a fresh build.
+    for (let attempt = 0; attempt < 3; attempt++) {
       const m = await this.#circuitFor(isolationKey, port, signal);
       try {
         const stream = await m.circuit.openStream(host, port, signal);
@@ -118,7 +124,7 @@ export class CircuitManager {
         return stream;
       } catch (err) {
         lastErr = err as Error;
-        // A circuit that died under us is retried once on a fresh one; a refusal by the exit is final.
+        // A circuit that died under us is retried on another one; a refusal by the exit is final.
         if (!(err instanceof CircuitError) || signal.aborted) throw err;
       }
     }
@@ -166,17 +172,7 @@ export class CircuitManager {
     for (let attempt = 0; attempt < this.#init.options.buildAttempts; attempt++) {
       if (this.#stopped) throw new CircuitError('CLOSED', 'circuit manager stopped');
       signal.throwIfAborted();
-      const relays = this.#init.view.list();
-      const opts = {
-        hops: this.#init.options.hops,
-        port,
-        selfId: this.#init.selfId,
-        now: this.#now,
-        allowSameSubnet: this.#init.options.allowSameSubnet,
-        avoid,
-      };
-      // No path now means no path on a retry either (NO_EXIT, NO_PATH): that error goes straight up.
-      const path = selectPath(relays, opts, this.#init.guards.current(relays, { ...opts, avoid: new Set() }));
+      const path = this.#selectPath(port, avoid);
       const started = performance.now();
       try {
         const circuit = await ClientCircuit.build(
@@ -189,8 +185,10 @@ export class CircuitManager {
         this.#init.metrics?.circuits.built.inc();
         this.#init.metrics?.circuits.buildSeconds.observe((performance.now() - started) / 1000);
         if (this.stats.buildMs.length > 1000) this.stats.buildMs.splice(0, 500);
+        for (const hop of path) this.health.markReachable(hop.peerId);
         const managed: Managed = { circuit, isolationKey: undefined, firstUsedAt: undefined };
         circuit.onClose((c, err) => {
+          this.#noteUnreachable(err);
           this.#circuits.delete(managed);
           this.stats.closed++;
           this.#init.metrics?.circuits.closed.inc();
@@ -204,6 +202,7 @@ export class CircuitManager {
         this.stats.failed++;
         this.#init.metrics?.circuits.failed.inc();
         lastErr = err as Error;
+        this.#noteUnreachable(lastErr);
         this.#init.log.debug({ err: lastErr.message, attempt }, 'circuit build failed');
         // Try again without the middle and exit of the failed path (keep the guards).
         for (const hop of path.slice(1)) avoid.add(hop.peerId);
@@ -211,6 +210,40 @@ export class CircuitManager {
       }
     }
     throw lastErr;
+  }
+
+  /**
+   * A path that leaves out `avoid` and the relays recently found unreachable. When those leave no
+   * path, one without the second filter (a relay's backoff may be stale; a try beats a refusal).
+   * No path at all means no path on a retry either (NO_EXIT, NO_PATH): that error goes straight up.
+   */
+  #selectPath(port: number | undefined, avoid: ReadonlySet<string>): PathHop[] {
+    const relays = this.#init.view.list();
+    const now = this.#now;
+    const opts = {
+      hops: this.#init.options.hops,
+      port,
+      selfId: this.#init.selfId,
+      now,
+      allowSameSubnet: this.#init.options.allowSameSubnet,
+      avoid,
+    };
+    const unreachable = this.health.unreachable(now);
+    if (unreachable.size > 0) {
+      try {
+        const guards = this.#init.guards.current(relays, { ...opts, avoid: new Set() }, unreachable);
+        return selectPath(relays, { ...opts, avoid: new Set([...avoid, ...unreachable]) }, guards);
+      } catch (err) {
+        if (!(err instanceof CircuitError)) throw err;
+      }
+    }
+    return selectPath(relays, opts, this.#init.guards.current(relays, { ...opts, avoid: new Set() }));
+  }
+
+  #noteUnreachable(err: Error): void {
+    if (err instanceof CircuitError && err.unreachable !== undefined) {
+      this.health.markUnreachable(err.unreachable, this.#now);
+    }
   }
 
   /** Builds one clean circuit now (the API's "new circuit"); it joins the prebuilt pool. */

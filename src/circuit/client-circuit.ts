@@ -12,6 +12,7 @@ import {
   CELL_HEADER_BYTES,
   type CircuitId,
   CREATED_MESSAGE_BYTES,
+  DestroyReason,
   decodeCell,
   encodeCell,
   encodeRelayCell,
@@ -20,7 +21,7 @@ import {
   RelayCommand,
 } from '../wire/cell.ts';
 import type { OnionKey } from '../wire/descriptor-types.ts';
-import type { CircuitLink } from './channel.ts';
+import type { ChannelCircuit, CircuitLink } from './channel.ts';
 import { channelPool } from './channel-pool.ts';
 import { CircuitError } from './errors.ts';
 import * as msg from './messages.ts';
@@ -35,6 +36,17 @@ export interface PathHop {
 }
 
 export type CircuitState = 'building' | 'open' | 'closed';
+
+/** TRUNCATED reasons that mean the next relay could not be reached (rather than refused). */
+const LOST_LINK_REASONS = new Set<number>([
+  DestroyReason.CONNECTFAILED,
+  DestroyReason.CHANNEL_CLOSED,
+  DestroyReason.TIMEOUT,
+]);
+
+function timedOut(signal: AbortSignal): boolean {
+  return signal.aborted && (signal.reason as Error | undefined)?.name === 'TimeoutError';
+}
 
 export function randomCircuitId(): CircuitId {
   for (;;) {
@@ -79,8 +91,12 @@ export class ClientCircuit {
       sendRelay: (streamId, command, data) => this.#sendRelay(this.#crypto.hops - 1, streamId, command, data),
     });
     link.onCell = (cell) => this.#onCell(cell);
+    // The channel to the first hop went away under open circuits: the guard is suspect (a guard that
+    // is alive is found again when its backoff ends).
     link.onClose = (err) =>
-      this.#closed(new CircuitError('LINK_CLOSED', err?.message ?? 'link to the first hop closed'));
+      this.#closed(
+        new CircuitError('LINK_CLOSED', err?.message ?? 'link to the first hop closed', path[0]?.peerId),
+      );
   }
 
   /** Builds a circuit along `path` (first hop first). Tears down what it built on failure. */
@@ -88,10 +104,28 @@ export class ClientCircuit {
     const first = path[0];
     if (first === undefined) throw new CircuitError('NO_PATH', 'empty path');
     // The channel to the first hop is shared with our other circuits through it (channel.ts).
-    const link = await channelPool(host).attach(peerIdOfIdentity(first.identityKey), first.addresses, signal);
+    let link: ChannelCircuit;
+    try {
+      link = await channelPool(host).attach(peerIdOfIdentity(first.identityKey), first.addresses, signal);
+    } catch (err) {
+      if (signal.aborted && !timedOut(signal)) throw err;
+      throw new CircuitError(
+        timedOut(signal) ? 'BUILD_TIMEOUT' : 'UNREACHABLE',
+        `the first relay is unreachable: ${(err as Error).message}`,
+        first.peerId,
+      );
+    }
     const circuit = new ClientCircuit(path, link, link.id);
+    // A build that times out stalled at the hop it was creating: that relay is the one to suspect.
+    // One the caller aborted says nothing about the relays.
     const onAbort = () =>
-      circuit.close(new CircuitError('BUILD_TIMEOUT', 'circuit build aborted or timed out'));
+      circuit.close(
+        new CircuitError(
+          'BUILD_TIMEOUT',
+          'circuit build aborted or timed out',
+          timedOut(signal) ? path[circuit.hops]?.peerId : undefined,
+        ),
+      );
     signal.addEventListener('abort', onAbort, { once: true });
     try {
       await circuit.#create(first);
@@ -100,10 +134,10 @@ export class ClientCircuit {
       circuit.builtAt = Date.now();
       return circuit;
     } catch (err) {
-      circuit.close(
-        err instanceof CircuitError ? err : new CircuitError('BUILD_FAILED', (err as Error).message),
-      );
-      throw err;
+      const failure =
+        err instanceof CircuitError ? err : new CircuitError('BUILD_FAILED', (err as Error).message);
+      circuit.close(failure);
+      throw failure;
     } finally {
       signal.removeEventListener('abort', onAbort);
     }
@@ -266,12 +300,25 @@ export class ClientCircuit {
         p?.resolve(m.data);
         return;
       }
+      case RelayCommand.TRUNCATED:
+        return this.#truncated(hop, m.data[0] ?? DestroyReason.NONE);
       case RelayCommand.DROP:
         return;
       default:
         // Unknown relay commands from a recognised hop are ignored (forward compatibility).
         return;
     }
+  }
+
+  /**
+   * Hop `hop` lost (or could not reach) the relay after it. AnonNet does not re-extend a truncated
+   * circuit: it is torn down, and the lost relay is named when the reason says it was unreachable.
+   */
+  #truncated(hop: number, reason: number): void {
+    const lost = LOST_LINK_REASONS.has(reason) ? this.path[hop + 1]?.peerId : undefined;
+    this.close(
+      new CircuitError('TRUNCATED', `circuit truncated after hop ${hop + 1} (reason ${reason})`, lost),
+    );
   }
 
   #failPending(streamId: number, reason: number): void {

@@ -5,6 +5,8 @@ export type CircuitErrorCode =
   | 'INTEGRITY'
   | 'PROTOCOL'
   | 'DESTROYED'
+  | 'TRUNCATED'
+  | 'UNREACHABLE'
   | 'LINK_CLOSED'
   | 'NO_PATH'
   | 'NO_EXIT'
@@ -14,8 +16,11 @@ export type CircuitErrorCode =
 export class CircuitError extends Error {
   override readonly name = 'CircuitError';
   readonly code: CircuitErrorCode;
-  constructor(code: CircuitErrorCode, message: string) {
+  /** The relay (peer id) this failure shows to be unreachable, when the failure points at one. */
+  readonly unreachable: string | undefined;
+  constructor(code: CircuitErrorCode, message: string, unreachable?: string) {
     super(message);
     this.code = code;
+    this.unreachable = unreachable;
   }
 }

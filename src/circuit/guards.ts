@@ -34,8 +34,16 @@ export class GuardSet {
     }
   }
 
-  /** Our guards that are usable in the current view, choosing new ones when too few are. */
-  current(relays: readonly RelayEntry[], opts: PathOptions): string[] {
+  /**
+   * Our guards that are usable in the current view, choosing new ones when too few are. Guards in
+   * `unreachable` sit out (relay-health.ts); only when all of them do is one more guard chosen, as
+   * Tor moves on to its next sampled guard rather than failing every circuit.
+   */
+  current(
+    relays: readonly RelayEntry[],
+    opts: PathOptions,
+    unreachable: ReadonlySet<string> = new Set(),
+  ): string[] {
     const usable = new Set(candidates(relays, opts).map((c) => c.entry.peerId));
     const before = this.#guards.length;
     this.#guards = this.#guards.filter((g) => opts.now - g.chosenAt < this.#opts.lifetimeMs);
@@ -51,8 +59,16 @@ export class GuardSet {
       live = [...live, g];
       changed = true;
     }
+    let up = live.filter((g) => !unreachable.has(g.peerId));
+    const spare = pool.filter((id) => !unreachable.has(id));
+    if (up.length === 0 && spare.length > 0) {
+      const g = { peerId: spare[Math.floor(random() * spare.length)]!, chosenAt: opts.now };
+      this.#guards.push(g);
+      up = [g];
+      changed = true;
+    }
     if (changed)
       writeFileAtomic(this.#path, `${JSON.stringify({ version: 1, guards: this.#guards })}\n`, 0o600);
-    return live.slice(0, this.#opts.count).map((g) => g.peerId);
+    return up.slice(0, this.#opts.count).map((g) => g.peerId);
   }
 }

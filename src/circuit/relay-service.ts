@@ -372,7 +372,7 @@ class RelayCircuit {
       this.#next = next;
       this.#nextId = next.id;
       next.onCell = (cell) => this.#fromNext(cell);
-      next.onClose = () => this.destroy(DestroyReason.CONNECTFAILED, true, false);
+      next.onClose = () => this.#truncate(DestroyReason.CHANNEL_CLOSED);
       const created = new Promise<Uint8Array>((resolve, reject) => {
         this.#pendingCreated = resolve;
         signal.addEventListener('abort', () => reject(new Error('extend timed out')), { once: true });
@@ -387,7 +387,16 @@ class RelayCircuit {
       );
     } catch (err) {
       this.#init.log.debug({ err: (err as Error).message }, 'extend failed');
-      this.destroy(DestroyReason.CONNECTFAILED);
+      this.#truncate(DestroyReason.CONNECTFAILED);
     }
+  }
+
+  /**
+   * The next relay is lost (its link closed) or could not be reached (EXTEND failed): TRUNCATED, which
+   * the client recognises at our layer and so knows which relay was lost, then DESTROY both ways.
+   */
+  #truncate(reason: number): void {
+    this.#originate(0, RelayCommand.TRUNCATED, Uint8Array.of(reason));
+    this.destroy(reason);
   }
 }

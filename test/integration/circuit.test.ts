@@ -333,6 +333,46 @@ test('a replayed forward cell tears the circuit down', async () => {
   await until(allRelaysIdle, 'every relay to forget the circuit');
 });
 
+test('a relay lost under an open circuit, and then built through: each failure names that relay', async () => {
+  const doomed = await net.addRelay({});
+  const circuit = await build([net.path(GUARD)[0]!, doomed.hop, net.path(EXIT)[0]!]);
+  const { errored } = await openEchoStream(circuit);
+  const closed = closedWith(circuit);
+  // A crash, not a clean stop: the host goes away without the relay service saying goodbye.
+  await doomed.host.stop();
+  const err = await closed;
+  assert.ok(err instanceof CircuitError, String(err));
+  assert.equal(err.code, 'TRUNCATED', err.message);
+  assert.equal(err.unreachable, doomed.hop.peerId, 'the guard reported its link to the middle lost');
+  assert.ok((await errored) instanceof Error, 'the open stream errors');
+  // Extending to it now fails at the guard: TRUNCATED again, naming it.
+  await assert.rejects(build([net.path(GUARD)[0]!, doomed.hop, net.path(EXIT)[0]!]), (e: unknown) => {
+    assert.ok(e instanceof CircuitError, String(e));
+    assert.equal(e.code, 'TRUNCATED', e.message);
+    assert.equal(e.unreachable, doomed.hop.peerId);
+    return true;
+  });
+  // As a first hop: our own dial fails.
+  await assert.rejects(build([doomed.hop, net.path(MIDDLE)[0]!, net.path(EXIT)[0]!]), (e: unknown) => {
+    assert.ok(e instanceof CircuitError, String(e));
+    assert.equal(e.code, 'UNREACHABLE', e.message);
+    assert.equal(e.unreachable, doomed.hop.peerId);
+    return true;
+  });
+  await until(allRelaysIdle, 'every relay to forget the circuits');
+});
+
+test('a refused handshake names no relay as unreachable', async () => {
+  const stranger = publicOnionKey(freshOnionKeyPair());
+  const [g, m, e] = net.path(GUARD, MIDDLE, EXIT) as [PathHop, PathHop, PathHop];
+  await assert.rejects(build([g, { ...m, onionKey: stranger }, e]), (err: unknown) => {
+    assert.ok(err instanceof CircuitError, String(err));
+    assert.equal(err.unreachable, undefined, err.message);
+    return true;
+  });
+  await until(allRelaysIdle, 'every relay to forget the refused circuit');
+});
+
 test('CREATE with an unknown onion key is refused, at the first hop and through EXTEND', async () => {
   const stranger = publicOnionKey(freshOnionKeyPair());
   const [g, m, e] = net.path(GUARD, MIDDLE, EXIT) as [PathHop, PathHop, PathHop];

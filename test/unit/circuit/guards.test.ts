@@ -1,5 +1,5 @@
 // Entry guards: chosen once, persisted, reused by the next instance, replaced when they leave the view
-// (or stop being usable) and when they reach the end of their lifetime.
+// (or stop being usable) and when they reach the end of their lifetime; skipped while unreachable.
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -96,6 +96,37 @@ describe('GuardSet', () => {
     const back = g.current(view, pathOptions({ random: seeded(11), now: NOW + 2 * MINUTE }));
     assert.equal(back.length, 2, back.join(' '));
     assert.ok(back.includes(a), 'the first-chosen guard is preferred again');
+  });
+
+  it('skips a guard found unreachable without replacing it', () => {
+    const path = guardFile();
+    const g = new GuardSet(path, opts);
+    const [a, b] = g.current(view, pathOptions({ random: seeded(20) })) as [string, string];
+    const down = g.current(view, pathOptions({ random: seeded(21), now: NOW + MINUTE }), new Set([a]));
+    assert.deepEqual(down, [b]);
+    assert.deepEqual(
+      stored(path).map((s) => s.peerId),
+      [a, b],
+      'no guard was added',
+    );
+    assert.deepEqual(g.current(view, pathOptions({ random: seeded(22), now: NOW + 2 * MINUTE })), [a, b]);
+  });
+
+  it('when every guard is unreachable, adds one more guard once and goes back to the first ones', () => {
+    const path = guardFile();
+    const g = new GuardSet(path, opts);
+    const [a, b] = g.current(view, pathOptions({ random: seeded(23) })) as [string, string];
+    const both = new Set([a, b]);
+    const [c, ...rest] = g.current(view, pathOptions({ random: seeded(24), now: NOW + MINUTE }), both);
+    assert.equal(rest.length, 0);
+    assert.ok(c !== undefined && !both.has(c));
+    const again = g.current(view, pathOptions({ random: seeded(25), now: NOW + 2 * MINUTE }), both);
+    assert.deepEqual(again, [c], 'the added guard is kept, not another one chosen');
+    assert.equal(stored(path).length, 3);
+    assert.deepEqual(g.current(view, pathOptions({ random: seeded(26), now: NOW + 3 * MINUTE })), [a, b]);
+    // Nothing reachable left at all: no guard (the caller then tries without the health filter).
+    const all = new Set(view.map((e) => e.peerId));
+    assert.deepEqual(g.current(view, pathOptions({ random: seeded(27), now: NOW + 4 * MINUTE }), all), []);
   });
 
   it('replaces guards at the end of their lifetime', () => {

@@ -11,15 +11,11 @@ import { after, before, test } from 'node:test';
 import { linkCounters } from '../../../src/circuit/cell-link.ts';
 import { CircuitManager, defaultCircuitManagerOptions } from '../../../src/circuit/circuit-manager.ts';
 import { GuardSet } from '../../../src/circuit/guards.ts';
-import { buildOwnDescriptor } from '../../../src/directory/build-descriptor.ts';
-import { identityKeyOfPeerId } from '../../../src/directory/dht-records.ts';
-import { parseExitPolicy } from '../../../src/directory/exit-policy.ts';
-import { RelayView } from '../../../src/directory/relay-view.ts';
-import { verifyDescriptor } from '../../../src/directory/verify-descriptor.ts';
+import type { RelayView } from '../../../src/directory/relay-view.ts';
 import { createLogger } from '../../../src/log/logger.ts';
 import { createMetrics, type Metrics } from '../../../src/metrics/registry.ts';
-import type { UnixMillis } from '../../../src/wire/descriptor-types.ts';
 import { type MiniNet, startMiniNet } from '../../integration/lib/mini-net.ts';
+import { miniRelayView } from '../../integration/lib/mini-view.ts';
 import { parsePromText, sampleValue } from './prom-text.ts';
 
 const HOUR = 3_600_000;
@@ -29,38 +25,6 @@ let echo: Server;
 let echoPort: number;
 let dir: string;
 let view: RelayView;
-
-function relayView(): RelayView {
-  const v = new RelayView({
-    now: Date.now,
-    verify: (bytes, peerId) => {
-      const expectedIdentity = identityKeyOfPeerId(peerId);
-      if (expectedIdentity === undefined) return { ok: false, code: 'IDENTITY_MISMATCH', reason: 'bad id' };
-      return verifyDescriptor(bytes, {
-        now: Date.now() as UnixMillis,
-        powDifficulty: 0,
-        maxLifetimeMs: 24 * HOUR,
-        maxClockSkewMs: 60_000,
-        expectedIdentity,
-      });
-    },
-  });
-  for (const r of net.relays) {
-    const signed = buildOwnDescriptor({
-      identity: r.identity,
-      powNonce: 0n,
-      onionKeys: [r.onionKeys],
-      addresses: r.host.getMultiaddrs().map((ma) => ma.decapsulateCode(421).bytes),
-      roles: ['relay', 'exit'],
-      bandwidth: 1_000_000,
-      exitPolicy: parseExitPolicy(['accept *:*']),
-      now: Date.now(),
-      lifetimeMs: HOUR,
-    });
-    assert.equal(v.offer(r.peerId, signed.bytes), 'added');
-  }
-  return v;
-}
 
 function manager(metrics: Metrics, buildTimeoutMs: number, name: string): CircuitManager {
   const cm = new CircuitManager({
@@ -103,7 +67,7 @@ const scrape = async (m: Metrics) => parsePromText(await m.registry.metrics());
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'anonnet-metrics-'));
   net = await startMiniNet([{ exit: true }, { exit: true }, { exit: true }]);
-  view = relayView();
+  view = miniRelayView(net);
   echo = createServer((s) => {
     s.on('error', () => {});
     s.pipe(s);
