@@ -21,6 +21,7 @@ import {
   proposalSigningBytes,
   voteSigningBytes,
 } from '../wire/block.ts';
+import { HASH_BYTES } from '../wire/block-codec.ts';
 import { bytesEqual } from '../wire/bytes.ts';
 import type { ConsensusMessage } from '../wire/consensus-msg.ts';
 import { proposerFor, quorum, sortValidators, weakQuorum } from './quorum.ts';
@@ -69,8 +70,20 @@ export const defaultTimeouts: ConsensusTimeouts = {
 
 export type TimeoutStep = 'propose' | 'prevote' | 'precommit';
 
+/** A lock this validator held at the height before it restarted: its highest non-nil precommit. */
+export interface RestoredLock {
+  readonly round: number;
+  readonly blockHash: Uint8Array;
+}
+
 export type EngineInput =
-  | { readonly kind: 'start'; readonly height: number; readonly lastCommit: Commit | null }
+  | {
+      readonly kind: 'start';
+      readonly height: number;
+      readonly lastCommit: Commit | null;
+      /** From the driver's log of its own messages (own-messages.ts) after a restart. */
+      readonly lock?: RestoredLock | undefined;
+    }
   | { readonly kind: 'proposal'; readonly proposal: Proposal }
   | { readonly kind: 'vote'; readonly vote: Vote }
   | {
@@ -138,7 +151,8 @@ class HeightState {
   round = 0;
   step: Step = 'propose';
   decided = false;
-  locked: Candidate | null = null;
+  /** Only the key: a lock restored after a restart may name a block this engine never saw. */
+  lockedKey: HashKey | null = null;
   lockedRound = -1;
   valid: Candidate | null = null;
   validRound = -1;
@@ -258,7 +272,7 @@ export class ConsensusEngine {
     try {
       switch (input.kind) {
         case 'start':
-          this.#start(input.height, out);
+          this.#start(input.height, input.lock, out);
           break;
         case 'proposal':
           this.#onProposal(input.proposal, out);
@@ -281,7 +295,7 @@ export class ConsensusEngine {
 
   // ------------------------------------------------------------------------------------ inputs
 
-  #start(height: number, out: EngineOutput[]): void {
+  #start(height: number, lock: RestoredLock | undefined, out: EngineOutput[]): void {
     if (!Number.isSafeInteger(height) || height < 1) {
       out.push(reject('start: bad height'));
       return;
@@ -296,6 +310,12 @@ export class ConsensusEngine {
       return;
     }
     this.#h = new HeightState(height, validators, this.#opts.signer?.publicKey ?? null);
+    // Lines 22 and 28 keep a validator that precommitted a block from prevoting another one without a
+    // newer POL; a restart must not forget that, or crashes alone could make honest validators fork.
+    if (lock !== undefined && isRound(lock.round) && lock.blockHash.length === HASH_BYTES) {
+      this.#h.lockedKey = hashKey(lock.blockHash);
+      this.#h.lockedRound = lock.round;
+    }
     this.#startRound(0, out);
     const pending = this.#pending;
     this.#pending = [];
@@ -614,14 +634,14 @@ export class ConsensusEngine {
       const pol = e.proposal.polRound;
       const c: Candidate = { block: e.proposal.block, hash: e.hash, key: e.key };
       if (pol === -1) {
-        const ok = this.#isValid(h, c, out) && (h.lockedRound === -1 || h.locked?.key === e.key); // line 22
+        const ok = this.#isValid(h, c, out) && (h.lockedRound === -1 || h.lockedKey === e.key); // line 22
         this.#vote(h, 'PREVOTE', ok ? e.hash : null, out);
         h.step = 'prevote';
         return true;
       }
       const polVotes = h.rounds.get(pol);
       if (polVotes !== undefined && polVotes.prevotes.count(e.key) >= h.q) {
-        const ok = this.#isValid(h, c, out) && (h.lockedRound <= pol || h.locked?.key === e.key); // line 28
+        const ok = this.#isValid(h, c, out) && (h.lockedRound <= pol || h.lockedKey === e.key); // line 28
         this.#vote(h, 'PREVOTE', ok ? e.hash : null, out);
         h.step = 'prevote';
         return true;
@@ -643,7 +663,7 @@ export class ConsensusEngine {
       if (this.#isValid(h, c, out)) {
         h.fired.add(`36:${r}`); // line 36
         if (h.step === 'prevote') {
-          h.locked = c;
+          h.lockedKey = c.key;
           h.lockedRound = r;
           this.#vote(h, 'PRECOMMIT', e.hash, out);
           h.step = 'precommit';

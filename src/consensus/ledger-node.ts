@@ -37,6 +37,7 @@ import {
 import { ConsensusEngine, type ConsensusTimeouts, type EngineInput, type EngineOutput } from './engine.ts';
 import { type AddResult, Mempool, type TxStatus } from './mempool.ts';
 import type { LedgerNet } from './net/ledger-net.ts';
+import { isOwnMessage, ownMessageHeight, restoredLock } from './own-messages.ts';
 import { VerifiedSignatures } from './sig-cache.ts';
 import { guardSigner, type LastSignState } from './sign-guard.ts';
 import { type BlockStore, openBlockStore } from './store/block-store.ts';
@@ -277,7 +278,8 @@ export class LedgerNode {
     for (const o of outputs) {
       switch (o.kind) {
         case 'broadcast':
-          this.#broadcast(o.message);
+          if (isOwnMessage(o.message, this.#opts.identity.publicKey)) this.#broadcastOwn(o.message);
+          else this.#broadcast(o.message);
           break;
         case 'schedule-timeout': {
           const t = setTimeout(() => {
@@ -362,8 +364,27 @@ export class LedgerNode {
       this.#startTimer = undefined;
       const next = this.#state.height + 1;
       if (this.#stopped || this.#engine.height >= next) return;
-      this.#feed({ kind: 'start', height: next, lastCommit: this.#lastCommit });
+      // Our own messages of this height exist only if we ran it before a restart (own-messages.ts).
+      const own = this.#ownMessages(next);
+      const lock = restoredLock(own, next, this.#opts.identity.publicKey);
+      this.#feed({ kind: 'start', height: next, lastCommit: this.#lastCommit, lock });
+      for (const m of own) {
+        if (m.kind === 'VOTE') this.#feed({ kind: 'vote', vote: m.vote });
+        else if (m.kind === 'PROPOSAL') this.#feed({ kind: 'proposal', proposal: m.proposal });
+      }
     }, delayMs);
+  }
+
+  #ownMessages(height: number): ConsensusMessage[] {
+    const out: ConsensusMessage[] = [];
+    for (const bytes of this.#store.ownMessages(height)) {
+      const d = decodeConsensusMessage(bytes);
+      if (d.kind === 'ok' && ownMessageHeight(d.value) === height) out.push(d.value);
+      else if (d.kind !== 'ok') this.#log.warn('an unreadable own message in the block store: skipped');
+    }
+    if (out.length > 0)
+      this.#log.info({ height, messages: out.length }, 'resuming a height with our own votes');
+    return out;
   }
 
   #proposeBlock(height: number): Block {
@@ -420,6 +441,22 @@ export class LedgerNode {
   }
 
   // ---- sending ----
+
+  /**
+   * Our proposal or vote: on disk before it leaves, so a restart neither forgets it (the double-sign
+   * guard would not let us sign that slot again) nor the lock it implies. Not written, not sent.
+   */
+  #broadcastOwn(m: ConsensusMessage): void {
+    const bytes = encodeConsensusMessage(m);
+    try {
+      this.#store.appendOwnMessage(ownMessageHeight(m), bytes);
+    } catch (err) {
+      this.#log.error({ err: (err as Error).message }, 'could not log our own vote: not sent');
+      return;
+    }
+    this.#markSeen(bytes);
+    this.#net.broadcast(bytes);
+  }
 
   #broadcast(m: ConsensusMessage): void {
     const bytes = encodeConsensusMessage(m);

@@ -11,6 +11,7 @@ import {
   type EngineInput,
   type EngineOutput,
 } from '../../src/consensus/engine.ts';
+import { restoredLock } from '../../src/consensus/own-messages.ts';
 import { VerifiedSignatures } from '../../src/consensus/sig-cache.ts';
 import { guardSigner, type LastSignState } from '../../src/consensus/sign-guard.ts';
 import { verifyCommitted, verifyEvidence } from '../../src/consensus/verify.ts';
@@ -143,9 +144,10 @@ interface SimNode {
   /** The persisted double-sign state (honest nodes only). */
   signState: LastSignState | null;
   /**
-   * The write-ahead log: this node's own proposals and votes for heights not yet committed. A real
-   * validator persists them before sending and replays them into the new engine after a restart, so
-   * its earlier votes still count (and are gossiped) although its guard refuses to sign new ones.
+   * The write-ahead log: this node's own proposals and votes for heights not yet committed. As the
+   * real validator does (ledger-node.ts), they are kept before sending and, after a restart, give the
+   * new engine its lock and are replayed into it, so its earlier votes still count (and are gossiped)
+   * although its guard refuses to sign new ones.
    */
   wal: ConsensusMessage[];
   engine: ConsensusEngine | null;
@@ -323,7 +325,10 @@ export class Simulation {
       { chainId: CHAIN_ID, signer, timeouts: SIM_TIMEOUTS, sigCache: this.#sigCache },
       app,
     );
-    this.#input(n, { kind: 'start', height: n.chain.height + 1, lastCommit: n.chain.lastCommit });
+    const height = n.chain.height + 1;
+    const lock = restoredLock(n.wal, height, n.key.publicKey);
+    // As the real driver does (ledger-node.ts): the lock our logged precommits imply, then the log.
+    this.#input(n, { kind: 'start', height, lastCommit: n.chain.lastCommit, lock });
     for (const m of n.wal) {
       if (m.kind === 'VOTE') this.#input(n, { kind: 'vote', vote: m.vote });
       else if (m.kind === 'PROPOSAL') this.#input(n, { kind: 'proposal', proposal: m.proposal });

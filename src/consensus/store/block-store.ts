@@ -72,6 +72,9 @@ const SCHEMA = `
   CREATE TABLE IF NOT EXISTS snapshots (
     height INTEGER PRIMARY KEY, state_hash BLOB NOT NULL, bytes BLOB NOT NULL
   ) STRICT;
+  CREATE TABLE IF NOT EXISTS own_messages (
+    id INTEGER PRIMARY KEY, height INTEGER NOT NULL, bytes BLOB NOT NULL
+  ) STRICT;
 `;
 
 export class BlockStore {
@@ -90,6 +93,9 @@ export class BlockStore {
     stateHashAt: StatementSync;
     getMeta: StatementSync;
     setMeta: StatementSync;
+    insertOwn: StatementSync;
+    ownFrom: StatementSync;
+    pruneOwn: StatementSync;
   };
   /** The last state passed to append(): close() snapshots it. */
   #tipState: LedgerState | null = null;
@@ -120,6 +126,9 @@ export class BlockStore {
       stateHashAt: db.prepare('SELECT state_hash FROM blocks WHERE height = ?'),
       getMeta: db.prepare('SELECT value FROM meta WHERE key = ?'),
       setMeta: db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)'),
+      insertOwn: db.prepare('INSERT INTO own_messages (height, bytes) VALUES (?, ?)'),
+      ownFrom: db.prepare('SELECT bytes FROM own_messages WHERE height >= ? ORDER BY id'),
+      pruneOwn: db.prepare('DELETE FROM own_messages WHERE height <= ?'),
     };
   }
 
@@ -199,8 +208,25 @@ export class BlockStore {
       this.#q.insertBlock.run(height, hash, blockBytes, after);
       this.#q.insertCommit.run(height, commitBytes);
       if (snapshot !== null) this.#writeSnapshot(height, after, snapshot);
+      this.#q.pruneOwn.run(height);
     });
     this.#tipState = stateAfter;
+  }
+
+  /**
+   * Logs one of this validator's own proposals or votes (encoded consensus message) for a height not
+   * yet committed. Durable when it returns (synchronous=FULL): call it before the message is sent.
+   * Committing a height drops its messages.
+   */
+  appendOwnMessage(height: number, bytes: Uint8Array): void {
+    this.#check();
+    this.#q.insertOwn.run(height, bytes);
+  }
+
+  /** The logged own messages for `fromHeight` and above, oldest first. */
+  ownMessages(fromHeight: number): Uint8Array[] {
+    this.#check();
+    return (this.#q.ownFrom.all(fromHeight) as { bytes: Uint8Array }[]).map((r) => r.bytes);
   }
 
   /**

@@ -362,6 +362,40 @@ describe('consensus engine', () => {
     assert.equal(votesOf(outC)[0]?.blockHash, null, 'locked on B: no prevote for C');
   });
 
+  it('a lock restored at start (a restart) refuses another block, as the lost lock would have', () => {
+    const p1 = byKey(proposerFor(sorted, 1, 1));
+    const me = ids.find((i) => i !== p1) as Identity;
+    const others = ids.filter((i) => i !== me);
+    const B = makeBlock({ height: 1, proposer: me.publicKey, txs: [det('B', 9)] });
+    const C = makeBlock({ height: 1, proposer: p1.publicKey, txs: [det('C', 9)] });
+    /** A fresh engine at height 1 moved to round 1 by f+1 nil precommits of round 1. */
+    const atRound1 = (lock?: { round: number; blockHash: Uint8Array }): ConsensusEngine => {
+      const e = engine(me);
+      e.handle({ kind: 'start', height: 1, lastCommit: null, lock });
+      for (const o of others.slice(0, 2)) {
+        e.handle({
+          kind: 'vote',
+          vote: signVote(o, { type: 'PRECOMMIT', chainId: CHAIN, height: 1, round: 1, blockHash: null }),
+        });
+      }
+      assert.equal(e.round, 1);
+      return e;
+    };
+    const proposal = (block: Block): EngineInput => ({
+      kind: 'proposal',
+      proposal: signProposal(p1, { chainId: CHAIN, height: 1, round: 1, polRound: -1, block }),
+    });
+    const lock = { round: 0, blockHash: blockHash(B) };
+    assert.equal(votesOf(atRound1(lock).handle(proposal(C)))[0]?.blockHash, null, 'locked on B: nil for C');
+    const forB = votesOf(atRound1(lock).handle(proposal(B)))[0]?.blockHash;
+    assert.ok(forB && bytesEqual(forB, blockHash(B)), 'the locked block itself is prevoted');
+    const amnesiac = votesOf(atRound1().handle(proposal(C)))[0]?.blockHash;
+    assert.ok(amnesiac && bytesEqual(amnesiac, blockHash(C)), 'without the lock, C would be prevoted');
+    // A malformed lock is ignored rather than trusted.
+    const bad = votesOf(atRound1({ round: -1, blockHash: blockHash(B) }).handle(proposal(C)))[0]?.blockHash;
+    assert.ok(bad && bytesEqual(bad, blockHash(C)));
+  });
+
   it('re-proposes its valid block with its POL round, and others accept it through the POL', () => {
     // me is the proposer of round 1; it sees B get 2f+1 prevotes in round 0.
     const p0 = byKey(proposerFor(sorted, 1, 0));

@@ -131,6 +131,32 @@ describe('BlockStore', () => {
     other.close();
   });
 
+  it("keeps a validator's own messages until their height is committed, across a reopen", () => {
+    const path = freshPath();
+    const d = storeDriver();
+    const store = openBlockStore(path);
+    store.loadState(d.state);
+    appendNext(d, store); // height 1
+    const msg = (label: string) => new TextEncoder().encode(label);
+    store.appendOwnMessage(2, msg('prevote 2/0'));
+    store.appendOwnMessage(3, msg('proposal 3/0'));
+    store.appendOwnMessage(2, msg('precommit 2/0'));
+    const text = (list: Uint8Array[]) => list.map((b) => new TextDecoder().decode(b));
+    assert.deepEqual(text(store.ownMessages(2)), ['prevote 2/0', 'proposal 3/0', 'precommit 2/0']);
+    assert.deepEqual(text(store.ownMessages(3)), ['proposal 3/0']);
+    store.close();
+    const again = openBlockStore(path);
+    again.loadState(storeGenesis());
+    assert.deepEqual(text(again.ownMessages(2)), ['prevote 2/0', 'proposal 3/0', 'precommit 2/0']);
+    appendNext(d, again); // height 2 committed: its messages go, height 3's stay
+    assert.deepEqual(text(again.ownMessages(0)), ['proposal 3/0']);
+    again.close();
+    assert.equal(
+      code(() => again.appendOwnMessage(4, msg('late'))),
+      'CLOSED',
+    );
+  });
+
   it('finds a corrupt snapshot and a block that no longer replays to its state hash', () => {
     const path = freshPath();
     const d = storeDriver();
