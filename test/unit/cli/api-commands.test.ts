@@ -2,11 +2,12 @@
 // (in this process, on an ephemeral port) found through a data directory, as a user runs them.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { buildApi } from '../../../src/api/server.ts';
 import { PEER_A, PEER_B } from '../api/fake-source.ts';
@@ -105,6 +106,35 @@ test('dashboard prints the URL with the token in the fragment', async () => {
   const r = await cli(['dashboard', '--data-dir', dir]);
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout.trim(), `http://${hostPort}/#token=${encodeURIComponent(TOKEN)}`);
+});
+
+test('dashboard --open hands the URL to the platform opener, or prints it when there is none', async () => {
+  // The opener on Linux is xdg-open; a stand-in on PATH records what it was given.
+  const bin = mkdtempSync(join(tmpdir(), 'anonnet-opener-'));
+  const seen = join(bin, 'opened.txt');
+  writeFileSync(join(bin, 'xdg-open'), `#!/bin/sh\nprintf '%s' "$1" > '${seen}'\n`, { mode: 0o755 });
+  try {
+    const r = await cli(['dashboard', '--data-dir', dir, '--open'], { PATH: bin });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, `opened the dashboard (http://${hostPort}/)\n`, 'the token is not printed');
+    const deadline = Date.now() + 10_000;
+    while (!existsSync(seen) && Date.now() < deadline) await new Promise((res) => setTimeout(res, 50));
+    // Not the token URL itself (a command line is visible to every local user): a private page in
+    // the data directory that redirects to it.
+    const opened = readFileSync(seen, 'utf8');
+    assert.ok(!opened.includes(TOKEN), opened);
+    const page = fileURLToPath(opened);
+    assert.equal(page, join(dir, 'dashboard-open.html'));
+    assert.equal(statSync(page).mode & 0o777, 0o600);
+    const tokenUrl = `http://${hostPort}/#token=${encodeURIComponent(TOKEN)}`;
+    assert.ok(readFileSync(page, 'utf8').includes(`<meta http-equiv="refresh" content="0;url=${tokenUrl}">`));
+    const none = await cli(['dashboard', '--data-dir', dir, '--open'], { PATH: join(bin, 'empty') });
+    assert.equal(none.code, 0, none.stderr);
+    assert.match(none.stderr, /no browser opener found/);
+    assert.equal(none.stdout.trim(), `http://${hostPort}/#token=${encodeURIComponent(TOKEN)}`);
+  } finally {
+    rmSync(bin, { recursive: true, force: true });
+  }
 });
 
 test('no daemon, a wrong token, a dead address: exit 1 with a clear message', async () => {
