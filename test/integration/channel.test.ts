@@ -3,13 +3,13 @@
 // forget only that circuit; a circuit through a closed channel fails cleanly and the next build opens
 // a new one.
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
-import { type AddressInfo, createServer, type Server } from 'node:net';
+import type { Server } from 'node:net';
 import { after, before, test } from 'node:test';
 import { ClientCircuit } from '../../src/circuit/client-circuit.ts';
 import { CIRCUIT_PROTOCOL } from '../../src/circuit/protocol.ts';
 import type { Host } from '../../src/p2p/host.ts';
 import type { AnonStream } from '../../src/stream/anon-stream.ts';
+import { startEchoServer } from './lib/echo-server.ts';
 import { type MiniNet, startMiniNet } from './lib/mini-net.ts';
 
 let net: MiniNet;
@@ -38,13 +38,7 @@ async function roundTrip(s: AnonStream, text: string): Promise<string> {
 
 before(async () => {
   net = await startMiniNet([{}, {}, { exit: true }]);
-  echo = createServer((sock) => {
-    sock.on('error', () => {});
-    sock.pipe(sock);
-  });
-  echo.listen(0, '127.0.0.1');
-  await once(echo, 'listening');
-  port = (echo.address() as AddressInfo).port;
+  ({ server: echo, port } = await startEchoServer());
 });
 
 after(async () => {

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { type AddressInfo, createServer, type Server } from 'node:net';
+import type { Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -13,6 +13,7 @@ import { CircuitManager, defaultCircuitManagerOptions } from '../../src/circuit/
 import { GuardSet } from '../../src/circuit/guards.ts';
 import { createLogger } from '../../src/log/logger.ts';
 import type { AnonStream } from '../../src/stream/anon-stream.ts';
+import { startEchoServer } from './lib/echo-server.ts';
 import { type MiniNet, startMiniNet } from './lib/mini-net.ts';
 import { miniRelayView } from './lib/mini-view.ts';
 
@@ -24,13 +25,7 @@ let dir: string;
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'anonnet-manager-'));
   net = await startMiniNet([{ exit: true }, { exit: true }, { exit: true }, { exit: true }]);
-  echo = createServer((s) => {
-    s.on('error', () => {});
-    s.pipe(s);
-  });
-  echo.listen(0, '127.0.0.1');
-  await once(echo, 'listening');
-  echoPort = (echo.address() as AddressInfo).port;
+  ({ server: echo, port: echoPort } = await startEchoServer());
 });
 
 after(async () => {

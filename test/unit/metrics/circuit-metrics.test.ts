@@ -2,9 +2,8 @@
 // a RelayView of their signed descriptors, and a CircuitManager given the metrics; a circuit is built,
 // a stream carries bytes to a local echo server, the circuit is closed, and builds that time out fail.
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { type AddressInfo, createServer, type Server } from 'node:net';
+import type { Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -14,6 +13,7 @@ import { GuardSet } from '../../../src/circuit/guards.ts';
 import type { RelayView } from '../../../src/directory/relay-view.ts';
 import { createLogger } from '../../../src/log/logger.ts';
 import { createMetrics, type Metrics } from '../../../src/metrics/registry.ts';
+import { startEchoServer } from '../../integration/lib/echo-server.ts';
 import { type MiniNet, startMiniNet } from '../../integration/lib/mini-net.ts';
 import { miniRelayView } from '../../integration/lib/mini-view.ts';
 import { parsePromText, sampleValue } from './prom-text.ts';
@@ -68,13 +68,7 @@ before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'anonnet-metrics-'));
   net = await startMiniNet([{ exit: true }, { exit: true }, { exit: true }]);
   view = miniRelayView(net);
-  echo = createServer((s) => {
-    s.on('error', () => {});
-    s.pipe(s);
-  });
-  echo.listen(0, '127.0.0.1');
-  await once(echo, 'listening');
-  echoPort = (echo.address() as AddressInfo).port;
+  ({ server: echo, port: echoPort } = await startEchoServer());
 });
 
 after(async () => {
