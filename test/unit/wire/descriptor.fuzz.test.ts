@@ -10,6 +10,7 @@ import {
   encodeDescriptorBody,
   MAX_DESCRIPTOR_BYTES,
 } from '../../../src/wire/descriptor.ts';
+import { arbMutation, mutate } from './byte-mutations.ts';
 import { HOUR, NOW, onionKey, signedBase, verifyOpts } from './descriptor-fixtures.ts';
 
 const RUNS = 2000;
@@ -73,51 +74,8 @@ function checkBoth(bytes: Uint8Array): void {
   else assert.notEqual(verified.code, 'INTERNAL', verified.reason);
 }
 
-type Mutation =
-  | { kind: 'flip'; at: number; bit: number }
-  | { kind: 'set'; at: number; value: number }
-  | { kind: 'splice'; at: number; remove: number; insert: Uint8Array }
-  | { kind: 'truncate'; at: number }
-  | { kind: 'extend'; tail: Uint8Array };
-
-const arbMutation: fc.Arbitrary<Mutation> = fc.oneof(
-  fc.record({ kind: fc.constant('flip' as const), at: fc.nat(), bit: fc.nat(7) }),
-  fc.record({
-    kind: fc.constant('set' as const),
-    at: fc.nat(),
-    value: fc.constantFrom(0, 1, 2, 4, 6, 0x7f, 0x80, 0xff),
-  }),
-  fc.record({
-    kind: fc.constant('splice' as const),
-    at: fc.nat(),
-    remove: fc.nat(40),
-    insert: fc.uint8Array({ maxLength: 40 }),
-  }),
-  fc.record({ kind: fc.constant('truncate' as const), at: fc.nat() }),
-  fc.record({ kind: fc.constant('extend' as const), tail: fc.uint8Array({ minLength: 1, maxLength: 64 }) }),
-);
-
-function mutate(input: Uint8Array, m: Mutation): Uint8Array {
-  const at = input.length === 0 ? 0 : ('at' in m ? m.at : 0) % input.length;
-  switch (m.kind) {
-    case 'flip': {
-      const out = input.slice();
-      if (out.length > 0) out[at]! ^= 1 << m.bit;
-      return out;
-    }
-    case 'set': {
-      const out = input.slice();
-      if (out.length > 0) out[at] = m.value;
-      return out;
-    }
-    case 'splice':
-      return new Uint8Array([...input.subarray(0, at), ...m.insert, ...input.subarray(at + m.remove)]);
-    case 'truncate':
-      return input.slice(0, at);
-    case 'extend':
-      return new Uint8Array([...input, ...m.tail]);
-  }
-}
+/** Byte values this format finds interesting (lengths, tags, boundaries). */
+const arbMut = arbMutation([0, 1, 2, 4, 6, 0x7f, 0x80, 0xff]);
 
 describe('descriptor fuzz', () => {
   it('random bytes never throw', () => {
@@ -141,7 +99,7 @@ describe('descriptor fuzz', () => {
     fc.assert(
       fc.property(
         fc.constantFrom(...seeds),
-        fc.array(arbMutation, { minLength: 1, maxLength: 4 }),
+        fc.array(arbMut, { minLength: 1, maxLength: 4 }),
         (seed, mutations) => checkBoth(mutations.reduce(mutate, seed)),
       ),
       { numRuns: RUNS },
