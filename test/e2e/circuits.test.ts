@@ -10,7 +10,14 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import { bigBodyHash, type Fixture, PAGE, startFixture } from './lib/http-fixture.ts';
-import { isAlive, type RunningTestnet, removeDir, startTestnet, tempDir } from './lib/testnet.ts';
+import {
+  EPHEMERAL_PORTS,
+  isAlive,
+  type RunningTestnet,
+  removeDir,
+  startTestnet,
+  tempDir,
+} from './lib/testnet.ts';
 
 const run = promisify(execFile);
 const CHROMIUM = '/usr/bin/chromium';
@@ -46,18 +53,7 @@ interface Circuits {
 before(async () => {
   web = await startFixture();
   dir = tempDir('anonnet-circuits-');
-  net = await startTestnet([
-    '--nodes',
-    '8',
-    '--dir',
-    dir,
-    '--socks-port',
-    '0',
-    '--http-port',
-    '0',
-    '--api-port',
-    '0',
-  ]);
+  net = await startTestnet(['--nodes', '8', '--dir', dir, ...EPHEMERAL_PORTS]);
 });
 
 after(async () => {

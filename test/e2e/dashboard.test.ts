@@ -15,7 +15,7 @@ import { after, before, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { type FeedEvent, readEventFeed } from '../../dashboard/src/events.ts';
 import { parsePromText, sampleValue } from '../unit/metrics/prom-text.ts';
-import { type RunningTestnet, removeDir, startTestnet, tempDir } from './lib/testnet.ts';
+import { EPHEMERAL_PORTS, type RunningTestnet, removeDir, startTestnet, tempDir } from './lib/testnet.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ROOT = new URL('../../', import.meta.url).pathname;
@@ -52,18 +52,7 @@ function ensureBuilt(): void {
 before(async () => {
   ensureBuilt();
   dir = tempDir('anonnet-dashboard-');
-  const started = startTestnet([
-    '--nodes',
-    '5',
-    '--dir',
-    dir,
-    '--socks-port',
-    '0',
-    '--http-port',
-    '0',
-    '--api-port',
-    '0',
-  ]);
+  const started = startTestnet(['--nodes', '5', '--dir', dir, ...EPHEMERAL_PORTS]);
   const { chromium } = await import('playwright-core');
   browser = await chromium.launch({
     executablePath: CHROMIUM,

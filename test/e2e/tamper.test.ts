@@ -12,7 +12,14 @@ import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import { TAMPER_ENV } from '../../src/circuit/fault-injection.ts';
 import { type Fixture, PAGE, startFixture } from './lib/http-fixture.ts';
-import { isAlive, type RunningTestnet, removeDir, startTestnet, tempDir } from './lib/testnet.ts';
+import {
+  EPHEMERAL_PORTS,
+  isAlive,
+  type RunningTestnet,
+  removeDir,
+  startTestnet,
+  tempDir,
+} from './lib/testnet.ts';
 
 const run = promisify(execFile);
 let net: RunningTestnet;
@@ -51,18 +58,7 @@ before(async () => {
   // Every node of the testnet inherits the variable; only one relay will claim the trigger.
   process.env[TAMPER_ENV] = trigger;
   try {
-    net = await startTestnet([
-      '--nodes',
-      '4',
-      '--dir',
-      dir,
-      '--socks-port',
-      '0',
-      '--http-port',
-      '0',
-      '--api-port',
-      '0',
-    ]);
+    net = await startTestnet(['--nodes', '4', '--dir', dir, ...EPHEMERAL_PORTS]);
   } finally {
     delete process.env[TAMPER_ENV];
   }

@@ -1,22 +1,11 @@
 // No daemon outlives its testnet, even when the testnet process itself is killed with -9.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { isAlive, removeDir, startTestnet, tempDir, until } from './lib/testnet.ts';
+import { EPHEMERAL_PORTS, isAlive, removeDir, startTestnet, tempDir, until } from './lib/testnet.ts';
 
 test('kill -9 of the testnet process takes its children with it', async () => {
   const dir = tempDir('anonnet-orphans-');
-  const net = await startTestnet([
-    '--nodes',
-    '3',
-    '--dir',
-    dir,
-    '--socks-port',
-    '0',
-    '--http-port',
-    '0',
-    '--api-port',
-    '0',
-  ]);
+  const net = await startTestnet(['--nodes', '3', '--dir', dir, ...EPHEMERAL_PORTS]);
   try {
     const pids = net.ready.children.map((c) => c.pid);
     assert.ok(pids.every(isAlive));

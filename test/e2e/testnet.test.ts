@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import {
+  EPHEMERAL_PORTS,
   isAlive,
   type RunningTestnet,
   readStatus,
@@ -26,8 +27,7 @@ before(async () => {
     dir,
     '--descriptor-lifetime',
     String(LIFETIME_MS),
-    // Ports chosen by the system: a daemon already on 9050 must not break the test.
-    ...['--socks-port', '0', '--http-port', '0', '--api-port', '0'],
+    ...EPHEMERAL_PORTS,
   ]);
 });
 

@@ -26,6 +26,16 @@ export interface RunningTestnet {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
+/** Proxy and API ports chosen by the system: a daemon already on 9050 must not break a test. */
+export const EPHEMERAL_PORTS: readonly string[] = [
+  '--socks-port',
+  '0',
+  '--http-port',
+  '0',
+  '--api-port',
+  '0',
+];
+
 export function tempDir(prefix: string): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
