@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import { ControlService } from '../../../src/api/gen/anonnet/v1/control_pb.js';
 import { REST_RULES } from '../../../src/api/http-rules.ts';
 import { buildApi } from '../../../src/api/server.ts';
-import { AUTH, fakes, sampleRequest, TOKEN } from './requests.ts';
+import { AUTH, fakes, injectSample, sampleRequest, TOKEN } from './requests.ts';
 
 let app: FastifyInstance;
 before(() => {
@@ -74,13 +74,7 @@ test('extra routes need the token unless public; unknown paths are 401 before 40
 
 test('with the token every REST route answers (not 401)', async () => {
   for (const rule of REST_RULES.filter((r) => !r.streaming)) {
-    const req = sampleRequest(rule);
-    const res = await app.inject({
-      method: req.method,
-      url: req.url,
-      headers: AUTH,
-      ...(req.payload !== undefined ? { payload: req.payload as object } : {}),
-    });
+    const res = await injectSample(app, rule);
     assert.ok(res.statusCode < 300, `${rule.verb} ${rule.path}: ${res.statusCode} ${res.body}`);
   }
 });

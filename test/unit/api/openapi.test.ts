@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import { REST_RULES } from '../../../src/api/http-rules.ts';
 import { buildOpenApi, renderOpenApi, type Schema } from '../../../src/api/openapi.ts';
 import { buildApi } from '../../../src/api/server.ts';
-import { AUTH, fakes, sampleRequest, TOKEN } from './requests.ts';
+import { fakes, injectSample, TOKEN } from './requests.ts';
 import { checkSchema } from './schema-check.ts';
 
 const doc = buildOpenApi();
@@ -44,13 +44,7 @@ test('every documented operation is served and answers bodies matching its schem
         assert.ok(content?.['text/event-stream'], 'the event feed is documented as text/event-stream');
         continue; // its payloads are checked against the Event schema over a real socket (sse.test.ts)
       }
-      const req = sampleRequest(rule);
-      const res = await app.inject({
-        method: req.method,
-        url: req.url,
-        headers: AUTH,
-        ...(req.payload !== undefined ? { payload: req.payload as object } : {}),
-      });
+      const res = await injectSample(app, rule);
       assert.equal(String(res.statusCode), okStatus, `${verb} ${path}: ${res.body}`);
       if (content === undefined) assert.equal(res.body, '', `${verb} ${path} has no body`);
       else {
@@ -58,12 +52,7 @@ test('every documented operation is served and answers bodies matching its schem
         assert.deepEqual(problems, [], `${verb} ${path}`);
       }
       // An error answer matches the Error schema too.
-      const bad = await app.inject({
-        method: req.method,
-        url: `${req.url}?nope=1`,
-        headers: AUTH,
-        ...(req.payload !== undefined ? { payload: req.payload as object } : {}),
-      });
+      const bad = await injectSample(app, rule, '?nope=1');
       if (bad.statusCode === 400)
         assert.deepEqual(
           checkSchema(JSON.parse(bad.body), { $ref: '#/components/schemas/Error' }, schemas),

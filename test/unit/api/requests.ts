@@ -1,4 +1,5 @@
 // A valid sample request for every REST rule, against a FakeSource with a FakeLedger.
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import type { RestRule } from '../../../src/api/http-rules.ts';
 import { FakeLedger, FakeSource } from './fake-source.ts';
 
@@ -31,4 +32,19 @@ export function sampleRequest(rule: RestRule): SampleRequest {
   const url = rule.path.replace(/\{([a-z_]+)\}/g, (_m, name: string) => PATH_VALUES[name] ?? 'x');
   const body = BODIES[rule.method.name];
   return { method: rule.verb, url, ...(body !== undefined ? { payload: body } : {}) };
+}
+
+/** Sends `rule`'s sample request with the token through fastify.inject, `query` appended to its URL. */
+export function injectSample(
+  app: FastifyInstance,
+  rule: RestRule,
+  query = '',
+): Promise<LightMyRequestResponse> {
+  const req = sampleRequest(rule);
+  return app.inject({
+    method: req.method,
+    url: `${req.url}${query}`,
+    headers: AUTH,
+    ...(req.payload !== undefined ? { payload: req.payload as object } : {}),
+  });
 }
