@@ -5,6 +5,12 @@
 import type { Stream } from '@libp2p/interface';
 import { CELL_BYTES } from '../wire/cell.ts';
 
+/** A peer broke the cell protocol on this link; the link is closed with it as the reason. */
+export class LinkProtocolError extends Error {
+  override readonly name = 'LinkProtocolError';
+  readonly code = 'LINK_PROTOCOL';
+}
+
 /** Process-wide link counters (cells and sends both ways), for metrics and batching diagnostics. */
 export const linkCounters = { cellsOut: 0, sendsOut: 0, cellsIn: 0, chunksIn: 0 };
 
@@ -104,7 +110,14 @@ export class CellLink {
     let off = 0;
     while (buf.length - off >= CELL_BYTES && !this.#closed) {
       linkCounters.cellsIn++;
-      this.onCell(buf.subarray(off, off + CELL_BYTES));
+      try {
+        this.onCell(buf.subarray(off, off + CELL_BYTES));
+      } catch (err) {
+        // Whatever a peer sends, a handler that throws closes this link, never the process: the throw
+        // would otherwise escape the stream's event listener as an uncaught exception.
+        this.abort(new LinkProtocolError(`cell handler failed: ${(err as Error).message}`));
+        return;
+      }
       off += CELL_BYTES;
     }
     this.#rest = off === buf.length ? new Uint8Array(0) : buf.subarray(off);

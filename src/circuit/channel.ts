@@ -9,7 +9,7 @@
 // (the next hop of one circuit is slow), so one slow circuit slows the others on the same channel.
 import type { CircuitId } from '../wire/cell.ts';
 import { DestroyReason, encodeCell, LinkCommand } from '../wire/cell.ts';
-import type { CellLink } from './cell-link.ts';
+import { type CellLink, LinkProtocolError } from './cell-link.ts';
 
 const CIRC_ID_BYTES = 4;
 
@@ -48,6 +48,9 @@ export class Channel {
     this.#idleMs = idleMs;
     link.onCell = (cell) => {
       const id = readCircId(cell);
+      // Circuit id 0 names no circuit (wire/cell.ts): a peer that uses it breaks the protocol, and
+      // nothing may be attached under it (a DESTROY for id 0 cannot even be encoded).
+      if (id === 0) throw new LinkProtocolError('a cell with circuit id 0');
       const c = this.#circuits.get(id);
       if (c !== undefined) c.onCell(cell);
       else this.onUnknown(id as CircuitId, cell);
@@ -75,6 +78,7 @@ export class Channel {
 
   /** Attaches circuit `id` (unused on this channel) and returns its view of the link. */
   attach(id: CircuitId): ChannelCircuit {
+    if (id === 0) throw new LinkProtocolError('circuit id 0 cannot be attached');
     if (this.#circuits.has(id)) throw new Error(`circuit id ${id} already in use on this channel`);
     clearTimeout(this.#idleTimer);
     const c = new ChannelCircuit(this, this.#link, id);

@@ -8,6 +8,7 @@ import { respondHandshake } from '../crypto/circuit-handshake.ts';
 import type { OnionKeyPair } from '../crypto/onion-keys.ts';
 import { RelayHopCrypto } from '../crypto/relay-crypto.ts';
 import type { Logger } from '../log/logger.ts';
+import { RefusalLog } from '../log/refusals.ts';
 import type { Exit } from '../stream/exit.ts';
 import { StreamTable } from '../stream/stream-table.ts';
 import {
@@ -23,7 +24,7 @@ import {
   MAX_RELAY_DATA,
   RelayCommand,
 } from '../wire/cell.ts';
-import { CellLink } from './cell-link.ts';
+import { CellLink, LinkProtocolError } from './cell-link.ts';
 import { Channel, type CircuitLink } from './channel.ts';
 import { channelPool } from './channel-pool.ts';
 import * as msg from './messages.ts';
@@ -74,11 +75,13 @@ export class RelayService {
   readonly #limits: RelayLimits;
   readonly circuits = new Set<RelayCircuit>();
   readonly stats = new RelayStats();
+  readonly refusals: RefusalLog;
   #stopped = false;
 
   constructor(init: RelayServiceInit) {
     this.#init = init;
     this.#limits = init.limits ?? defaultRelayLimits;
+    this.refusals = new RefusalLog(init.log);
   }
 
   async start(): Promise<void> {
@@ -98,6 +101,14 @@ export class RelayService {
   /** A channel from a neighbour nearer the client: each CREATE on it starts a circuit. */
   #accept(stream: Stream): void {
     const channel = new Channel(new CellLink(stream));
+    channel.onClose = (err) => {
+      if (err instanceof LinkProtocolError)
+        this.refusals.refuse(
+          err.code,
+          'closed a channel from a neighbour that broke the circuit protocol (a buggy or hostile peer)',
+          { reason: err.message },
+        );
+    };
     channel.onUnknown = (id, cell) => {
       // Anything but CREATE for an unknown id is a straggler of a circuit already gone: dropped.
       if (cell[CIRC_ID_BYTES] !== LinkCommand.CREATE) return;

@@ -127,7 +127,16 @@ export class LedgerNet {
         stream.abort(err as Error);
         return;
       }
-      for (const f of frames) this.onMessage(peer, f);
+      for (const f of frames) {
+        try {
+          this.onMessage(peer, f);
+        } catch (err) {
+          // A handler that throws on a peer's frame closes that peer's stream, never the process.
+          this.onRefused(peer, `frame handler failed: ${(err as Error).message}`);
+          stream.abort(err as Error);
+          return;
+        }
+      }
     });
     // A peer that reconnected opens a new send stream; make sure we also send to it again.
     if (!this.#senders.has(peer)) {
