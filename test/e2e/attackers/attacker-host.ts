@@ -1,0 +1,43 @@
+// The attacker's side of the attack tests: a stock libp2p host (TCP, Noise, Yamux, identify: no
+// AnonNet code) that dials a victim and speaks AnonNet's wire protocols by hand. Attack scripts in this
+// folder run as their own processes (test/e2e/lib/attacker.ts starts them), so the victim is a real
+// daemon talking to a real, separate peer over real sockets.
+import { noise } from '@chainsafe/libp2p-noise';
+import { yamux } from '@chainsafe/libp2p-yamux';
+import { identify } from '@libp2p/identify';
+import type { Libp2p, Stream } from '@libp2p/interface';
+import { tcp } from '@libp2p/tcp';
+import { multiaddr } from '@multiformats/multiaddr';
+import { createLibp2p } from 'libp2p';
+
+export async function createAttackerHost(): Promise<Libp2p> {
+  return createLibp2p({
+    addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    // An attacker does not hold back: no per-host inbound threshold, many connections.
+    connectionManager: { maxConnections: 10_000, inboundConnectionThreshold: 10_000 },
+    services: { identify: identify() },
+  });
+}
+
+/** Opens `protocol` on the victim at `address` (a multiaddr with /p2p/<id>). */
+export function openProtocol(host: Libp2p, address: string, protocol: string): Promise<Stream> {
+  return host.dialProtocol(multiaddr(address), protocol, {
+    signal: AbortSignal.timeout(10_000),
+    runOnLimitedConnection: false,
+  });
+}
+
+/** The argument an attack script was started with (one JSON document). */
+export function attackArgs<T>(): T {
+  const raw = process.argv[2];
+  if (raw === undefined) throw new Error('an attack script takes one JSON argument');
+  return JSON.parse(raw) as T;
+}
+
+/** One JSON line on stdout: how an attack script reports to the test that started it. */
+export function report(value: Record<string, unknown>): void {
+  process.stdout.write(`${JSON.stringify(value)}\n`);
+}
