@@ -37,7 +37,11 @@ export function attackArgs<T>(): T {
   return JSON.parse(raw) as T;
 }
 
-/** One JSON line on stdout: how an attack script reports to the test that started it. */
+/**
+ * One JSON line on stdout: how an attack script reports to the test that started it. Every line also
+ * carries `attackerCpuS`, the CPU seconds this process has used so far (for the attack-cost bench).
+ */
 export function report(value: Record<string, unknown>): void {
-  process.stdout.write(`${JSON.stringify(value)}\n`);
+  const { user, system } = process.cpuUsage();
+  process.stdout.write(`${JSON.stringify({ ...value, attackerCpuS: (user + system) / 1e6 })}\n`);
 }
