@@ -50,7 +50,9 @@ export class HeightClaims {
     this.#now = now;
   }
 
+  /** Unexpired claims held. */
   get size(): number {
+    this.#sweep(this.#now());
     return this.#claims.size;
   }
 
@@ -102,6 +104,11 @@ export class HeightClaims {
       }
     }
     return best?.peer;
+  }
+
+  /** After a commit at `height`: claims at or below it are met. */
+  prune(height: number): void {
+    for (const [peer, c] of this.#claims) if (c.height <= height) this.#claims.delete(peer);
   }
 
   /** The peer disconnected: its claim goes (its penalty stays, so reconnecting does not clear it). */

@@ -109,8 +109,9 @@ export interface LedgerGuardStats {
   readonly relayed: number;
   /** Frames dropped unread for being over their peer's budget. */
   readonly droppedFrames: number;
-  /** Peers with an unexpired height claim. */
+  /** Peers with an unexpired height claim above our height, and the highest such claim (0: none). */
   readonly heightClaims: number;
+  readonly highestClaim: number;
   readonly syncAnswers: number;
 }
 
@@ -271,6 +272,7 @@ export class LedgerNode {
         relayed: this.#relay.relayed,
         droppedFrames: this.#net.droppedFrames,
         heightClaims: this.#claims.size,
+        highestClaim: this.#claims.highest(),
         syncAnswers: this.#syncAnswered,
       },
     };
@@ -472,6 +474,7 @@ export class LedgerNode {
     this.#lastCommit = commit;
     this.#mempool.onCommit(r.receipts.txIds, r.state);
     this.#relay.onCommit(h);
+    this.#claims.prune(h);
     this.#pendingEvidence = selectEvidence(r.state, this.#pendingEvidence, MAX_PENDING_EVIDENCE);
     this.counters.committed++;
     if (source === 'sync') this.counters.syncedBlocks++;
