@@ -14,7 +14,7 @@
 //
 // An unknown type is refused (UNKNOWN_TYPE): peers of one version speak one set of messages.
 //
-// Each type has a largest possible encoding (maxConsensusMessageBytes: a VOTE is at most 210 bytes, a
+// Each type has a largest possible encoding (maxConsensusMessageBytes: a VOTE is at most 181 bytes, a
 // STATUS exactly 9), so a receiver can refuse an oversized frame from its first byte, before decoding.
 // encodeSyncResponse builds a SYNC_RESPONSE from blocks and commits already encoded (as a block store
 // keeps them): the same bytes as encodeConsensusMessage, without decoding and re-encoding each block.

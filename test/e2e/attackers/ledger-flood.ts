@@ -13,7 +13,7 @@ import { generateIdentity } from '../../../src/crypto/identity.ts';
 import { solvePow } from '../../../src/crypto/pow.ts';
 import { decodeConsensusMessage, encodeConsensusMessage } from '../../../src/wire/consensus-msg.ts';
 import { decodeTx, signTx } from '../../../src/wire/ledger-tx.ts';
-import { attackArgs, createAttackerHost, report } from './attacker-host.ts';
+import { attackArgs, createAttackerHost, report, stopAll } from './attacker-host.ts';
 import { listenLedger, openLedgerLink } from './ledger-link.ts';
 
 interface Args {
@@ -102,6 +102,4 @@ do {
 // Give the network a moment to relay what it admitted.
 await new Promise((r) => setTimeout(r, 2000));
 report({ done: true, sent, bytes: link.sent(), relayed, waves });
-await link.close();
-await host.stop();
-await listener?.stop();
+await stopAll(listener === undefined ? [host] : [host, listener]);

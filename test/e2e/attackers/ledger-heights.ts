@@ -9,7 +9,7 @@
 // Reports: { t, sent, bytes, syncRequests } every second, then { done: true, sent, bytes, syncRequests }.
 import { generateIdentity } from '../../../src/crypto/identity.ts';
 import { CONSENSUS_MSG_TYPE, encodeConsensusMessage } from '../../../src/wire/consensus-msg.ts';
-import { attackArgs, createAttackerHost, report } from './attacker-host.ts';
+import { attackArgs, createAttackerHost, report, stopAll } from './attacker-host.ts';
 import { junkProposal, junkVote } from './ledger-junk-msgs.ts';
 import { type LedgerLink, listenLedger, openLedgerLink } from './ledger-link.ts';
 
@@ -60,5 +60,4 @@ while (Date.now() < end) {
   await new Promise((r) => setTimeout(r, args.everyMs ?? 200));
 }
 report({ done: true, sent, bytes: bytes(), syncRequests });
-for (const l of links) await l.close();
-await host.stop();
+await stopAll([host]);

@@ -12,7 +12,7 @@
 // Reports: { t, sent, bytes, junkSeen, honestSeen } every second, then the same with done: true.
 import { multiaddr } from '@multiformats/multiaddr';
 import { decodeConsensusMessage, encodeConsensusMessage } from '../../../src/wire/consensus-msg.ts';
-import { attackArgs, createAttackerHost, report } from './attacker-host.ts';
+import { attackArgs, createAttackerHost, report, stopAll } from './attacker-host.ts';
 import { isJunkHash, junkProposal, junkVote, paddedProposal, proposerOf } from './ledger-junk-msgs.ts';
 import { type LedgerLink, listenLedger, openLedgerLink } from './ledger-link.ts';
 
@@ -30,8 +30,10 @@ const args = attackArgs<Args>();
 const proposalBytes = args.proposalBytes ?? 4 * 1024 * 1024;
 const validators = args.validators.map((h) => new Uint8Array(Buffer.from(h, 'hex')));
 const JUNK_SIZE = 512 * 1024;
-const started = Date.now();
-const end = started + (args.seconds ?? 10) * 1000;
+const PADDED_BYTES = 600 * 1024;
+// The clock starts once the victim has told us its height (below); until then nothing is sent.
+let started = Date.now();
+let end = Number.POSITIVE_INFINITY;
 
 // What the victim tells us: its height (STATUS) and the real proposals it relays, each sent straight
 // back padded (while its height is still being decided).
@@ -42,17 +44,18 @@ const host = await createAttackerHost();
 await listenLedger(host, (_from, payload) => {
   const m = decodeConsensusMessage(payload);
   if (m.kind !== 'ok') return;
-  if (m.value.kind === 'STATUS') tip = Math.max(tip, m.value.height);
-  if (m.value.kind === 'PROPOSAL' && payload.length < JUNK_SIZE && link !== undefined && Date.now() < end) {
-    sent.padded++;
-    link
-      .send(
-        encodeConsensusMessage({
-          kind: 'PROPOSAL',
-          proposal: paddedProposal(m.value.proposal, proposalBytes),
-        }),
-      )
-      .catch(() => {});
+  const v = m.value;
+  if (v.kind === 'STATUS') tip = Math.max(tip, v.height);
+  if (v.kind === 'COMMITTED') tip = Math.max(tip, v.block.header.height);
+  if (v.kind === 'VOTE') tip = Math.max(tip, v.vote.height - 1);
+  if (v.kind === 'PROPOSAL' && payload.length < JUNK_SIZE) {
+    tip = Math.max(tip, v.proposal.height - 1);
+    if (link !== undefined && Date.now() < end) {
+      // Small enough to arrive while its height is still open, large enough to be told from honest ones.
+      sent.padded++;
+      const padded = paddedProposal(v.proposal, PADDED_BYTES);
+      link.send(encodeConsensusMessage({ kind: 'PROPOSAL', proposal: padded })).catch(() => {});
+    }
   }
 });
 
@@ -74,6 +77,10 @@ await listenLedger(listener, (_from, payload) => {
 await listener.dial(multiaddr(args.listen));
 link = await openLedgerLink(host, args.address);
 const out = link;
+const waitUntil = Date.now() + 90_000;
+while (tip === 0 && Date.now() < waitUntil) await new Promise((r) => setTimeout(r, 100));
+started = Date.now();
+end = started + (args.seconds ?? 10) * 1000;
 let lastReport = started;
 const line = () => ({
   t: (Date.now() - started) / 1000,
@@ -83,8 +90,8 @@ const line = () => ({
   honestSeen,
 });
 while (Date.now() < end) {
-  if (tip > 0) {
-    const h = tip + 1;
+  // The two heights an unhardened node relayed: the one it is deciding and the next.
+  for (const h of tip > 0 ? [tip + 1, tip + 2] : []) {
     await out.send(
       encodeConsensusMessage({
         kind: 'PROPOSAL',
@@ -106,6 +113,4 @@ while (Date.now() < end) {
 // What was relayed has a moment to arrive.
 await new Promise((r) => setTimeout(r, 1500));
 report({ done: true, ...line() });
-await out.close();
-await host.stop();
-await listener.stop();
+await stopAll([host, listener]);

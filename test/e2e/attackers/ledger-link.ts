@@ -40,20 +40,28 @@ export interface LedgerLink {
   close(): Promise<void>;
 }
 
-/** Opens our sending stream to the victim at `address`. */
+/** Opens our sending stream to the victim at `address` (three tries: a loaded victim may be slow). */
 export async function openLedgerLink(host: Libp2p, address: string): Promise<LedgerLink> {
-  const stream = await openProtocol(host, address, LEDGER_PROTOCOL);
+  let stream: Stream | undefined;
+  for (let attempt = 1; stream === undefined; attempt++) {
+    try {
+      stream = await openProtocol(host, address, LEDGER_PROTOCOL);
+    } catch (err) {
+      if (attempt >= 3) throw err;
+    }
+  }
+  const opened = stream;
   let sent = 0;
   return {
-    stream,
+    stream: opened,
     sent: () => sent,
     async send(payload) {
       const f = frame(payload);
       sent += f.length;
-      if (!stream.send(f)) await stream.onDrain({ signal: AbortSignal.timeout(30_000) });
+      if (!opened.send(f)) await opened.onDrain({ signal: AbortSignal.timeout(30_000) });
     },
     async close() {
-      await stream.close().catch(() => stream.abort(new Error('closed')));
+      await opened.close().catch(() => opened.abort(new Error('closed')));
     },
   };
 }
