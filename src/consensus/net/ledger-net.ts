@@ -63,6 +63,8 @@ export class LedgerNet {
   readonly #opening = new Set<string>();
   readonly #frames: SharedBuckets;
   readonly #bytes: SharedBuckets;
+  /** Open inbound streams per peer: a peer's budget and claims go when its last one closes. */
+  readonly #inbound = new Map<string, number>();
   #topologyId: string | undefined;
   #stopped = false;
   /** Frames dropped for being over their peer's budget, since start. */
@@ -170,6 +172,10 @@ export class LedgerNet {
     const s = this.#senders.get(key);
     this.#senders.delete(key);
     s?.close();
+    this.#forget(key);
+  }
+
+  #forget(key: string): void {
     this.#frames.forget(key);
     this.#bytes.forget(key);
     this.onPeerGone(key);
@@ -182,6 +188,18 @@ export class LedgerNet {
 
   #read(stream: Stream, peer: string): void {
     const reader = new FrameReader(this.#limits.maxFrameBytes);
+    this.#inbound.set(peer, (this.#inbound.get(peer) ?? 0) + 1);
+    stream.addEventListener('close', () => {
+      const n = (this.#inbound.get(peer) ?? 1) - 1;
+      if (n > 0) {
+        this.#inbound.set(peer, n);
+        return;
+      }
+      this.#inbound.delete(peer);
+      // A peer that never spoke the protocol to libp2p's topology gets no onDisconnect: its streams
+      // closing is the end of it. One we still send to goes with the topology's onDisconnect.
+      if (!this.#senders.has(peer)) this.#forget(peer);
+    });
     stream.addEventListener('message', (evt) => {
       let frames: Uint8Array[];
       try {

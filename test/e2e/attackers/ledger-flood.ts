@@ -8,13 +8,12 @@
 // Args: { address, listen?, mode?: "future" | "claims", keys?: 80, perKey?: 64, fee?: 1,
 //         powDifficulty?: 8, seconds?: 0 (one wave), waveMs?: 1000 }
 // Reports: one line per wave { wave, sent, bytes }, then { done: true, sent, bytes, relayed, waves }.
-import { multiaddr } from '@multiformats/multiaddr';
 import { generateIdentity } from '../../../src/crypto/identity.ts';
 import { solvePow } from '../../../src/crypto/pow.ts';
 import { decodeConsensusMessage, encodeConsensusMessage } from '../../../src/wire/consensus-msg.ts';
 import { decodeTx, signTx } from '../../../src/wire/ledger-tx.ts';
 import { attackArgs, createAttackerHost, report, stopAll } from './attacker-host.ts';
-import { listenLedger, openLedgerLink } from './ledger-link.ts';
+import { dialRetrying, listenLedger, openLedgerLink } from './ledger-link.ts';
 
 interface Args {
   address: string;
@@ -46,7 +45,7 @@ if (args.listen !== undefined) {
     const t = decodeTx(m.value.tx);
     if (t.kind === 'ok' && ours.has(hex(t.value.tx.sender))) relayed++;
   });
-  await listener.dial(multiaddr(args.listen));
+  await dialRetrying(listener, args.listen);
 }
 
 const host = await createAttackerHost();

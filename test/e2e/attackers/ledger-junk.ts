@@ -10,11 +10,10 @@
 // Args: { address, listen, chainId, validators: hex[], seconds?: 10, everyMs?: 500,
 //         proposalBytes?: 4 MiB }
 // Reports: { t, sent, bytes, junkSeen, honestSeen } every second, then the same with done: true.
-import { multiaddr } from '@multiformats/multiaddr';
 import { decodeConsensusMessage, encodeConsensusMessage } from '../../../src/wire/consensus-msg.ts';
 import { attackArgs, createAttackerHost, report, stopAll } from './attacker-host.ts';
 import { isJunkHash, junkProposal, junkVote, paddedProposal, proposerOf } from './ledger-junk-msgs.ts';
-import { type LedgerLink, listenLedger, openLedgerLink } from './ledger-link.ts';
+import { dialRetrying, type LedgerLink, listenLedger, openLedgerLink } from './ledger-link.ts';
 
 interface Args {
   address: string;
@@ -74,7 +73,7 @@ await listenLedger(listener, (_from, payload) => {
     else honestSeen.votes++;
   }
 });
-await listener.dial(multiaddr(args.listen));
+await dialRetrying(listener, args.listen);
 link = await openLedgerLink(host, args.address);
 const out = link;
 const waitUntil = Date.now() + 90_000;

@@ -3,6 +3,7 @@
 // victim sends and relays) a handler for the streams victims open to it. The envelopes themselves come
 // from the project's pure codecs (src/wire/), as a real attacker would use them to sign transactions.
 import type { Libp2p, Stream } from '@libp2p/interface';
+import { multiaddr } from '@multiformats/multiaddr';
 import { openProtocol } from './attacker-host.ts';
 
 export const LEDGER_PROTOCOL = '/anonnet/ledger/1.0.0';
@@ -12,6 +13,18 @@ export function frame(payload: Uint8Array): Uint8Array {
   new DataView(out.buffer).setUint32(0, payload.length);
   out.set(payload, 4);
   return out;
+}
+
+/** Dials `address` (three tries: a loaded victim may be slow to finish the handshake). */
+export async function dialRetrying(host: Libp2p, address: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await host.dial(multiaddr(address), { signal: AbortSignal.timeout(20_000) });
+      return;
+    } catch (err) {
+      if (attempt >= 3) throw err;
+    }
+  }
 }
 
 /** Splits a byte stream into frame payloads. */
