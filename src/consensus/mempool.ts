@@ -322,6 +322,14 @@ export class Mempool {
       this.#refresh(q, getAccount(state, sender), state);
       dropped += this.#recheck(q);
     }
+    // A transaction dropped from the middle of a sender's queue leaves the ones after it gapped: the
+    // bound on all gapped ones holds after a commit too (the worst go first).
+    while (this.#gapped > this.#opts.maxGappedTxs) {
+      const v = this.#worstTail('', new Set(), true);
+      if (v === undefined) break;
+      this.#drop(v.entry, 'GAP_LIMIT');
+      dropped++;
+    }
     return { dropped };
   }
 

@@ -168,7 +168,7 @@ test('(c) junk proposals and votes are not relayed; the network keeps finalising
     proposalBytes: 1024 * 1024,
   });
   const done = await attacker.waitFor((r) => r['done'] === true, 120_000);
-  process.stdout.write(`# ledger junk: ${JSON.stringify(done)}\n`);
+  process.stdout.write(`# ledger junk: ${JSON.stringify({ attacker: done, victim: guardOf(1) })}\n`);
   const sent = done['sent'] as { proposals: number; padded: number; votes: number };
   const junk = done['junkSeen'] as { proposals: number; votes: number };
   const honest = done['honestSeen'] as { proposals: number; votes: number };

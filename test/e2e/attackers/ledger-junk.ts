@@ -34,8 +34,8 @@ const PADDED_BYTES = 600 * 1024;
 let started = Date.now();
 let end = Number.POSITIVE_INFINITY;
 
-// What the victim tells us: its height (STATUS) and the real proposals it relays, each sent straight
-// back padded (while its height is still being decided).
+// What the victim tells us: its height (STATUS, and the COMMITTED it sends after each of its commits)
+// and the real proposals it relays, each sent straight back padded (while its height is still open).
 let tip = 0;
 let link: LedgerLink | undefined;
 const sent = { proposals: 0, padded: 0, votes: 0 };
@@ -46,9 +46,8 @@ await listenLedger(host, (_from, payload) => {
   const v = m.value;
   if (v.kind === 'STATUS') tip = Math.max(tip, v.height);
   if (v.kind === 'COMMITTED') tip = Math.max(tip, v.block.header.height);
-  if (v.kind === 'VOTE') tip = Math.max(tip, v.vote.height - 1);
+  // (Not from relayed votes and proposals: a victim relays those of the height after its next.)
   if (v.kind === 'PROPOSAL' && payload.length < JUNK_SIZE) {
-    tip = Math.max(tip, v.proposal.height - 1);
     if (link !== undefined && Date.now() < end) {
       // Small enough to arrive while its height is still open, large enough to be told from honest ones.
       sent.padded++;

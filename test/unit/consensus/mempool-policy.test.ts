@@ -257,7 +257,28 @@ describe('Mempool admission policy (property)', () => {
           checkInvariants(m, d.state, o);
         }
       }),
-      { numRuns: 150 },
+      {
+        numRuns: Number(process.env['MEMPOOL_PROPERTY_RUNS'] ?? 150),
+        // Found by this property: a claim twice (the second no longer applies once the first commits)
+        // left its sender's later nonces gapped after the commit, past the bound on gapped ones.
+        examples: [
+          [
+            [
+              [{ who: 1, nonce: 2, fee: 1, amount: 1, claim: true }],
+              [
+                { who: 0, nonce: 2, fee: 1, amount: 1, claim: false },
+                { who: 2, nonce: 2, fee: 1, amount: 1, claim: false },
+                { who: 1, nonce: 3, fee: 1, amount: 1, claim: false },
+              ],
+              [
+                { who: 1, nonce: 1, fee: 1, amount: 1, claim: true },
+                { who: 0, nonce: 3, fee: 1, amount: 1, claim: false },
+                { who: 1, nonce: 4, fee: 1, amount: 1, claim: false },
+              ],
+            ],
+          ],
+        ],
+      },
     );
   });
 
