@@ -6,7 +6,7 @@
 // transactions that node relays: what the network admitted.
 //
 // Args: { address, listen?, mode?: "future" | "claims", keys?: 80, perKey?: 64, fee?: 1,
-//         powDifficulty?: 8, seconds?: 0 (one wave), waveMs?: 1000, victimDataDir? }
+//         powDifficulty?: 8, seconds?: 0 (one wave), waveMs?: 1000, victimDataDir?, lingerMs?: 3000 }
 // Reports: one line per wave { wave, sent, bytes }, then { done: true, sent, bytes, relayed, waves,
 // victim? }: `relayed` is what the other honest node admitted and passed on; with `victimDataDir` (a
 // benchmark's view, not an attacker's) `victim` is the victim's own count of what its mempool holds,
@@ -31,6 +31,7 @@ interface Args {
   seconds?: number;
   waveMs?: number;
   victimDataDir?: string;
+  lingerMs?: number;
 }
 
 const args = attackArgs<Args>();
@@ -122,4 +123,7 @@ do {
 await link.flush();
 await new Promise((r) => setTimeout(r, 3000));
 report({ done: true, sent, bytes: link.sent(), relayed, waves, ...victimView() });
+// Leaving closes the connection; a slow victim may not have read the last frames yet (a reset would
+// drop them), so the connection stays open a while longer.
+await new Promise((r) => setTimeout(r, args.lingerMs ?? 3000));
 await stopAll(listener === undefined ? [host] : [host, listener]);
