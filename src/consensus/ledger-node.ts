@@ -119,6 +119,8 @@ const SEEN_LIMIT = 20_000;
 const STATUS_EVERY_MS = 2_000;
 const SYNC_TIMEOUT_MS = 5_000;
 const MAX_PENDING_EVIDENCE = 64;
+/** Sync requests waiting for their peer's budget, all peers together. */
+const MAX_SYNC_WAITING = 64;
 
 export class LedgerNode {
   readonly #opts: LedgerNodeOptions;
@@ -135,6 +137,8 @@ export class LedgerNode {
   readonly #syncAnswers: SharedBuckets;
   readonly #syncBytes: SharedBuckets;
   #syncAnswered = 0;
+  /** Per peer, the one sync request waiting for its budget. */
+  readonly #syncWaiting = new Map<string, ReturnType<typeof setTimeout>>();
   readonly #now: () => number;
   readonly #self: string;
   #state: LedgerState;
@@ -245,6 +249,8 @@ export class LedgerNode {
     for (const i of this.#intervals) clearInterval(i);
     for (const t of this.#timers) clearTimeout(t);
     this.#timers.clear();
+    for (const t of this.#syncWaiting.values()) clearTimeout(t);
+    this.#syncWaiting.clear();
     if (this.#startTimer) clearTimeout(this.#startTimer);
     this.#store.close();
     // The driver owns the protocol it was given: nothing arrives after the store is closed.
@@ -550,6 +556,9 @@ export class LedgerNode {
   }
 
   #peerGone(peer: string): void {
+    const waiting = this.#syncWaiting.get(peer);
+    if (waiting !== undefined) clearTimeout(waiting);
+    this.#syncWaiting.delete(peer);
     this.#claims.forget(peer);
     this.#syncAnswers.forget(peer);
     this.#syncBytes.forget(peer);
@@ -591,10 +600,28 @@ export class LedgerNode {
     );
   }
 
-  /** Up to maxBlocks stored blocks from fromHeight, as stored (no decode, no re-encode), within budget. */
+  /**
+   * Up to maxBlocks stored blocks from fromHeight, as stored (no decode, no re-encode), within budget.
+   * A request over its peer's budget waits for it when it is the only one waiting from that peer (an
+   * honest node asks again as soon as an answer arrives, a little faster than the budget's rate); any
+   * other goes unanswered.
+   */
   #answerSync(peer: string, fromHeight: number, maxBlocks: number): void {
     const limits = this.#limits.sync;
     if (!this.#syncAnswers.take(peer, 1) || !this.#syncBytes.take(peer, 0)) {
+      const wait = Math.max(this.#syncAnswers.msUntilReady(peer), this.#syncBytes.msUntilReady(peer));
+      if (
+        !this.#syncWaiting.has(peer) &&
+        this.#syncWaiting.size < MAX_SYNC_WAITING &&
+        wait < SYNC_TIMEOUT_MS
+      ) {
+        const t = setTimeout(() => {
+          this.#syncWaiting.delete(peer);
+          if (!this.#stopped) this.#answerSync(peer, fromHeight, maxBlocks);
+        }, wait);
+        this.#syncWaiting.set(peer, t);
+        return;
+      }
       this.#refusals.refuse(
         'SYNC_LIMIT',
         'sync requests over their per-peer or total budget went unanswered',

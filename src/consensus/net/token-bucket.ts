@@ -32,6 +32,15 @@ export class TokenBucket {
     return true;
   }
 
+  /** Milliseconds until the bucket is no longer empty (0: take() would succeed now). */
+  msUntilReady(now: number): number {
+    this.#refill(now);
+    if (this.#tokens > 0) return 0;
+    return this.#rate <= 0
+      ? Number.POSITIVE_INFINITY
+      : Math.ceil(((-this.#tokens + 1e-9) / this.#rate) * 1000);
+  }
+
   /** A new rate and capacity from now on (tokens above the new capacity are cut). */
   setRate(rate: number, capacity: number, now: number): void {
     this.#refill(now);
@@ -90,6 +99,11 @@ export class SharedBuckets {
       b.fill(now);
     }
     return b.take(n, now);
+  }
+
+  /** Milliseconds until `peer` may take again (0 for a peer not seen yet). */
+  msUntilReady(peer: string): number {
+    return this.#buckets.get(peer)?.msUntilReady(this.#now()) ?? 0;
   }
 
   /** The peer is gone: its share returns to the others. */

@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import type { LedgerLimitsInput } from '../../../src/consensus/ledger-limits.ts';
 import { LedgerNode } from '../../../src/consensus/ledger-node.ts';
 import { LedgerNet } from '../../../src/consensus/net/ledger-net.ts';
 import { generateIdentity } from '../../../src/crypto/identity.ts';
@@ -18,8 +19,8 @@ import { createHost, type Host } from '../../../src/p2p/host.ts';
 import { defaultP2pOptions } from '../../../src/p2p/options.ts';
 import { CONSENSUS_MSG_TYPE, encodeConsensusMessage } from '../../../src/wire/consensus-msg.ts';
 import { createAttackerHost } from '../../e2e/attackers/attacker-host.ts';
-import { type LedgerLink, listenLedger, openLedgerLink } from '../../e2e/attackers/ledger-link.ts';
 import { junkProposal, junkVote } from '../../e2e/attackers/ledger-junk-msgs.ts';
+import { type LedgerLink, listenLedger, openLedgerLink } from '../../e2e/attackers/ledger-link.ts';
 import { until } from '../../e2e/lib/testnet.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -29,11 +30,22 @@ const CHAIN = 'ledger-node-attacks';
 let dir: string;
 let host: Host;
 let node: LedgerNode;
+const validator = generateIdentity();
+const genesis = {
+  chainId: CHAIN,
+  params: { blockIntervalMs: INTERVAL_MS, validatorCount: 1, powDifficulty: 0, epochLength: 1000 },
+  validators: [validator.publicKey],
+  accounts: [],
+};
+const extra: Array<{ node: LedgerNode; host: Host }> = [];
 
-before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'anonnet-ledger-node-'));
-  const identity = generateIdentity();
-  host = await createHost({
+/** A ledger node on its own real libp2p host (the validator, or a follower with a fresh key). */
+async function startNode(
+  name: string,
+  identity = generateIdentity(),
+  limits: LedgerLimitsInput = {},
+): Promise<{ node: LedgerNode; host: Host }> {
+  const h = await createHost({
     identitySeed: identity.seed,
     options: {
       ...defaultP2pOptions,
@@ -47,33 +59,45 @@ before(async () => {
     selectors: {},
     agentVersion: 'anonnet-ledger-node-test',
   });
-  const net = new LedgerNet(host);
+  const net = new LedgerNet(h);
   await net.start();
-  node = new LedgerNode({
-    genesis: {
-      chainId: CHAIN,
-      params: { blockIntervalMs: INTERVAL_MS, validatorCount: 1, powDifficulty: 0, epochLength: 1000 },
-      validators: [identity.publicKey],
-      accounts: [],
-    },
-    storePath: join(dir, 'ledger.sqlite'),
-    signStatePath: join(dir, 'sign-state.json'),
+  const n = new LedgerNode({
+    genesis,
+    storePath: join(dir, `${name}.sqlite`),
+    signStatePath: join(dir, `${name}-sign-state.json`),
     identity,
     net,
     log: createLogger({ level: 'silent' }),
     timeouts: { proposeMs: 400, prevoteMs: 150, precommitMs: 150, deltaMs: 50 },
+    limits,
   });
-  node.start();
+  n.start();
+  return { node: n, host: h };
+}
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'anonnet-ledger-node-'));
+  // Small sync answers (a few blocks each) at 2 a second with a burst of 2: a late node needs more
+  // answers than the burst, as it would to catch up a long chain.
+  ({ node, host } = await startNode('validator', validator, {
+    sync: { answersPerSecond: 2, burstSeconds: 1, maxAnswerBytes: 2048 },
+  }));
   await until(() => node.height >= 2, 20_000, 'first blocks');
 });
 
 after(async () => {
+  for (const e of extra) {
+    e.node.stop();
+    await e.host.stop();
+  }
   node?.stop();
   await host?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function attacker(onFrame?: (payload: Uint8Array) => void): Promise<{ link: LedgerLink; stop: () => Promise<void> }> {
+async function attacker(
+  onFrame?: (payload: Uint8Array) => void,
+): Promise<{ link: LedgerLink; stop: () => Promise<void> }> {
   const a = await createAttackerHost();
   await listenLedger(a, (_from, payload) => onFrame?.(payload));
   const address = host.getMultiaddrs()[0]!.toString();
@@ -105,7 +129,10 @@ describe('ledger node under hostile peers', () => {
         kind: 'PROPOSAL',
         proposal: junkProposal(CHAIN, 2 ** 40, 0, generateIdentity().publicKey, 100),
       }),
-      encodeConsensusMessage({ kind: 'VOTE', vote: junkVote(CHAIN, 2 ** 40, 0, generateIdentity().publicKey) }),
+      encodeConsensusMessage({
+        kind: 'VOTE',
+        vote: junkVote(CHAIN, 2 ** 40, 0, generateIdentity().publicKey),
+      }),
     ];
     const h0 = node.height;
     const t0 = Date.now();
@@ -157,11 +184,24 @@ describe('ledger node under hostile peers', () => {
     const request = encodeConsensusMessage({ kind: 'SYNC_REQUEST', fromHeight: 1, maxBlocks: 64 });
     for (let i = 0; i < 50; i++) await peer.link.send(request);
     await sleep(1000);
-    // Burst 4 s x 2/s = 8, plus about 2 per second of the test.
+    // The burst (2), and the one request allowed to wait for the budget.
     assert.ok(answers >= 1, 'honest requests are answered');
-    assert.ok(answers <= 12, `answers: ${answers} of 50`);
+    assert.ok(answers <= 6, `answers: ${answers} of 50`);
     assert.ok((node.status().guard.refusals['SYNC_LIMIT'] ?? 0) >= 38);
     await peer.stop();
+  });
+
+  it('a node that joins late catches up by sync, paced by the budget, never penalising', async () => {
+    await until(() => node.height >= 40, 60_000, 'a chain to catch up with');
+    const late = await startNode('late');
+    extra.push(late);
+    const t0 = Date.now();
+    await late.host.dial(host.getMultiaddrs()[0]!);
+    await until(() => late.node.height >= node.height - 1, 30_000, 'the late node synced');
+    const s = late.node.status();
+    assert.equal(s.guard.refusals['HEIGHT_CLAIM_FAILED'] ?? 0, 0, 'the honest claim never failed');
+    assert.ok(node.status().guard.syncAnswers > 2, 'more answers than the burst');
+    process.stdout.write(`# late node: ${late.node.height} blocks in ${Date.now() - t0} ms\n`);
   });
 
   it('refuses unsolicited sync answers and oversized frames before decoding them', async () => {
