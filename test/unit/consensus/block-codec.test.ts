@@ -23,7 +23,13 @@ import {
   proposalSigningBytes,
   voteSigningBytes,
 } from '../../../src/wire/block.ts';
-import { decodeConsensusMessage, encodeConsensusMessage } from '../../../src/wire/consensus-msg.ts';
+import {
+  consensusMessageKind,
+  decodeConsensusMessage,
+  encodeConsensusMessage,
+  encodeSyncResponse,
+  maxConsensusMessageBytes,
+} from '../../../src/wire/consensus-msg.ts';
 import type { DecodeResult } from '../../../src/wire/decode-result.ts';
 import {
   arbBlock,
@@ -253,5 +259,36 @@ describe('consensus codecs: refusals', () => {
     assert.equal(code(decodeConsensusMessage(zero)), 'BAD_FIELD');
     const resp = new Uint8Array([6, 0, 65]);
     assert.equal(code(decodeConsensusMessage(resp)), 'TOO_MANY');
+  });
+});
+
+describe('consensus message envelope: sizes by type and sync answers from stored bytes', () => {
+  it('every message fits the largest encoding of its type, named by its first byte', () => {
+    fc.assert(
+      fc.property(arbMessage, (m) => {
+        const bytes = encodeConsensusMessage(m);
+        assert.equal(consensusMessageKind(bytes), m.kind);
+        assert.ok(bytes.length <= maxConsensusMessageBytes(m.kind), `${m.kind}: ${bytes.length}`);
+      }),
+      { numRuns: 300 },
+    );
+    assert.equal(consensusMessageKind(new Uint8Array(0)), undefined);
+    assert.equal(consensusMessageKind(new Uint8Array([99])), undefined);
+    assert.equal(maxConsensusMessageBytes('STATUS'), 9);
+    assert.equal(maxConsensusMessageBytes('SYNC_REQUEST'), 11);
+  });
+
+  it('a SYNC_RESPONSE built from encoded blocks and commits is byte for byte the encoded message', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(arbBlock, arbCommit), { maxLength: 3 }), (pairs) => {
+        const blocks = pairs.map(([block, commit]) => ({ block, commit }));
+        const parts = blocks.map((b) => ({ block: encodeBlock(b.block), commit: encodeCommit(b.commit) }));
+        assert.deepEqual(
+          Buffer.from(encodeSyncResponse(parts)).toString('hex'),
+          Buffer.from(encodeConsensusMessage({ kind: 'SYNC_RESPONSE', blocks })).toString('hex'),
+        );
+      }),
+      { numRuns: 100 },
+    );
   });
 });
