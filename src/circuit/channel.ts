@@ -253,7 +253,8 @@ export class Channel implements QueueSource {
         mux.sent(e);
         if (c.waitingForRoom && c.queue.length <= low) {
           c.waitingForRoom = false;
-          (drained ??= []).push(c);
+          if (drained === undefined) drained = [c];
+          else drained.push(c);
         }
       }
       this.#memory.release(batch.length);
