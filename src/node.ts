@@ -14,8 +14,8 @@ import { nodeApiSource } from './api/node-source.ts';
 import { buildApi } from './api/server.ts';
 import { createApiToken } from './api/token.ts';
 import { linkCounters } from './circuit/cell-link.ts';
-import { configureChannels } from './circuit/channel-pool.ts';
 import { defaultChannelLimits } from './circuit/channel-limits.ts';
+import { configureChannels } from './circuit/channel-pool.ts';
 import { CircuitManager } from './circuit/circuit-manager.ts';
 import { tampererFromEnv } from './circuit/fault-injection.ts';
 import { GuardSet } from './circuit/guards.ts';
@@ -79,7 +79,11 @@ export interface NodeStatus {
   readonly relayedCircuits: number;
   readonly links: typeof linkCounters;
   /** Cells queued on this node's channels now, and circuits closed for what they queued. */
-  readonly cellQueues: { readonly bytes: number; readonly overflowClosed: number; readonly oomClosed: number };
+  readonly cellQueues: {
+    readonly bytes: number;
+    readonly overflowClosed: number;
+    readonly oomClosed: number;
+  };
   /** Present when the node runs the ledger (a genesis document is configured). */
   readonly ledger?: LedgerNodeStatus;
 }
