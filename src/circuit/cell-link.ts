@@ -27,10 +27,10 @@ export class CellLink {
   constructor(stream: Stream) {
     this.#stream = stream;
     stream.addEventListener('message', (evt) => this.#receive(evt.data.subarray()));
-    stream.addEventListener('drain', () => {
-      this.#full = false;
-      for (const w of this.#drainWaiters.splice(0)) w();
-    });
+    // A connection-level drain reaches every stream of the connection, a stream whose own window is
+    // still shut too: look once libp2p has tried to send what it buffered (its own drain listener
+    // queued that first), so a neighbour that does not read cannot make us buffer a batch per drain.
+    stream.addEventListener('drain', () => queueMicrotask(() => this.#drained()));
     stream.addEventListener('close', (evt) => this.#finish(evt.error));
     stream.addEventListener('remoteCloseWrite', () => this.abort(new Error('link closed by peer')));
   }
@@ -105,6 +105,12 @@ export class CellLink {
       off += CELL_BYTES;
     }
     this.#rest = off === buf.length ? new Uint8Array(0) : buf.subarray(off);
+  }
+
+  #drained(): void {
+    if (this.#closed || !this.#full || this.#stream.writableNeedsDrain) return;
+    this.#full = false;
+    for (const w of this.#drainWaiters.splice(0)) w();
   }
 
   #finish(err?: Error): void {
