@@ -57,7 +57,10 @@ export interface CircuitLink {
   close(): void;
   /** Drops what is queued, sends DESTROY (PROTOCOL) unless one was sent, leaves, calls onClose(err). */
   abort(err: Error): void;
-  /** Drops what is queued for this circuit (it is being torn down; nothing queued matters now). */
+  /**
+   * Drops what is queued for this circuit (it is being torn down; nothing queued matters now). A
+   * circuit already closed keeps what its close queued (its DESTROY must still go out).
+   */
   discard(): void;
   /**
    * The out-of-memory policy closes circuits, not queues: queues with one owner count together (a
@@ -366,7 +369,7 @@ export class ChannelCircuit implements CircuitLink, QueueHolder {
   }
 
   discard(): void {
-    this.#channel.dropQueue(this);
+    if (!this.#closed) this.#channel.dropQueue(this);
   }
 
   killForMemory(): void {
