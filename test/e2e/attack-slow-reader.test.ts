@@ -4,7 +4,7 @@
 // asks for large downloads. Honest traffic through that guard uses the same guard-to-middle channel
 // (one channel per neighbour: src/circuit/channel-pool.ts), which the guard used to stop reading for
 // the attacker. Asserted: during the pause the guard holds the attacker's cells in its queues and an
-// honest 16 MiB download through the same guard and middle completes byte for byte; once the attacker
+// honest 8 MiB download through the same guard and middle completes byte for byte; once the attacker
 // is gone, the guard, middle and exit have forgotten its circuits and hold no queued cell.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -24,7 +24,7 @@ import {
 } from './lib/testnet.ts';
 
 const run = promisify(execFile);
-const MIB = 16;
+const MIB = 8;
 const ATTACK = { circuits: 3, streams: 2, mib: 64 };
 let net: RunningTestnet;
 let web: Fixture;
