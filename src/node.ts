@@ -14,6 +14,8 @@ import { nodeApiSource } from './api/node-source.ts';
 import { buildApi } from './api/server.ts';
 import { createApiToken } from './api/token.ts';
 import { linkCounters } from './circuit/cell-link.ts';
+import { defaultChannelLimits } from './circuit/channel-limits.ts';
+import { configureChannels } from './circuit/channel-pool.ts';
 import { CircuitManager } from './circuit/circuit-manager.ts';
 import { tampererFromEnv } from './circuit/fault-injection.ts';
 import { GuardSet } from './circuit/guards.ts';
@@ -76,6 +78,12 @@ export interface NodeStatus {
   readonly circuitsOpen: number;
   readonly relayedCircuits: number;
   readonly links: typeof linkCounters;
+  /** Cells queued on this node's channels now, and circuits closed for what they queued. */
+  readonly cellQueues: {
+    readonly bytes: number;
+    readonly overflowClosed: number;
+    readonly oomClosed: number;
+  };
   /** Present when the node runs the ledger (a genesis document is configured). */
   readonly ledger?: LedgerNodeStatus;
 }
@@ -260,6 +268,16 @@ export async function startNode(config: NodeConfig, deps: NodeDeps): Promise<Ano
     cleanups.push(() => keeper.stop());
 
     // ---- circuits: the relay side, the exit, and this client's circuits ----
+    // Every channel of this node (ours to guards and next hops, and neighbours' to us) queues its
+    // circuits' cells under one bound.
+    const cellQueues = configureChannels(host, {
+      limits: {
+        ...defaultChannelLimits,
+        maxQueuedBytes: config.channels.maxQueuedMiB * 1024 * 1024,
+        maxCircuitQueueCells: config.channels.maxCircuitQueueCells,
+      },
+      log,
+    });
     const exit = new Exit({
       enabled: config.relay.roles.includes('exit'),
       policy: exitPolicy,
@@ -384,6 +402,11 @@ export async function startNode(config: NodeConfig, deps: NodeDeps): Promise<Ano
       circuitsOpen: circuits.list().filter((c) => c.state === 'open').length,
       relayedCircuits: relayService.circuits.size,
       links: { ...linkCounters },
+      cellQueues: {
+        bytes: cellQueues.bytes,
+        overflowClosed: cellQueues.stats.overflowClosed,
+        oomClosed: cellQueues.stats.oomClosed,
+      },
       ...(ledger !== undefined ? { ledger: ledgerStatus(ledger) } : {}),
     });
     const apiToken = createApiToken(dir);
@@ -404,6 +427,7 @@ export async function startNode(config: NodeConfig, deps: NodeDeps): Promise<Ano
       bootstrapPercent: () => progress.current.percent,
       relay: () => ({ ...relayService.stats, circuitsOpen: relayService.circuits.size }),
       links: () => linkCounters,
+      cellQueues: () => ({ bytes: cellQueues.bytes, ...cellQueues.stats }),
     });
     const ledger = await startLedger(config, { host, identity, log, now, dir });
     if (ledger !== undefined) {

@@ -84,8 +84,10 @@ export class ClientCircuit {
     this.#circId = circId;
     this.streams = new StreamTable({
       maxData: MAX_RELAY_DATA,
+      // Our own queue on the guard channel, not the channel: one circuit that fills its queue makes
+      // only its own streams wait (channel.ts), the others sharing the guard channel go on.
       get linkWritable() {
-        return !link.closed;
+        return link.writable;
       },
       onLinkWritable: (fn) => link.onDrain(fn),
       sendRelay: (streamId, command, data) => this.#sendRelay(this.#crypto.hops - 1, streamId, command, data),
@@ -96,6 +98,17 @@ export class ClientCircuit {
     link.onClose = (err) =>
       this.#closed(
         new CircuitError('LINK_CLOSED', err?.message ?? 'link to the first hop closed', path[0]?.peerId),
+      );
+    // Our queue towards the guard passed its limit, or this node ran short of queue memory: the
+    // channel sent DESTROY (RESOURCELIMIT). Nothing says the guard is at fault.
+    link.onQueueOverflow = (why) =>
+      this.#closed(
+        new CircuitError(
+          'LIMIT',
+          why === 'memory'
+            ? 'circuit closed: this node ran short of queue memory and the circuit held the most'
+            : 'circuit closed: its queue towards the first hop passed its limit',
+        ),
       );
   }
 

@@ -24,8 +24,8 @@ import {
   MAX_RELAY_DATA,
   RelayCommand,
 } from '../wire/cell.ts';
-import { CellLink, LinkProtocolError } from './cell-link.ts';
-import { Channel, type CircuitLink } from './channel.ts';
+import { LinkProtocolError } from './cell-link.ts';
+import type { CircuitLink, QueueOverflow } from './channel.ts';
 import { channelPool } from './channel-pool.ts';
 import * as msg from './messages.ts';
 import { peerIdOfIdentity } from './open-link.ts';
@@ -100,7 +100,7 @@ export class RelayService {
 
   /** A channel from a neighbour nearer the client: each CREATE on it starts a circuit. */
   #accept(stream: Stream): void {
-    const channel = new Channel(new CellLink(stream));
+    const channel = channelPool(this.#init.host).accept(stream);
     channel.onClose = (err) => {
       if (err instanceof LinkProtocolError)
         this.refusals.refuse(
@@ -170,6 +170,9 @@ class RelayCircuit {
     this.#onGone = onGone;
     prev.onCell = (cell) => this.#fromPrev(cell);
     prev.onClose = () => this.destroy(DestroyReason.NONE, false);
+    // Both queues of this circuit (towards each neighbour) count as one for the out-of-memory policy.
+    prev.owner = this;
+    prev.onQueueOverflow = (why) => this.#queueOverflow('prev', why);
     // A circuit that never sends CREATE is dropped: no open streams for free.
     this.#createTimer = setTimeout(() => {
       if (this.#hop === undefined) this.destroy(DestroyReason.PROTOCOL);
@@ -257,10 +260,10 @@ class RelayCircuit {
     this.#stats.bytesRelayed += body.length;
     writeCircId(cell, this.#nextId!);
     this.#init.tamper?.(cell, 'forward');
-    if (!next.send(cell)) {
-      this.#prev.pauseReading();
-      next.onDrain(() => this.#prev.resumeReading());
-    }
+    // Into this circuit's queue on the next channel: never a reason to stop reading the previous
+    // channel, which other circuits share. Flow control bounds the queue; a cheat overflows it and
+    // the channel closes this circuit (#queueOverflow).
+    next.send(cell);
   }
 
   #fromNext(bytes: Uint8Array): void {
@@ -297,10 +300,21 @@ class RelayCircuit {
     this.#stats.bytesRelayed += cell.length - CELL_HEADER_BYTES;
     writeCircId(cell, this.#prevId!);
     this.#init.tamper?.(cell, 'backward');
-    if (!this.#prev.send(cell)) {
-      this.#next!.pauseReading();
-      this.#prev.onDrain(() => this.#next?.resumeReading());
-    }
+    // As in #relayForward: queued for this circuit alone, the next channel keeps being read.
+    this.#prev.send(cell);
+  }
+
+  /**
+   * A queue of this circuit passed its limit (its client or its exit ignores flow control), or the
+   * node ran short of queue memory and this circuit held the most. The channel of that side dropped
+   * its queue and sent DESTROY (RESOURCELIMIT); the other side's backlog is dropped too. Towards the
+   * client a lost next side is a TRUNCATED first, as for a lost link.
+   */
+  #queueOverflow(side: 'prev' | 'next', _why: QueueOverflow): void {
+    this.#prev.discard();
+    this.#next?.discard();
+    if (side === 'next') this.#truncate(DestroyReason.RESOURCELIMIT);
+    else this.destroy(DestroyReason.RESOURCELIMIT);
   }
 
   /** Sends a relay message that this hop originates (towards the client). */
@@ -351,7 +365,7 @@ class RelayCircuit {
       {
         maxData: MAX_RELAY_DATA,
         get linkWritable() {
-          return !prev.closed;
+          return prev.writable;
         },
         onLinkWritable: (fn) => prev.onDrain(fn),
         sendRelay: (s, c, d) => this.#originate(s, c, d),
@@ -384,6 +398,8 @@ class RelayCircuit {
       this.#nextId = next.id;
       next.onCell = (cell) => this.#fromNext(cell);
       next.onClose = () => this.#truncate(DestroyReason.CHANNEL_CLOSED);
+      next.owner = this;
+      next.onQueueOverflow = (why) => this.#queueOverflow('next', why);
       const created = new Promise<Uint8Array>((resolve, reject) => {
         this.#pendingCreated = resolve;
         signal.addEventListener('abort', () => reject(new Error('extend timed out')), { once: true });

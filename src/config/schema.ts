@@ -68,6 +68,21 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    channels: z
+      .object({
+        /**
+         * Memory for the cells queued on all channels together, in MiB (Tor's MaxMemInQueues); above
+         * it the circuits holding the most queued cells are closed until 10% is free again.
+         */
+        maxQueuedMiB: z.number().int().min(1).max(1_048_576).default(512),
+        /**
+         * Cells one circuit may queue towards one neighbour: flow control keeps an honest circuit
+         * under 1000 DATA cells plus a few control cells, so more means it cheats and it is closed.
+         */
+        maxCircuitQueueCells: z.number().int().min(1_200).max(1_000_000).default(2_000),
+      })
+      .strict()
+      .prefault({}),
     exit: z
       .object({
         /** Let exit streams reach 127.0.0.0/8 and ::1 (local test networks only). */

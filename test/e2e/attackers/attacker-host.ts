@@ -10,12 +10,24 @@ import { tcp } from '@libp2p/tcp';
 import { multiaddr } from '@multiformats/multiaddr';
 import { createLibp2p } from 'libp2p';
 
-export async function createAttackerHost(): Promise<Libp2p> {
+export interface AttackerHostOptions {
+  /**
+   * The most yamux receive window this host grants a stream (default: yamux's 16 MiB). An attacker
+   * that wants its peer to buffer for it keeps it at the 256 KiB minimum.
+   */
+  readonly maxStreamWindow?: number;
+}
+
+export async function createAttackerHost(opts: AttackerHostOptions = {}): Promise<Libp2p> {
   return createLibp2p({
     addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
     transports: [tcp()],
     connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
+    streamMuxers: [
+      opts.maxStreamWindow === undefined
+        ? yamux()
+        : yamux({ streamOptions: { maxStreamWindowSize: opts.maxStreamWindow } }),
+    ],
     // An attacker does not hold back: no per-host inbound threshold, many connections.
     connectionManager: { maxConnections: 10_000, inboundConnectionThreshold: 10_000 },
     services: { identify: identify() },
