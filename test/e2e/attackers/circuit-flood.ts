@@ -2,15 +2,17 @@
 // with CREATE cells a real attacker would send. Modes:
 //   fill   take as many circuit slots as the relay grants and hold them: CREATEs (up to `circuits` per
 //          identity, `window` in flight) until `durationMs`; with valid handshakes, each granted
-//          circuit gets one DROP so it counts as used. With `hold`, the circuits stay open after the
-//          report until the process is stopped.
+//          circuit gets one DROP so it counts as used. `untilRefusedInARow` ends an identity's run
+//          after that many refusals in a row (it has reached a limit). With `hold`, the circuits stay
+//          open after the report until the process is stopped.
 //   churn  the CREATE/DESTROY loop: `window` CREATEs in flight per identity, each answered circuit
 //          destroyed at once and replaced, for `durationMs`.
 // handshake: `garbage` (the victim's onion key id, then random bytes: free) or `valid` (X25519 and
 // ML-KEM-768 encapsulation with the project's own handshake code, ~0.1 ms each).
 // Reports one JSON line when done (fill with `hold` reports, then holds):
-//   {mode, handshake, identities, sent, accepted, refused, refusedByReason, unanswered, elapsedMs,
-//    attackerCpuS, victimCpuS?, createsPerSecond}
+//   {mode, handshake, identities, sent, accepted, acceptedPerIdentity, refused, refusedByReason,
+//    unanswered, closedByVictim (granted circuits the victim closed later, e.g. unused), maxHeld (most
+//    circuits one identity held at once), elapsedMs, createsPerSecond, attackerCpuS, victimCpuS?}
 // `victimPid` (same machine) adds the victim's CPU seconds over the attack, from /proc/<pid>/stat.
 import { readFileSync } from 'node:fs';
 import type { Libp2p } from '@libp2p/interface';
@@ -41,6 +43,8 @@ interface Args {
   readonly window?: number;
   /** How long to send CREATEs. Default 5000. */
   readonly durationMs?: number;
+  /** fill: an identity stops sending after this many refusals in a row. Default: never. */
+  readonly untilRefusedInARow?: number;
   /** fill: keep the granted circuits open after the report until stopped. */
   readonly hold?: boolean;
   readonly victimPid?: number;
@@ -51,6 +55,8 @@ interface Counts {
   accepted: number;
   refused: number;
   unanswered: number;
+  closedByVictim: number;
+  maxHeld: number;
   readonly refusedByReason: Record<string, number>;
 }
 
@@ -85,8 +91,20 @@ const stopAt = started + durationMs;
 
 /** Runs the mode on one channel; resolves when it stopped sending and every CREATE was answered. */
 function run(channel: RawChannel, victim: VictimKeys): Promise<Counts> {
-  const counts: Counts = { sent: 0, accepted: 0, refused: 0, unanswered: 0, refusedByReason: {} };
+  const counts: Counts = {
+    sent: 0,
+    accepted: 0,
+    refused: 0,
+    unanswered: 0,
+    closedByVictim: 0,
+    maxHeld: 0,
+    refusedByReason: {},
+  };
   const inFlight = new Map<number, ReturnType<typeof validCreate> | undefined>();
+  /** Granted circuits still open (fill mode). */
+  const held = new Set<number>();
+  let refusedInARow = 0;
+  const atLimit = () => args.untilRefusedInARow !== undefined && refusedInARow >= args.untilRefusedInARow;
   let nextId = 1;
   return new Promise((resolve) => {
     let finished = false;
@@ -96,7 +114,8 @@ function run(channel: RawChannel, victim: VictimKeys): Promise<Counts> {
       counts.unanswered = inFlight.size;
       resolve(counts);
     };
-    const sending = () => !channel.isClosed && performance.now() < stopAt && counts.sent < maxPerIdentity;
+    const sending = () =>
+      !channel.isClosed && performance.now() < stopAt && counts.sent < maxPerIdentity && !atLimit();
     const pump = () => {
       while (inFlight.size < window && sending()) {
         const id = nextId++;
@@ -108,14 +127,25 @@ function run(channel: RawChannel, victim: VictimKeys): Promise<Counts> {
       if (inFlight.size === 0 && !sending()) finish();
     };
     channel.onReply = (r) => {
+      if (held.has(r.id) && r.command === LinkCommand.DESTROY) {
+        held.delete(r.id);
+        counts.closedByVictim++;
+        return;
+      }
       if (!inFlight.has(r.id)) return;
       const hs = inFlight.get(r.id);
       inFlight.delete(r.id);
       if (r.command === LinkCommand.CREATED) {
+        refusedInARow = 0;
         counts.accepted++;
         if (args.mode === 'churn') void channel.send(destroyCell(r.id));
-        else if (hs !== undefined) void channel.send(dropCell(r.id, hs.finish(r.body)));
+        else {
+          held.add(r.id);
+          counts.maxHeld = Math.max(counts.maxHeld, held.size);
+          if (hs !== undefined) void channel.send(dropCell(r.id, hs.finish(r.body)));
+        }
       } else if (r.command === LinkCommand.DESTROY) {
+        refusedInARow++;
         counts.refused++;
         const key = String(r.reason ?? -1);
         counts.refusedByReason[key] = (counts.refusedByReason[key] ?? 0) + 1;
@@ -137,7 +167,8 @@ function run(channel: RawChannel, victim: VictimKeys): Promise<Counts> {
 const results = await Promise.all(channels.map((c) => run(c, keys)));
 const elapsedMs = performance.now() - started;
 const cpu = process.cpuUsage(cpuBefore);
-const total = (k: 'sent' | 'accepted' | 'refused' | 'unanswered') => results.reduce((s, r) => s + r[k], 0);
+const total = (k: 'sent' | 'accepted' | 'refused' | 'unanswered' | 'closedByVictim') =>
+  results.reduce((s, r) => s + r[k], 0);
 const refusedByReason: Record<string, number> = {};
 for (const r of results)
   for (const [k, v] of Object.entries(r.refusedByReason)) refusedByReason[k] = (refusedByReason[k] ?? 0) + v;
@@ -151,6 +182,8 @@ report({
   refused: total('refused'),
   refusedByReason,
   unanswered: total('unanswered'),
+  closedByVictim: total('closedByVictim'),
+  maxHeld: Math.max(...results.map((r) => r.maxHeld)),
   elapsedMs: Math.round(elapsedMs),
   createsPerSecond: Math.round((total('sent') * 1000) / elapsedMs),
   attackerCpuS: (cpu.user + cpu.system) / 1e6,
