@@ -300,6 +300,9 @@ export async function startNode(config: NodeConfig, deps: NodeDeps): Promise<Ano
       onionKeys: () => onionKeys,
       exit,
       log,
+      // On a test network (private addresses allowed) all nodes may share 127.0.0.1: loopback peers
+      // are then held to their per-peer share only (src/circuit/ip-group.ts).
+      limits: { ...config.relay.limits, exemptLoopbackFromIpShare: config.p2p.allowPrivateAddresses },
       lookupRelay: (identityKey) => {
         let id: string;
         try {

@@ -48,6 +48,19 @@ function timedOut(signal: AbortSignal): boolean {
   return signal.aborted && (signal.reason as Error | undefined)?.name === 'TimeoutError';
 }
 
+/**
+ * A client sends a DROP cell to the last hop of a circuit that sent nothing for this long, and one right
+ * after the build. Relays close circuits that carry no RELAY cell from the client's side soon after
+ * CREATED and ones idle for long (relay.limits.unusedCircuitTimeoutMs, idleCircuitTimeoutMs: 30 s and
+ * 15 min by default); the last hop of a prebuilt circuit sees nothing else until its first stream.
+ */
+export const CIRCUIT_KEEPALIVE_MS = 4 * 60_000;
+
+export interface BuildOptions {
+  /** Default CIRCUIT_KEEPALIVE_MS. */
+  readonly keepaliveMs?: number;
+}
+
 export function randomCircuitId(): CircuitId {
   for (;;) {
     const id = randomBytes(4).readUInt32BE(0);
@@ -77,6 +90,9 @@ export class ClientCircuit {
   readonly #closeListeners = new Set<(c: ClientCircuit, err: Error) => void>();
   /** Cells the client could not recognise: each one is a tampering or bug signal. */
   integrityFailures = 0;
+  /** A relay cell went out since the last keepalive tick. */
+  #sentRelay = false;
+  #keepalive: NodeJS.Timeout | undefined;
 
   private constructor(path: readonly PathHop[], link: CircuitLink, circId: CircuitId) {
     this.path = path;
@@ -113,7 +129,12 @@ export class ClientCircuit {
   }
 
   /** Builds a circuit along `path` (first hop first). Tears down what it built on failure. */
-  static async build(host: Libp2p, path: readonly PathHop[], signal: AbortSignal): Promise<ClientCircuit> {
+  static async build(
+    host: Libp2p,
+    path: readonly PathHop[],
+    signal: AbortSignal,
+    opts: BuildOptions = {},
+  ): Promise<ClientCircuit> {
     const first = path[0];
     if (first === undefined) throw new CircuitError('NO_PATH', 'empty path');
     // The channel to the first hop is shared with our other circuits through it (channel.ts).
@@ -145,6 +166,7 @@ export class ClientCircuit {
       for (const hop of path.slice(1)) await circuit.#extend(hop);
       circuit.state = 'open';
       circuit.builtAt = Date.now();
+      circuit.#keepAlive(opts.keepaliveMs ?? CIRCUIT_KEEPALIVE_MS);
       return circuit;
     } catch (err) {
       const failure =
@@ -246,8 +268,21 @@ export class ClientCircuit {
     this.#crypto.addHop(hs.finish(msg.decodeExtendedData(await extended)));
   }
 
+  /** A DROP to the last hop now, and again whenever a keepalive period passed without a relay cell. */
+  #keepAlive(everyMs: number): void {
+    const drop = () => this.#sendRelay(this.#crypto.hops - 1, 0, RelayCommand.DROP, new Uint8Array(0));
+    drop();
+    this.#sentRelay = false;
+    this.#keepalive = setInterval(() => {
+      if (!this.#sentRelay) drop();
+      this.#sentRelay = false;
+    }, everyMs);
+    this.#keepalive.unref();
+  }
+
   #sendRelay(targetHop: number, streamId: number, command: number, data: Uint8Array): void {
     if (this.state === 'closed') return;
+    this.#sentRelay = true;
     const cell = encodeRelayCell(this.#circId, streamId, command, data);
     this.#crypto.encryptForward(cell.subarray(CELL_HEADER_BYTES), targetHop);
     this.#link.send(cell);
@@ -345,6 +380,7 @@ export class ClientCircuit {
     if (this.state === 'closed') return;
     this.state = 'closed';
     this.closeReason = err.message;
+    clearInterval(this.#keepalive);
     this.#pendingCreated?.reject(err);
     this.#pendingExtended?.reject(err);
     for (const p of this.#pendingStreams.values()) p.reject(err);

@@ -2,7 +2,7 @@
 // onion-key handshake, removes one layer from every cell going out and adds one to every cell coming
 // back, extends circuits to the next hop on request, and, at the last hop, hands stream messages to
 // the exit. A relay knows only the previous and the next hop of each circuit.
-import type { Libp2p, Stream } from '@libp2p/interface';
+import type { Connection, Libp2p, Stream } from '@libp2p/interface';
 import type { Multiaddr } from '@multiformats/multiaddr';
 import { respondHandshake } from '../crypto/circuit-handshake.ts';
 import type { OnionKeyPair } from '../crypto/onion-keys.ts';
@@ -24,23 +24,28 @@ import {
   MAX_RELAY_DATA,
   RelayCommand,
 } from '../wire/cell.ts';
+import { ADMISSION_MESSAGES, type AdmissionCode, CircuitAdmission } from './admission.ts';
+import { type AdmissionLimits, defaultAdmissionLimits } from './admission-limits.ts';
 import { LinkProtocolError } from './cell-link.ts';
 import type { CircuitLink, QueueOverflow } from './channel.ts';
 import { channelPool } from './channel-pool.ts';
+import { CircuitActivity, sweepIntervalMs } from './circuit-activity.ts';
+import { eventLoopClock, HandshakeQueue, type QueuedHandshake } from './handshake-queue.ts';
+import { ipGroupOfMultiaddr } from './ip-group.ts';
 import * as msg from './messages.ts';
 import { peerIdOfIdentity } from './open-link.ts';
 import { CIRCUIT_PROTOCOL } from './protocol.ts';
 import { decodeRelayBody } from './relay-body.ts';
 
-export interface RelayLimits {
-  readonly maxCircuits: number;
+/** The admission limits (admission-limits.ts: circuit shares, CREATE rates, handshake queue) and more. */
+export interface RelayLimits extends AdmissionLimits {
   readonly maxStreamsPerCircuit: number;
   readonly createTimeoutMs: number;
   readonly extendTimeoutMs: number;
 }
 
 export const defaultRelayLimits: RelayLimits = {
-  maxCircuits: 2000,
+  ...defaultAdmissionLimits,
   maxStreamsPerCircuit: 256,
   createTimeoutMs: 10_000,
   extendTimeoutMs: 10_000,
@@ -53,7 +58,8 @@ export interface RelayServiceInit {
   /** Where a relay named by its identity key can be dialled (from the relay view). */
   readonly lookupRelay: (identityKey: Uint8Array) => readonly Multiaddr[] | undefined;
   readonly exit: Exit;
-  readonly limits?: RelayLimits;
+  /** Over defaultRelayLimits. */
+  readonly limits?: Partial<RelayLimits>;
   readonly log: Logger;
   /**
    * Fault injection for tests: may modify the cell in place. Called on every RELAY cell this relay
@@ -76,30 +82,74 @@ export class RelayService {
   readonly circuits = new Set<RelayCircuit>();
   readonly stats = new RelayStats();
   readonly refusals: RefusalLog;
+  /** CREATEs waiting for their handshake (handshake-queue.ts). */
+  readonly handshakes: HandshakeQueue;
+  readonly #admission: CircuitAdmission;
+  #sweeper: NodeJS.Timeout | undefined;
   #stopped = false;
 
   constructor(init: RelayServiceInit) {
     this.#init = init;
-    this.#limits = init.limits ?? defaultRelayLimits;
+    this.#limits = { ...defaultRelayLimits, ...init.limits };
     this.refusals = new RefusalLog(init.log);
+    this.#admission = new CircuitAdmission(this.#limits, performance.now());
+    this.handshakes = new HandshakeQueue(this.#limits, eventLoopClock, (err) =>
+      init.log.error({ err: (err as Error).message }, 'a circuit handshake failed unexpectedly'),
+    );
+  }
+
+  /** Circuits held per previous-hop peer and address group (for tests and diagnostics). */
+  get admission(): Pick<CircuitAdmission, 'total' | 'heldByPeer' | 'heldByIp' | 'trackedPeers'> {
+    return this.#admission;
   }
 
   async start(): Promise<void> {
-    await this.#init.host.handle(CIRCUIT_PROTOCOL, (stream) => this.#accept(stream), {
-      maxInboundStreams: this.#limits.maxCircuits,
+    await this.#init.host.handle(CIRCUIT_PROTOCOL, (stream, connection) => this.#accept(stream, connection), {
+      // A neighbour needs one channel (channel-pool.ts), a few while one closes and the next opens.
+      maxInboundStreams: this.#limits.maxChannelsPerConnection,
       maxOutboundStreams: this.#limits.maxCircuits,
       runOnLimitedConnection: false,
     });
+    this.#sweeper = setInterval(() => this.#sweep(), sweepIntervalMs(this.#limits));
+    this.#sweeper.unref();
   }
 
   async stop(): Promise<void> {
     this.#stopped = true;
+    clearInterval(this.#sweeper);
+    this.handshakes.clear();
     await this.#init.host.unhandle(CIRCUIT_PROTOCOL);
     for (const c of [...this.circuits]) c.destroy(DestroyReason.FINISHED);
   }
 
-  /** A channel from a neighbour nearer the client: each CREATE on it starts a circuit. */
-  #accept(stream: Stream): void {
+  /** Closes the circuits that carried nothing too long; forgets rate state that is full again. */
+  #sweep(): void {
+    const now = performance.now();
+    for (const c of this.circuits) c.expireIfIdle(now);
+    this.#admission.prune(now);
+  }
+
+  #refused(code: AdmissionCode): void {
+    this.refusals.refuse(code, ADMISSION_MESSAGES[code]);
+  }
+
+  /**
+   * A channel from a neighbour nearer the client: each CREATE on it starts a circuit, if the
+   * neighbour's peer id and the address group of the connection it came on (not anything the peer
+   * says) have room (admission.ts), and its handshake waits its turn (handshake-queue.ts).
+   */
+  #accept(stream: Stream, connection: Connection): void {
+    const peer = connection.remotePeer.toString();
+    const ipGroup = ipGroupOfMultiaddr(connection.remoteAddr, {
+      ipv4PrefixBits: this.#limits.ipv4PrefixBits,
+      ipv6PrefixBits: this.#limits.ipv6PrefixBits,
+      exemptLoopback: this.#limits.exemptLoopbackFromIpShare,
+    });
+    const admittedBy: AdmittedBy = {
+      peer,
+      handshakes: this.handshakes,
+      refused: (code) => this.#refused(code),
+    };
     const channel = channelPool(this.#init.host).accept(stream);
     channel.onClose = (err) => {
       if (err instanceof LinkProtocolError)
@@ -112,14 +162,29 @@ export class RelayService {
     channel.onUnknown = (id, cell) => {
       // Anything but CREATE for an unknown id is a straggler of a circuit already gone: dropped.
       if (cell[CIRC_ID_BYTES] !== LinkCommand.CREATE) return;
-      if (this.#stopped || this.circuits.size >= this.#limits.maxCircuits) {
+      if (this.#stopped) {
         this.stats.circuitsRefused++;
-        channel.refuse(id, this.#stopped ? DestroyReason.HIBERNATING : DestroyReason.RESOURCELIMIT);
+        channel.refuse(id, DestroyReason.HIBERNATING);
+        return;
+      }
+      const ticket = this.#admission.admit(peer, ipGroup, performance.now());
+      if (typeof ticket === 'string') {
+        this.stats.circuitsRefused++;
+        this.#refused(ticket);
+        channel.refuse(id, DestroyReason.RESOURCELIMIT);
         return;
       }
       const link = channel.attach(id);
-      const circuit = new RelayCircuit(link, this.#init, this.#limits, this.stats, () =>
-        this.circuits.delete(circuit),
+      const circuit = new RelayCircuit(
+        link,
+        this.#init,
+        this.#limits,
+        this.stats,
+        () => {
+          this.circuits.delete(circuit);
+          this.#admission.release(ticket);
+        },
+        admittedBy,
       );
       this.circuits.add(circuit);
       link.onCell(cell);
@@ -128,6 +193,14 @@ export class RelayService {
 }
 
 const CIRC_ID_BYTES = 4;
+
+/** What a circuit needs of the admission that let it in: its handshake's queue and the refusal log. */
+interface AdmittedBy {
+  /** The previous hop's peer id: whose queue share the handshake counts against. */
+  readonly peer: string;
+  readonly handshakes: HandshakeQueue;
+  readonly refused: (code: AdmissionCode) => void;
+}
 
 function readCircId(cell: Uint8Array): number {
   return ((cell[0]! << 24) | (cell[1]! << 16) | (cell[2]! << 8) | cell[3]!) >>> 0;
@@ -149,6 +222,11 @@ class RelayCircuit {
   #streams: StreamTable | undefined;
   #extending = false;
   #pendingCreated: ((body: Uint8Array) => void) | undefined;
+  /** The CREATE's place in the handshake queue while it waits. */
+  #queued: QueuedHandshake | undefined;
+  /** Set once CREATED is sent: when the circuit last carried a RELAY cell from its previous hop. */
+  #activity: CircuitActivity | undefined;
+  readonly #admittedBy: AdmittedBy;
   #closed = false;
   readonly #init: RelayServiceInit;
   readonly #limits: RelayLimits;
@@ -162,13 +240,19 @@ class RelayCircuit {
     limits: RelayLimits,
     stats: RelayStats,
     onGone: () => void,
+    admittedBy: AdmittedBy,
   ) {
     this.#prev = prev;
     this.#init = init;
     this.#limits = limits;
     this.#stats = stats;
     this.#onGone = onGone;
-    prev.onCell = (cell) => this.#fromPrev(cell);
+    this.#admittedBy = admittedBy;
+    prev.onCell = (cell) => {
+      if (this.#activity !== undefined && cell[CIRC_ID_BYTES] === LinkCommand.RELAY)
+        this.#activity.touched = true;
+      this.#fromPrev(cell);
+    };
     prev.onClose = () => this.destroy(DestroyReason.NONE, false);
     // Both queues of this circuit (towards each neighbour) count as one for the out-of-memory policy.
     prev.owner = this;
@@ -184,6 +268,8 @@ class RelayCircuit {
     if (this.#closed) return;
     this.#closed = true;
     clearTimeout(this.#createTimer);
+    if (this.#queued !== undefined) this.#admittedBy.handshakes.cancel(this.#queued);
+    this.#queued = undefined;
     this.#streams?.closeAll(new Error('circuit destroyed'));
     const destroyCell = (id: CircuitId | undefined) =>
       encodeCell({
@@ -215,24 +301,12 @@ class RelayCircuit {
     if (decoded.kind !== 'ok') return this.destroy(DestroyReason.PROTOCOL);
     const cell = decoded.value;
     if (this.#prevId === undefined) {
-      if (cell.command !== LinkCommand.CREATE) return this.destroy(DestroyReason.PROTOCOL);
+      if (cell.command === LinkCommand.CREATE && this.#queued === undefined)
+        return this.#queueCreate(cell.circuitId, cell.body);
+      // Nothing but one CREATE before CREATED; a DESTROY while the handshake waits ends it quietly.
+      if (cell.command === LinkCommand.DESTROY) return this.destroy(cell.body[0] ?? 0, false);
       this.#prevId = cell.circuitId;
-      const answer = respondHandshake(
-        cell.body.subarray(0, CREATE_MESSAGE_BYTES),
-        this.#init.identityKey,
-        this.#init.onionKeys(),
-      );
-      if ('error' in answer) {
-        this.#init.log.debug({ error: answer.error }, 'CREATE refused');
-        return this.destroy(DestroyReason.PROTOCOL);
-      }
-      this.#hop = new RelayHopCrypto(answer.keys);
-      this.#stats.circuitsCreated++;
-      clearTimeout(this.#createTimer);
-      this.#prev.send(
-        encodeCell({ circuitId: cell.circuitId, command: LinkCommand.CREATED, body: answer.reply }),
-      );
-      return;
+      return this.destroy(DestroyReason.PROTOCOL);
     }
     if (cell.circuitId !== this.#prevId) return this.destroy(DestroyReason.PROTOCOL);
     // RELAY cells of this circuit never get here: the hot path above takes them.
@@ -244,6 +318,47 @@ class RelayCircuit {
       default:
         return this.destroy(DestroyReason.PROTOCOL);
     }
+  }
+
+  /** The CREATE waits its turn for the handshake (handshake-queue.ts), or is refused RESOURCELIMIT. */
+  #queueCreate(id: CircuitId, body: Uint8Array): void {
+    // A copy: the cell's buffer is the link's, and the handshake runs on a later turn.
+    const message = body.slice(0, CREATE_MESSAGE_BYTES);
+    this.#queued = this.#admittedBy.handshakes.submit({
+      peer: this.#admittedBy.peer,
+      run: () => this.#answerCreate(id, message),
+      shed: (reason) => {
+        this.#queued = undefined;
+        this.#stats.circuitsRefused++;
+        this.#admittedBy.refused(reason);
+        this.#prevId = id;
+        this.destroy(DestroyReason.RESOURCELIMIT);
+      },
+    });
+  }
+
+  #answerCreate(id: CircuitId, message: Uint8Array): void {
+    this.#queued = undefined;
+    if (this.#closed) return;
+    this.#prevId = id;
+    const answer = respondHandshake(message, this.#init.identityKey, this.#init.onionKeys());
+    if ('error' in answer) {
+      this.#init.log.debug({ error: answer.error }, 'CREATE refused');
+      return this.destroy(DestroyReason.PROTOCOL);
+    }
+    this.#hop = new RelayHopCrypto(answer.keys);
+    this.#activity = new CircuitActivity(performance.now());
+    this.#stats.circuitsCreated++;
+    clearTimeout(this.#createTimer);
+    this.#prev.send(encodeCell({ circuitId: id, command: LinkCommand.CREATED, body: answer.reply }));
+  }
+
+  /** Called by the relay's sweep: closes the circuit once unused or idle past its timeout. */
+  expireIfIdle(now: number): void {
+    const verdict = this.#activity?.check(now, this.#limits);
+    if (verdict === undefined || this.#closed) return;
+    this.#admittedBy.refused(verdict === 'unused' ? 'CIRCUIT_UNUSED' : 'CIRCUIT_IDLE');
+    this.destroy(DestroyReason.TIMEOUT);
   }
 
   #relayForward(cell: Uint8Array): void {

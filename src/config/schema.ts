@@ -1,11 +1,37 @@
 // The daemon's configuration: one zod schema validates the config file, the environment and the flags,
 // so a bad value is refused at start with the field it came from named.
 import { z } from 'zod';
+import { defaultAdmissionLimits as relayLimit } from '../circuit/admission-limits.ts';
 
 const multiaddr = z
   .string()
   .regex(/^\/(ip4|ip6|dns|dns4|dns6)\//, 'must be a multiaddr such as /ip4/1.2.3.4/tcp/4950');
 const duration = z.number().int().positive();
+
+/** What one relay lets its neighbours hold and spend on circuits (src/circuit/admission-limits.ts). */
+const relayLimits = z
+  .object({
+    maxCircuits: z.number().int().min(1).max(1_000_000).default(relayLimit.maxCircuits),
+    maxCircuitsPerPeer: z.number().int().min(1).max(1_000_000).default(relayLimit.maxCircuitsPerPeer),
+    maxCircuitsPerIp: z.number().int().min(1).max(1_000_000).default(relayLimit.maxCircuitsPerIp),
+    ipv4PrefixBits: z.number().int().min(8).max(32).default(relayLimit.ipv4PrefixBits),
+    ipv6PrefixBits: z.number().int().min(16).max(128).default(relayLimit.ipv6PrefixBits),
+    createRatePerPeer: z.number().positive().max(100_000).default(relayLimit.createRatePerPeer),
+    createBurstPerPeer: z.number().int().min(1).max(100_000).default(relayLimit.createBurstPerPeer),
+    createRateGlobal: z.number().positive().max(1_000_000).default(relayLimit.createRateGlobal),
+    createBurstGlobal: z.number().int().min(1).max(1_000_000).default(relayLimit.createBurstGlobal),
+    /** At least 5 s: an honest client's first cell follows CREATED within one round trip. */
+    unusedCircuitTimeoutMs: duration.min(5_000).default(relayLimit.unusedCircuitTimeoutMs),
+    /** At least 10 min: clients keep idle circuits alive with a DROP cell every 4 minutes. */
+    idleCircuitTimeoutMs: duration.min(600_000).default(relayLimit.idleCircuitTimeoutMs),
+    handshakeQueueMax: z.number().int().min(1).max(100_000).default(relayLimit.handshakeQueueMax),
+    handshakeQueuePerPeer: z.number().int().min(1).max(100_000).default(relayLimit.handshakeQueuePerPeer),
+    maxQueueDelayMs: duration.default(relayLimit.maxQueueDelayMs),
+    handshakeSliceMs: duration.max(1_000).default(relayLimit.handshakeSliceMs),
+    maxChannelsPerConnection: z.number().int().min(1).max(1_024).default(relayLimit.maxChannelsPerConnection),
+  })
+  .strict()
+  .prefault({});
 
 export const configSchema = z
   .object({
@@ -53,6 +79,8 @@ export const configSchema = z
         exitPolicy: z.array(z.string()).default(['reject *:25', 'accept *:*']),
         /** PeerIds of the other relays this operator runs; counts only where they list us too. */
         family: z.array(z.string()).max(16).default([]),
+        /** Circuit slots, CREATE rates, the handshake queue, idle circuits (docs/security.md, 5). */
+        limits: relayLimits,
       })
       .strict()
       .prefault({}),

@@ -141,7 +141,7 @@ export function createMetrics(opts: MetricsOptions = {}) {
       ),
       circuitsRefused: mirrored(
         'anonnet_relay_circuits_refused_total',
-        'Circuits this relay refused at its circuit limit.',
+        'CREATEs this relay refused (circuit limit, a peer or address share, a CREATE rate, the handshake queue).',
         (s) => s.relay?.().circuitsRefused,
       ),
       cells: mirrored(
