@@ -2,7 +2,13 @@
 // onion-key handshake, removes one layer from every cell going out and adds one to every cell coming
 // back, extends circuits to the next hop on request, and, at the last hop, hands stream messages to
 // the exit. A relay knows only the previous and the next hop of each circuit.
-import type { Libp2p, Stream } from '@libp2p/interface';
+//
+// Circuit length is bounded as in Tor: EXTEND is accepted only in a RELAY_EARLY cell, RELAY_EARLY
+// cells are passed on as RELAY_EARLY and a circuit that carries more than MAX_RELAY_EARLY_CELLS of
+// them is destroyed, so the first hop sees every extend of a circuit however it loops; and no circuit
+// extends back to the hop it came from or to this relay itself.
+import { randomFillSync } from 'node:crypto';
+import type { Libp2p, PeerId, Stream } from '@libp2p/interface';
 import type { Multiaddr } from '@multiformats/multiaddr';
 import { respondHandshake } from '../crypto/circuit-handshake.ts';
 import type { OnionKeyPair } from '../crypto/onion-keys.ts';
@@ -22,11 +28,14 @@ import {
   encodeRelayCell,
   LinkCommand,
   MAX_RELAY_DATA,
+  MAX_RELAY_EARLY_CELLS,
   RelayCommand,
+  relayCellPadding,
 } from '../wire/cell.ts';
 import { CellLink, LinkProtocolError } from './cell-link.ts';
 import { Channel, type CircuitLink } from './channel.ts';
 import { channelPool } from './channel-pool.ts';
+import { FlowControlError } from './flow.ts';
 import * as msg from './messages.ts';
 import { peerIdOfIdentity } from './open-link.ts';
 import { CIRCUIT_PROTOCOL } from './protocol.ts';
@@ -85,7 +94,7 @@ export class RelayService {
   }
 
   async start(): Promise<void> {
-    await this.#init.host.handle(CIRCUIT_PROTOCOL, (stream) => this.#accept(stream), {
+    await this.#init.host.handle(CIRCUIT_PROTOCOL, (stream, conn) => this.#accept(stream, conn.remotePeer), {
       maxInboundStreams: this.#limits.maxCircuits,
       maxOutboundStreams: this.#limits.maxCircuits,
       runOnLimitedConnection: false,
@@ -99,7 +108,7 @@ export class RelayService {
   }
 
   /** A channel from a neighbour nearer the client: each CREATE on it starts a circuit. */
-  #accept(stream: Stream): void {
+  #accept(stream: Stream, prevPeer: PeerId): void {
     const channel = new Channel(new CellLink(stream));
     channel.onClose = (err) => {
       if (err instanceof LinkProtocolError)
@@ -118,8 +127,13 @@ export class RelayService {
         return;
       }
       const link = channel.attach(id);
-      const circuit = new RelayCircuit(link, this.#init, this.#limits, this.stats, () =>
-        this.circuits.delete(circuit),
+      const circuit = new RelayCircuit(
+        link,
+        this.#init,
+        this.#limits,
+        this.stats,
+        () => this.circuits.delete(circuit),
+        { prevPeer, refusals: this.refusals },
       );
       this.circuits.add(circuit);
       link.onCell(cell);
@@ -140,8 +154,18 @@ function writeCircId(cell: Uint8Array, id: number): void {
   cell[3] = id & 0xff;
 }
 
+/** What a circuit knows of where it came from, and where it reports refusals. */
+interface CircuitOrigin {
+  /** The neighbour the circuit came from (an EXTEND back to it is refused). */
+  readonly prevPeer: PeerId;
+  readonly refusals: RefusalLog;
+}
+
 class RelayCircuit {
   readonly #prev: CircuitLink;
+  readonly #origin: CircuitOrigin;
+  /** RELAY_EARLY cells received from the previous hop. */
+  #earlyCells = 0;
   #prevId: CircuitId | undefined;
   #next: CircuitLink | undefined;
   #nextId: CircuitId | undefined;
@@ -162,8 +186,10 @@ class RelayCircuit {
     limits: RelayLimits,
     stats: RelayStats,
     onGone: () => void,
+    origin: CircuitOrigin,
   ) {
     this.#prev = prev;
+    this.#origin = origin;
     this.#init = init;
     this.#limits = limits;
     this.#stats = stats;
@@ -208,6 +234,13 @@ class RelayCircuit {
     ) {
       return this.#relayForward(bytes);
     }
+    if (
+      bytes[CIRC_ID_BYTES] === LinkCommand.RELAY_EARLY &&
+      this.#prevId !== undefined &&
+      readCircId(bytes) === this.#prevId
+    ) {
+      return this.#relayEarly(bytes);
+    }
     const decoded = decodeCell(bytes);
     if (decoded.kind !== 'ok') return this.destroy(DestroyReason.PROTOCOL);
     const cell = decoded.value;
@@ -243,10 +276,22 @@ class RelayCircuit {
     }
   }
 
+  /** A RELAY_EARLY cell: counted, then handled as RELAY (and passed on as RELAY_EARLY). */
+  #relayEarly(cell: Uint8Array): void {
+    if (++this.#earlyCells > MAX_RELAY_EARLY_CELLS) {
+      this.#origin.refusals.refuse(
+        'RELAY_EARLY_EXCEEDED',
+        `destroyed a circuit that sent more than ${MAX_RELAY_EARLY_CELLS} RELAY_EARLY cells (a circuit longer than ${MAX_RELAY_EARLY_CELLS + 1} hops: a looping or amplifying client)`,
+      );
+      return this.destroy(DestroyReason.PROTOCOL);
+    }
+    this.#relayForward(cell);
+  }
+
   #relayForward(cell: Uint8Array): void {
     const hop = this.#hop!;
     const body = cell.subarray(CELL_HEADER_BYTES);
-    if (hop.forward(body)) return this.#local(body);
+    if (hop.forward(body)) return this.#local(body, cell[CIRC_ID_BYTES] === LinkCommand.RELAY_EARLY);
     const next = this.#next;
     if (next === undefined || this.#extending) {
       // Not for us and nowhere to go: a modified or replayed cell. Tear down.
@@ -303,26 +348,36 @@ class RelayCircuit {
     }
   }
 
-  /** Sends a relay message that this hop originates (towards the client). */
-  #originate(streamId: number, command: number, data: Uint8Array): void {
+  /**
+   * Sends a relay message that this hop originates (towards the client). `sendmeDigest`: this DATA cell
+   * makes the client's circuit SENDME due (stream-table.ts): random padding, and its digest copied out.
+   */
+  #originate(streamId: number, command: number, data: Uint8Array, sendmeDigest?: Uint8Array): void {
     if (this.#closed) return;
     const cell = encodeRelayCell(this.#prevId!, streamId, command, data);
-    this.#hop!.backwardOriginate(cell.subarray(CELL_HEADER_BYTES));
+    if (sendmeDigest !== undefined) randomFillSync(relayCellPadding(cell));
+    this.#hop!.backwardOriginate(cell.subarray(CELL_HEADER_BYTES), sendmeDigest);
     this.#prev.send(cell);
   }
 
-  #local(body: Uint8Array): void {
+  #local(body: Uint8Array, early: boolean): void {
     const m = decodeRelayBody(body);
     if (m === undefined) return this.destroy(DestroyReason.PROTOCOL);
     if (m.command === RelayCommand.EXTEND) {
-      void this.#extend(m.data);
+      void this.#extend(m.data, early);
       return;
     }
     if (this.#next !== undefined) return this.destroy(DestroyReason.PROTOCOL);
     const table = this.#table();
     try {
-      if (table.handle(m.streamId, m.command, m.data)) return;
-    } catch {
+      if (table.handle(m.streamId, m.command, m.data, body)) return;
+    } catch (err) {
+      if (err instanceof FlowControlError && err.code !== 'FLOW_VIOLATION')
+        this.#origin.refusals.refuse(
+          err.code,
+          'destroyed a circuit whose client sent a SENDME for data it did not receive (a forged acknowledgement: an amplification attempt)',
+          { reason: err.message },
+        );
       return this.destroy(DestroyReason.PROTOCOL);
     }
     const ctx = {
@@ -354,17 +409,32 @@ class RelayCircuit {
           return !prev.closed;
         },
         onLinkWritable: (fn) => prev.onDrain(fn),
-        sendRelay: (s, c, d) => this.#originate(s, c, d),
+        sendRelay: (s, c, d, sendmeDigest) => this.#originate(s, c, d, sendmeDigest),
       },
       this.#limits.maxStreamsPerCircuit,
     );
     return this.#streams;
   }
 
-  async #extend(data: Uint8Array): Promise<void> {
+  async #extend(data: Uint8Array, early: boolean): Promise<void> {
+    if (!early) {
+      this.#origin.refusals.refuse(
+        'EXTEND_NOT_EARLY',
+        'destroyed a circuit whose client sent EXTEND outside a RELAY_EARLY cell (an attempt to lengthen a circuit past its bound)',
+      );
+      return this.destroy(DestroyReason.PROTOCOL);
+    }
     const req = msg.decodeExtendData(data);
     if (req === undefined || this.#next !== undefined || this.#extending || this.#streams !== undefined) {
       return this.destroy(DestroyReason.PROTOCOL);
+    }
+    const refusal = this.#loopRefusal(req.identityKey);
+    if (refusal !== undefined) {
+      this.#origin.refusals.refuse(
+        refusal,
+        'refused an EXTEND back to the previous hop or to this relay (a looping circuit)',
+      );
+      return this.#truncate(DestroyReason.PROTOCOL);
     }
     const addresses = this.#init.lookupRelay(req.identityKey);
     if (addresses === undefined || addresses.length === 0) return this.destroy(DestroyReason.CONNECTFAILED);
@@ -400,6 +470,14 @@ class RelayCircuit {
       this.#init.log.debug({ err: (err as Error).message }, 'extend failed');
       this.#truncate(DestroyReason.CONNECTFAILED);
     }
+  }
+
+  /** Why an EXTEND to `identityKey` would make a loop through this relay, or undefined when it would not. */
+  #loopRefusal(identityKey: Uint8Array): 'EXTEND_TO_SELF' | 'EXTEND_TO_PREVIOUS_HOP' | undefined {
+    if (Buffer.compare(identityKey, this.#init.identityKey) === 0) return 'EXTEND_TO_SELF';
+    if (peerIdOfIdentity(identityKey)?.equals(this.#origin.prevPeer) === true)
+      return 'EXTEND_TO_PREVIOUS_HOP';
+    return undefined;
   }
 
   /**
