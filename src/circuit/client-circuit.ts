@@ -29,6 +29,7 @@ import { CircuitError } from './errors.ts';
 import * as msg from './messages.ts';
 import { peerIdOfIdentity } from './open-link.ts';
 import { decodeRelayBody } from './relay-body.ts';
+import { RelayEarlyBudget } from './relay-early.ts';
 
 export interface PathHop {
   readonly peerId: string;
@@ -82,8 +83,7 @@ export class ClientCircuit {
   readonly #closeListeners = new Set<(c: ClientCircuit, err: Error) => void>();
   /** Cells the client could not recognise: each one is a tampering or bug signal. */
   integrityFailures = 0;
-  /** RELAY_EARLY cells sent (at most MAX_RELAY_EARLY_CELLS). */
-  #earlySent = 0;
+  readonly #early = new RelayEarlyBudget();
 
   private constructor(path: readonly PathHop[], link: CircuitLink, circId: CircuitId) {
     this.path = path;
@@ -263,19 +263,11 @@ export class ClientCircuit {
     this.#link.send(cell);
   }
 
-  /**
-   * RELAY_EARLY for every EXTEND and, while the circuit's RELAY_EARLY cells last, for every other cell
-   * that goes past the first hop (as Tor's clients: the relays cannot tell an EXTEND from the first
-   * cells of a shorter circuit). An EXTEND with none left is a bug: build() refuses long paths first.
-   */
+  /** RELAY_EARLY or RELAY (relay-early.ts). build() refuses paths too long for the budget first. */
   #linkCommand(targetHop: number, command: number): number {
-    const extend = command === RelayCommand.EXTEND;
-    if (this.#earlySent < MAX_RELAY_EARLY_CELLS && (extend || targetHop > 0)) {
-      this.#earlySent++;
-      return LinkCommand.RELAY_EARLY;
-    }
-    if (extend) throw new CircuitError('LIMIT', 'no RELAY_EARLY cell left for another EXTEND');
-    return LinkCommand.RELAY;
+    const link = this.#early.linkCommand(targetHop, command);
+    if (link === undefined) throw new CircuitError('LIMIT', 'no RELAY_EARLY cell left for another EXTEND');
+    return link;
   }
 
   #onCell(bytes: Uint8Array): void {

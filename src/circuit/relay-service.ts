@@ -40,6 +40,7 @@ import * as msg from './messages.ts';
 import { peerIdOfIdentity } from './open-link.ts';
 import { CIRCUIT_PROTOCOL } from './protocol.ts';
 import { decodeRelayBody } from './relay-body.ts';
+import { RelayEarlyCounter } from './relay-early.ts';
 
 export interface RelayLimits {
   readonly maxCircuits: number;
@@ -164,8 +165,7 @@ interface CircuitOrigin {
 class RelayCircuit {
   readonly #prev: CircuitLink;
   readonly #origin: CircuitOrigin;
-  /** RELAY_EARLY cells received from the previous hop. */
-  #earlyCells = 0;
+  readonly #early = new RelayEarlyCounter();
   #prevId: CircuitId | undefined;
   #next: CircuitLink | undefined;
   #nextId: CircuitId | undefined;
@@ -278,7 +278,7 @@ class RelayCircuit {
 
   /** A RELAY_EARLY cell: counted, then handled as RELAY (and passed on as RELAY_EARLY). */
   #relayEarly(cell: Uint8Array): void {
-    if (++this.#earlyCells > MAX_RELAY_EARLY_CELLS) {
+    if (!this.#early.accept()) {
       this.#origin.refusals.refuse(
         'RELAY_EARLY_EXCEEDED',
         `destroyed a circuit that sent more than ${MAX_RELAY_EARLY_CELLS} RELAY_EARLY cells (a circuit longer than ${MAX_RELAY_EARLY_CELLS + 1} hops: a looping or amplifying client)`,
