@@ -34,7 +34,7 @@ export type HandEnd =
   | { readonly kind: 'destroy'; readonly reason: number }
   | { readonly kind: 'truncated'; readonly hop: number; readonly reason: number }
   | { readonly kind: 'integrity' }
-  | { readonly kind: 'link-closed' };
+  | { readonly kind: 'link-closed'; readonly error?: string };
 
 export class HandEndError extends Error {
   override readonly name = 'HandEndError';
@@ -97,7 +97,9 @@ export class HandCircuit {
   private constructor(stream: Stream) {
     this.#stream = stream;
     stream.addEventListener('message', (evt) => this.#receive(evt.data.subarray()));
-    stream.addEventListener('close', () => this.#end({ kind: 'link-closed' }));
+    stream.addEventListener('close', (evt) =>
+      this.#end(evt.error ? { kind: 'link-closed', error: evt.error.message } : { kind: 'link-closed' }),
+    );
   }
 
   get hops(): number {
@@ -226,8 +228,8 @@ export class HandCircuit {
     this.cellsSent++;
     try {
       this.#stream.send(cell);
-    } catch {
-      this.#end({ kind: 'link-closed' });
+    } catch (err) {
+      this.#end({ kind: 'link-closed', error: (err as Error).message });
     }
   }
 
