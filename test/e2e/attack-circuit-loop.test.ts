@@ -144,6 +144,7 @@ test('SENDMEs for data never received kill the attacker circuit at the exit', as
   await a.stop();
   assert.equal(await during, PAGE, 'a fetch during the attack succeeds');
   const reports = a.reports.filter((r) => r['mode'] === 'forge');
+  for (const r of reports) console.log(`forge: ${JSON.stringify(r)}`);
   assert.equal(reports.length, 3, JSON.stringify(a.reports));
   for (const r of reports) {
     assert.equal(r['killed'], true, JSON.stringify(r));
