@@ -1,7 +1,7 @@
 // A circuit seen from the client that built it: telescoping construction (CREATE to the first hop,
 // then EXTEND through the circuit for every further hop), layered encryption of every relay cell,
 // and the streams it carries. Only the client knows the whole path; each relay knows its neighbours.
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes, randomFillSync, randomUUID } from 'node:crypto';
 import type { Libp2p } from '@libp2p/interface';
 import type { Multiaddr } from '@multiformats/multiaddr';
 import { createHandshakeClient } from '../crypto/circuit-handshake.ts';
@@ -18,7 +18,9 @@ import {
   encodeRelayCell,
   LinkCommand,
   MAX_RELAY_DATA,
+  MAX_RELAY_EARLY_CELLS,
   RelayCommand,
+  relayCellPadding,
 } from '../wire/cell.ts';
 import type { OnionKey } from '../wire/descriptor-types.ts';
 import type { ChannelCircuit, CircuitLink } from './channel.ts';
@@ -27,6 +29,7 @@ import { CircuitError } from './errors.ts';
 import * as msg from './messages.ts';
 import { peerIdOfIdentity } from './open-link.ts';
 import { decodeRelayBody } from './relay-body.ts';
+import { RelayEarlyBudget } from './relay-early.ts';
 
 export interface PathHop {
   readonly peerId: string;
@@ -36,6 +39,9 @@ export interface PathHop {
 }
 
 export type CircuitState = 'building' | 'open' | 'closed';
+
+/** The longest circuit: every extend needs one of the circuit's RELAY_EARLY cells. */
+export const MAX_CIRCUIT_HOPS = MAX_RELAY_EARLY_CELLS + 1;
 
 /** TRUNCATED reasons that mean the next relay could not be reached (rather than refused). */
 const LOST_LINK_REASONS = new Set<number>([
@@ -93,6 +99,7 @@ export class ClientCircuit {
   /** A relay cell went out since the last keepalive tick. */
   #sentRelay = false;
   #keepalive: NodeJS.Timeout | undefined;
+  readonly #early = new RelayEarlyBudget();
 
   private constructor(path: readonly PathHop[], link: CircuitLink, circId: CircuitId) {
     this.path = path;
@@ -106,7 +113,8 @@ export class ClientCircuit {
         return link.writable;
       },
       onLinkWritable: (fn) => link.onDrain(fn),
-      sendRelay: (streamId, command, data) => this.#sendRelay(this.#crypto.hops - 1, streamId, command, data),
+      sendRelay: (streamId, command, data, sendmeDigest) =>
+        this.#sendRelay(this.#crypto.hops - 1, streamId, command, data, sendmeDigest),
     });
     link.onCell = (cell) => this.#onCell(cell);
     // The channel to the first hop went away under open circuits: the guard is suspect (a guard that
@@ -137,6 +145,8 @@ export class ClientCircuit {
   ): Promise<ClientCircuit> {
     const first = path[0];
     if (first === undefined) throw new CircuitError('NO_PATH', 'empty path');
+    if (path.length > MAX_CIRCUIT_HOPS)
+      throw new CircuitError('LIMIT', `a circuit has at most ${MAX_CIRCUIT_HOPS} hops, not ${path.length}`);
     // The channel to the first hop is shared with our other circuits through it (channel.ts).
     let link: ChannelCircuit;
     try {
@@ -280,12 +290,32 @@ export class ClientCircuit {
     this.#keepalive.unref();
   }
 
-  #sendRelay(targetHop: number, streamId: number, command: number, data: Uint8Array): void {
+  #sendRelay(
+    targetHop: number,
+    streamId: number,
+    command: number,
+    data: Uint8Array,
+    sendmeDigest?: Uint8Array,
+  ): void {
     if (this.state === 'closed') return;
     this.#sentRelay = true;
-    const cell = encodeRelayCell(this.#circId, streamId, command, data);
-    this.#crypto.encryptForward(cell.subarray(CELL_HEADER_BYTES), targetHop);
+    const cell = encodeRelayCell(
+      this.#circId,
+      streamId,
+      command,
+      data,
+      this.#linkCommand(targetHop, command),
+    );
+    if (sendmeDigest !== undefined) randomFillSync(relayCellPadding(cell));
+    this.#crypto.encryptForward(cell.subarray(CELL_HEADER_BYTES), targetHop, sendmeDigest);
     this.#link.send(cell);
+  }
+
+  /** RELAY_EARLY or RELAY (relay-early.ts). build() refuses paths too long for the budget first. */
+  #linkCommand(targetHop: number, command: number): number {
+    const link = this.#early.linkCommand(targetHop, command);
+    if (link === undefined) throw new CircuitError('LIMIT', 'no RELAY_EARLY cell left for another EXTEND');
+    return link;
   }
 
   #onCell(bytes: Uint8Array): void {
@@ -326,7 +356,7 @@ export class ClientCircuit {
     const m = decodeRelayBody(body);
     if (m === undefined) return this.close(new CircuitError('PROTOCOL', 'malformed relay message'));
     try {
-      if (this.streams.handle(m.streamId, m.command, m.data)) {
+      if (this.streams.handle(m.streamId, m.command, m.data, body)) {
         if (m.command === RelayCommand.END) this.#failPending(m.streamId, m.data[0] ?? EndReason.MISC);
         return;
       }

@@ -1,8 +1,14 @@
-// The relay side of circuits: accepts `/anonnet/circuit/1.0.0` streams, answers CREATE with the
+// The relay side of circuits: accepts `/anonnet/circuit/2.0.0` streams, answers CREATE with the
 // onion-key handshake, removes one layer from every cell going out and adds one to every cell coming
 // back, extends circuits to the next hop on request, and, at the last hop, hands stream messages to
 // the exit. A relay knows only the previous and the next hop of each circuit.
-import type { Connection, Libp2p, Stream } from '@libp2p/interface';
+//
+// Circuit length is bounded as in Tor: EXTEND is accepted only in a RELAY_EARLY cell, RELAY_EARLY
+// cells are passed on as RELAY_EARLY and a circuit that carries more than MAX_RELAY_EARLY_CELLS of
+// them is destroyed, so the first hop sees every extend of a circuit however it loops; and no circuit
+// extends back to the hop it came from or to this relay itself.
+import { randomFillSync } from 'node:crypto';
+import type { Connection, Libp2p, PeerId, Stream } from '@libp2p/interface';
 import type { Multiaddr } from '@multiformats/multiaddr';
 import { respondHandshake } from '../crypto/circuit-handshake.ts';
 import type { OnionKeyPair } from '../crypto/onion-keys.ts';
@@ -22,7 +28,9 @@ import {
   encodeRelayCell,
   LinkCommand,
   MAX_RELAY_DATA,
+  MAX_RELAY_EARLY_CELLS,
   RelayCommand,
+  relayCellPadding,
 } from '../wire/cell.ts';
 import { ADMISSION_MESSAGES, type AdmissionCode, CircuitAdmission } from './admission.ts';
 import { type AdmissionLimits, defaultAdmissionLimits } from './admission-limits.ts';
@@ -32,10 +40,12 @@ import { channelPool } from './channel-pool.ts';
 import { CircuitActivity, sweepIntervalMs } from './circuit-activity.ts';
 import { eventLoopClock, HandshakeQueue, type QueuedHandshake } from './handshake-queue.ts';
 import { ipGroupOfMultiaddr } from './ip-group.ts';
+import { FlowControlError } from './flow.ts';
 import * as msg from './messages.ts';
 import { peerIdOfIdentity } from './open-link.ts';
 import { CIRCUIT_PROTOCOL } from './protocol.ts';
 import { decodeRelayBody } from './relay-body.ts';
+import { RelayEarlyCounter } from './relay-early.ts';
 
 /** The admission limits (admission-limits.ts: circuit shares, CREATE rates, handshake queue) and more. */
 export interface RelayLimits extends AdmissionLimits {
@@ -185,6 +195,7 @@ export class RelayService {
           this.#admission.release(ticket);
         },
         admittedBy,
+        { prevPeer: connection.remotePeer, refusals: this.refusals },
       );
       this.circuits.add(circuit);
       link.onCell(cell);
@@ -213,8 +224,17 @@ function writeCircId(cell: Uint8Array, id: number): void {
   cell[3] = id & 0xff;
 }
 
+/** What a circuit knows of where it came from, and where it reports refusals. */
+interface CircuitOrigin {
+  /** The neighbour the circuit came from (an EXTEND back to it is refused). */
+  readonly prevPeer: PeerId;
+  readonly refusals: RefusalLog;
+}
+
 class RelayCircuit {
   readonly #prev: CircuitLink;
+  readonly #origin: CircuitOrigin;
+  readonly #early = new RelayEarlyCounter();
   #prevId: CircuitId | undefined;
   #next: CircuitLink | undefined;
   #nextId: CircuitId | undefined;
@@ -241,15 +261,20 @@ class RelayCircuit {
     stats: RelayStats,
     onGone: () => void,
     admittedBy: AdmittedBy,
+    origin: CircuitOrigin,
   ) {
     this.#prev = prev;
+    this.#origin = origin;
     this.#init = init;
     this.#limits = limits;
     this.#stats = stats;
     this.#onGone = onGone;
     this.#admittedBy = admittedBy;
     prev.onCell = (cell) => {
-      if (this.#activity !== undefined && cell[CIRC_ID_BYTES] === LinkCommand.RELAY)
+      if (
+        this.#activity !== undefined &&
+        (cell[CIRC_ID_BYTES] === LinkCommand.RELAY || cell[CIRC_ID_BYTES] === LinkCommand.RELAY_EARLY)
+      )
         this.#activity.touched = true;
       this.#fromPrev(cell);
     };
@@ -296,6 +321,13 @@ class RelayCircuit {
       readCircId(bytes) === this.#prevId
     ) {
       return this.#relayForward(bytes);
+    }
+    if (
+      bytes[CIRC_ID_BYTES] === LinkCommand.RELAY_EARLY &&
+      this.#prevId !== undefined &&
+      readCircId(bytes) === this.#prevId
+    ) {
+      return this.#relayEarly(bytes);
     }
     const decoded = decodeCell(bytes);
     if (decoded.kind !== 'ok') return this.destroy(DestroyReason.PROTOCOL);
@@ -361,10 +393,22 @@ class RelayCircuit {
     this.destroy(DestroyReason.TIMEOUT);
   }
 
+  /** A RELAY_EARLY cell: counted, then handled as RELAY (and passed on as RELAY_EARLY). */
+  #relayEarly(cell: Uint8Array): void {
+    if (!this.#early.accept()) {
+      this.#origin.refusals.refuse(
+        'RELAY_EARLY_EXCEEDED',
+        `destroyed a circuit that sent more than ${MAX_RELAY_EARLY_CELLS} RELAY_EARLY cells (a circuit longer than ${MAX_RELAY_EARLY_CELLS + 1} hops: a looping or amplifying client)`,
+      );
+      return this.destroy(DestroyReason.PROTOCOL);
+    }
+    this.#relayForward(cell);
+  }
+
   #relayForward(cell: Uint8Array): void {
     const hop = this.#hop!;
     const body = cell.subarray(CELL_HEADER_BYTES);
-    if (hop.forward(body)) return this.#local(body);
+    if (hop.forward(body)) return this.#local(body, cell[CIRC_ID_BYTES] === LinkCommand.RELAY_EARLY);
     const next = this.#next;
     if (next === undefined || this.#extending) {
       // Not for us and nowhere to go: a modified or replayed cell. Tear down.
@@ -432,26 +476,36 @@ class RelayCircuit {
     else this.destroy(DestroyReason.RESOURCELIMIT);
   }
 
-  /** Sends a relay message that this hop originates (towards the client). */
-  #originate(streamId: number, command: number, data: Uint8Array): void {
+  /**
+   * Sends a relay message that this hop originates (towards the client). `sendmeDigest`: this DATA cell
+   * makes the client's circuit SENDME due (stream-table.ts): random padding, and its digest copied out.
+   */
+  #originate(streamId: number, command: number, data: Uint8Array, sendmeDigest?: Uint8Array): void {
     if (this.#closed) return;
     const cell = encodeRelayCell(this.#prevId!, streamId, command, data);
-    this.#hop!.backwardOriginate(cell.subarray(CELL_HEADER_BYTES));
+    if (sendmeDigest !== undefined) randomFillSync(relayCellPadding(cell));
+    this.#hop!.backwardOriginate(cell.subarray(CELL_HEADER_BYTES), sendmeDigest);
     this.#prev.send(cell);
   }
 
-  #local(body: Uint8Array): void {
+  #local(body: Uint8Array, early: boolean): void {
     const m = decodeRelayBody(body);
     if (m === undefined) return this.destroy(DestroyReason.PROTOCOL);
     if (m.command === RelayCommand.EXTEND) {
-      void this.#extend(m.data);
+      void this.#extend(m.data, early);
       return;
     }
     if (this.#next !== undefined) return this.destroy(DestroyReason.PROTOCOL);
     const table = this.#table();
     try {
-      if (table.handle(m.streamId, m.command, m.data)) return;
-    } catch {
+      if (table.handle(m.streamId, m.command, m.data, body)) return;
+    } catch (err) {
+      if (err instanceof FlowControlError && err.code !== 'FLOW_VIOLATION')
+        this.#origin.refusals.refuse(
+          err.code,
+          'destroyed a circuit whose client sent a SENDME for data it did not receive (a forged acknowledgement: an amplification attempt)',
+          { reason: err.message },
+        );
       return this.destroy(DestroyReason.PROTOCOL);
     }
     const ctx = {
@@ -483,17 +537,32 @@ class RelayCircuit {
           return prev.writable;
         },
         onLinkWritable: (fn) => prev.onDrain(fn),
-        sendRelay: (s, c, d) => this.#originate(s, c, d),
+        sendRelay: (s, c, d, sendmeDigest) => this.#originate(s, c, d, sendmeDigest),
       },
       this.#limits.maxStreamsPerCircuit,
     );
     return this.#streams;
   }
 
-  async #extend(data: Uint8Array): Promise<void> {
+  async #extend(data: Uint8Array, early: boolean): Promise<void> {
+    if (!early) {
+      this.#origin.refusals.refuse(
+        'EXTEND_NOT_EARLY',
+        'destroyed a circuit whose client sent EXTEND outside a RELAY_EARLY cell (an attempt to lengthen a circuit past its bound)',
+      );
+      return this.destroy(DestroyReason.PROTOCOL);
+    }
     const req = msg.decodeExtendData(data);
     if (req === undefined || this.#next !== undefined || this.#extending || this.#streams !== undefined) {
       return this.destroy(DestroyReason.PROTOCOL);
+    }
+    const refusal = this.#loopRefusal(req.identityKey);
+    if (refusal !== undefined) {
+      this.#origin.refusals.refuse(
+        refusal,
+        'refused an EXTEND back to the previous hop or to this relay (a looping circuit)',
+      );
+      return this.#truncate(DestroyReason.PROTOCOL);
     }
     const addresses = this.#init.lookupRelay(req.identityKey);
     if (addresses === undefined || addresses.length === 0) return this.destroy(DestroyReason.CONNECTFAILED);
@@ -531,6 +600,14 @@ class RelayCircuit {
       this.#init.log.debug({ err: (err as Error).message }, 'extend failed');
       this.#truncate(DestroyReason.CONNECTFAILED);
     }
+  }
+
+  /** Why an EXTEND to `identityKey` would make a loop through this relay, or undefined when it would not. */
+  #loopRefusal(identityKey: Uint8Array): 'EXTEND_TO_SELF' | 'EXTEND_TO_PREVIOUS_HOP' | undefined {
+    if (Buffer.compare(identityKey, this.#init.identityKey) === 0) return 'EXTEND_TO_SELF';
+    if (peerIdOfIdentity(identityKey)?.equals(this.#origin.prevPeer) === true)
+      return 'EXTEND_TO_PREVIOUS_HOP';
+    return undefined;
   }
 
   /**

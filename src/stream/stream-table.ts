@@ -1,12 +1,34 @@
 // The streams of one circuit at one of its ends (client or exit): stream ids, the circuit-level
-// flow-control windows, and the dispatch of stream messages (DATA, FIN, END, SENDME).
-import { CIRCUIT_SENDME_EVERY, CIRCUIT_WINDOW, ReceiveWindow, SendWindow } from '../circuit/flow.ts';
-import { RelayCommand } from '../wire/cell.ts';
+// flow-control windows, and the dispatch of stream messages (DATA, FIN, END, SENDME). Circuit-level
+// SENDMEs are authenticated both ways (flow.ts, AuthenticatedSendWindow); stream-level ones are not, as
+// in Tor: every DATA cell also needs room in the circuit window, so forged stream SENDMEs cannot move
+// more than the circuit window allows.
+import {
+  AuthenticatedSendWindow,
+  CIRCUIT_SENDME_EVERY,
+  CIRCUIT_WINDOW,
+  FlowControlError,
+  ReceiveWindow,
+  SENDME_RANDOM_BYTES,
+} from '../circuit/flow.ts';
+import {
+  decodeRelayPayload,
+  encodeRelayPayload,
+  RELAY_DIGEST_OFFSET,
+  RelayCommand,
+  SENDME_DIGEST_BYTES,
+  SENDME_VERSION_DIGEST,
+  type SendmeAuth,
+} from '../wire/cell.ts';
 import { AnonStream, type StreamCarrier } from './anon-stream.ts';
 
 export interface CircuitSender {
-  /** Encrypts and sends one relay message on the circuit. */
-  sendRelay(streamId: number, command: number, data: Uint8Array): void;
+  /**
+   * Encrypts and sends one relay message on the circuit. `sendmeDigest` is given for the DATA cell
+   * that makes the peer's circuit SENDME due: the sender fills the cell's padding with random bytes
+   * (the data leaves at least SENDME_RANDOM_BYTES) and copies the cell's digest field into it.
+   */
+  sendRelay(streamId: number, command: number, data: Uint8Array, sendmeDigest?: Uint8Array): void;
   readonly linkWritable: boolean;
   onLinkWritable(fn: () => void): void;
   readonly maxData: number;
@@ -17,7 +39,7 @@ const EMPTY = new Uint8Array(0);
 export class StreamTable {
   readonly streams = new Map<number, AnonStream>();
   readonly #sender: CircuitSender;
-  readonly #send = new SendWindow(CIRCUIT_WINDOW, CIRCUIT_SENDME_EVERY);
+  readonly #send = new AuthenticatedSendWindow(CIRCUIT_WINDOW, CIRCUIT_SENDME_EVERY);
   readonly #recv = new ReceiveWindow(CIRCUIT_WINDOW, CIRCUIT_SENDME_EVERY);
   readonly maxStreams: number;
   /** Streams ever opened on this circuit, and bytes both ways. */
@@ -47,7 +69,10 @@ export class StreamTable {
     const sender = this.#sender;
     const send = this.#send;
     const carrier: StreamCarrier = {
-      maxData: sender.maxData,
+      // The cell that makes the peer's SENDME due leaves room for its random padding.
+      get maxData() {
+        return send.nextIsDue ? sender.maxData - SENDME_RANDOM_BYTES : sender.maxData;
+      },
       get writable() {
         return send.open && sender.linkWritable;
       },
@@ -56,9 +81,11 @@ export class StreamTable {
         else sender.onLinkWritable(fn);
       },
       sendData: (data) => {
-        send.take();
+        const sendmeDigest = send.take();
+        if (sendmeDigest !== undefined && data.length > sender.maxData - SENDME_RANDOM_BYTES)
+          throw new Error('the cell that makes a SENDME due has no room for its random padding');
         this.bytesOut += data.length;
-        sender.sendRelay(streamId, RelayCommand.DATA, data);
+        sender.sendRelay(streamId, RelayCommand.DATA, data, sendmeDigest);
       },
       sendFin: () => sender.sendRelay(streamId, RelayCommand.FIN, EMPTY),
       sendEnd: (reason) => sender.sendRelay(streamId, RelayCommand.END, Uint8Array.of(reason)),
@@ -78,11 +105,13 @@ export class StreamTable {
 
   /**
    * Handles a stream message; false when the command is not a stream message (the caller handles it).
-   * Throws FlowControlError on a window violation: the caller tears the circuit down.
+   * `body` is the plaintext relay body it came in (a circuit SENDME names a DATA cell's digest field).
+   * Throws FlowControlError on a window violation or an unauthentic circuit SENDME: the caller tears
+   * the circuit down.
    */
-  handle(streamId: number, command: number, data: Uint8Array): boolean {
+  handle(streamId: number, command: number, data: Uint8Array, body: Uint8Array): boolean {
     if (command === RelayCommand.SENDME && streamId === 0) {
-      this.#send.grant();
+      this.#send.grant(decodeSendmeAuth(data));
       return true;
     }
     const stream = this.streams.get(streamId);
@@ -94,7 +123,7 @@ export class StreamTable {
         stream?.onData(data);
         if (this.#recv.delivered()) {
           this.#recv.acknowledged();
-          this.#sender.sendRelay(0, RelayCommand.SENDME, EMPTY);
+          this.#sender.sendRelay(0, RelayCommand.SENDME, circuitSendmePayload(body));
         }
         return true;
       case RelayCommand.FIN:
@@ -116,4 +145,18 @@ export class StreamTable {
     for (const s of [...this.streams.values()]) s.onCircuitClosed(err);
     this.streams.clear();
   }
+}
+
+/** The payload of a circuit SENDME for the DATA cell in `body`: version 1, that cell's digest field. */
+function circuitSendmePayload(body: Uint8Array): Uint8Array {
+  const data = body.subarray(RELAY_DIGEST_OFFSET, RELAY_DIGEST_OFFSET + SENDME_DIGEST_BYTES);
+  return encodeRelayPayload({ kind: 'sendme', auth: { version: SENDME_VERSION_DIGEST, data } });
+}
+
+/** The authenticator of a SENDME payload, undefined when empty; throws FlowControlError if malformed. */
+function decodeSendmeAuth(data: Uint8Array): SendmeAuth | undefined {
+  const m = decodeRelayPayload(RelayCommand.SENDME, data);
+  if (m.kind !== 'ok' || m.value.kind !== 'sendme')
+    throw new FlowControlError('a malformed circuit SENDME', 'SENDME_FORGED');
+  return m.value.auth;
 }

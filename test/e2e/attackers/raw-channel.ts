@@ -1,4 +1,4 @@
-// An attacker's circuit channel: a libp2p stream on `/anonnet/circuit/1.0.0` written and read cell by
+// An attacker's circuit channel: a libp2p stream on `/anonnet/circuit/2.0.0` written and read cell by
 // cell, with CREATE cells crafted as a real attacker would: garbage handshakes (the victim's onion key
 // id and random bytes: they cost nothing to make, and the victim cannot tell them from real ones before
 // its X25519 and ML-KEM work) or valid ones made with the project's own handshake code (a valid circuit
@@ -22,7 +22,7 @@ import {
 import { decodeDescriptor } from '../../../src/wire/descriptor.ts';
 import type { OnionKey } from '../../../src/wire/descriptor-types.ts';
 
-export const CIRCUIT_PROTOCOL = '/anonnet/circuit/1.0.0';
+export const CIRCUIT_PROTOCOL = '/anonnet/circuit/2.0.0';
 
 /** What a CREATE for the victim needs: what its descriptor publishes. */
 export interface VictimKeys {
