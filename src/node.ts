@@ -260,12 +260,17 @@ export async function startNode(config: NodeConfig, deps: NodeDeps): Promise<Ano
     cleanups.push(() => keeper.stop());
 
     // ---- circuits: the relay side, the exit, and this client's circuits ----
-    const exit = new Exit({
-      enabled: config.relay.roles.includes('exit'),
-      policy: exitPolicy,
-      allowLoopback: config.exit.allowLoopback,
-      connectTimeoutMs: config.exit.connectTimeoutMs,
-    });
+    const { allowLoopback, connectTimeoutMs, ...exitLimits } = config.exit;
+    const exit = new Exit(
+      {
+        enabled: config.relay.roles.includes('exit'),
+        policy: exitPolicy,
+        allowLoopback,
+        connectTimeoutMs,
+        limits: exitLimits,
+      },
+      { log },
+    );
     // Test-only fault injection (src/circuit/fault-injection.ts); refused outside loopback testnets.
     const tamperer = tampererFromEnv(
       process.env,

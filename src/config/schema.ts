@@ -1,6 +1,7 @@
 // The daemon's configuration: one zod schema validates the config file, the environment and the flags,
 // so a bad value is refused at start with the field it came from named.
 import { z } from 'zod';
+import { defaultExitLimits } from '../stream/exit-limits.ts';
 
 const multiaddr = z
   .string()
@@ -73,6 +74,23 @@ export const configSchema = z
         /** Let exit streams reach 127.0.0.0/8 and ::1 (local test networks only). */
         allowLoopback: z.boolean().default(false),
         connectTimeoutMs: duration.default(10_000),
+        // What circuits may make this exit hold (src/stream/exit-limits.ts; docs/security.md, section 9).
+        /** Exit sockets the process may hold at once (its file-descriptor budget for exits). */
+        maxSockets: z.number().int().min(1).max(1_000_000).default(defaultExitLimits.maxSockets),
+        /** One circuit's share of maxSockets. */
+        maxSocketsPerCircuit: z.number().int().min(1).default(defaultExitLimits.maxSocketsPerCircuit),
+        /** A circuit's share once three quarters of maxSockets are in use. */
+        busySocketsPerCircuit: z.number().int().min(1).default(defaultExitLimits.busySocketsPerCircuit),
+        /** BEGINs and RESOLVEs a circuit may send at once, then per second. */
+        beginBurst: z.number().int().min(1).default(defaultExitLimits.beginBurst),
+        beginsPerSecond: z.number().positive().default(defaultExitLimits.beginsPerSecond),
+        /** Refusals of its own making after which a circuit is closed. */
+        maxRefusalsPerCircuit: z.number().int().min(0).default(defaultExitLimits.maxRefusalsPerCircuit),
+        /** Name lookups in flight, in the process and per circuit. */
+        maxLookups: z.number().int().min(1).default(defaultExitLimits.maxLookups),
+        maxLookupsPerCircuit: z.number().int().min(1).default(defaultExitLimits.maxLookupsPerCircuit),
+        /** Bytes one circuit's streams may buffer at the exit, both ways together. */
+        maxBufferedPerCircuit: z.number().int().min(65_536).default(defaultExitLimits.maxBufferedPerCircuit),
       })
       .strict()
       .prefault({}),
