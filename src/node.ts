@@ -42,6 +42,7 @@ import { dialAddresses, RelayView, type VerifyFn } from './directory/relay-view.
 import { RelayViewStore } from './directory/relay-view-store.ts';
 import { verifyDescriptor } from './directory/verify-descriptor.ts';
 import { type Logger, redactId } from './log/logger.ts';
+import { RefusalLog } from './log/refusals.ts';
 import { createMetrics, type Metrics } from './metrics/registry.ts';
 import { dhtClient } from './p2p/dht-client.ts';
 import { createHost, type Host } from './p2p/host.ts';
@@ -76,6 +77,14 @@ export interface NodeStatus {
   readonly circuitsOpen: number;
   readonly relayedCircuits: number;
   readonly links: typeof linkCounters;
+  /** Connections open and refused or pruned, by refusal code (src/p2p/connection-limits.ts). */
+  readonly connections: { readonly open: number; readonly refused: Record<string, number> };
+  /** Exit sockets and lookups held now, and refusals by code (src/stream/exit.ts). */
+  readonly exit: {
+    readonly sockets: number;
+    readonly lookups: number;
+    readonly refused: Record<string, number>;
+  };
   /** Present when the node runs the ledger (a genesis document is configured). */
   readonly ledger?: LedgerNodeStatus;
 }
@@ -165,7 +174,9 @@ export async function startNode(config: NodeConfig, deps: NodeDeps): Promise<Ano
     const restored = view.load();
     if (restored > 0) log.info({ relays: restored }, 'relay view restored from disk');
 
+    const p2pRefusals = new RefusalLog(log);
     const host = await createHost({
+      refusals: p2pRefusals,
       identitySeed: identity.seed,
       options: { ...config.p2p, dhtProtocol: DHT_PROTOCOL },
       validators: { [RELAY_NAMESPACE]: relayRecordValidator(verify) },
@@ -389,6 +400,12 @@ export async function startNode(config: NodeConfig, deps: NodeDeps): Promise<Ano
       circuitsOpen: circuits.list().filter((c) => c.state === 'open').length,
       relayedCircuits: relayService.circuits.size,
       links: { ...linkCounters },
+      connections: { open: host.getConnections().length, refused: Object.fromEntries(p2pRefusals.counts) },
+      exit: {
+        sockets: exit.socketsInUse,
+        lookups: exit.lookupsInFlight,
+        refused: Object.fromEntries(exit.refusals.counts),
+      },
       ...(ledger !== undefined ? { ledger: ledgerStatus(ledger) } : {}),
     });
     const apiToken = createApiToken(dir);

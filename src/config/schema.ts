@@ -1,6 +1,7 @@
 // The daemon's configuration: one zod schema validates the config file, the environment and the flags,
 // so a bad value is refused at start with the field it came from named.
 import { z } from 'zod';
+import { defaultConnectionLimits } from '../p2p/connection-limits.ts';
 import { defaultExitLimits } from '../stream/exit-limits.ts';
 
 const multiaddr = z
@@ -22,8 +23,39 @@ export const configSchema = z
           .array(z.enum(['tcp', 'quic']))
           .min(1)
           .default(['tcp', 'quic']),
+        /** The peer keeper dials known relays while fewer than this many are connected. */
         minPeers: z.number().int().min(0).max(1000).default(20),
-        maxPeers: z.number().int().min(1).max(10000).default(50),
+        // Connections accepted are another number than peers kept (src/p2p/connection-limits.ts).
+        /** Connections held at most, both directions; new inbound ones are refused past it. */
+        maxConnections: z.number().int().min(1).max(100_000).default(defaultConnectionLimits.maxConnections),
+        /** Inbound handshakes in progress at once. */
+        maxPendingConnections: z
+          .number()
+          .int()
+          .min(1)
+          .max(10_000)
+          .default(defaultConnectionLimits.maxPendingConnections),
+        /** Connections one peer identity may hold. */
+        maxConnectionsPerPeer: z
+          .number()
+          .int()
+          .min(1)
+          .max(1000)
+          .default(defaultConnectionLimits.maxConnectionsPerPeer),
+        /** Inbound connections from one IP address (IPv6: a /64), handshakes included; loopback too. */
+        maxConnectionsPerIp: z
+          .number()
+          .int()
+          .min(1)
+          .max(100_000)
+          .default(defaultConnectionLimits.maxConnectionsPerIp),
+        /** Inbound handshakes in progress from one IP address. */
+        maxPendingConnectionsPerIp: z
+          .number()
+          .int()
+          .min(1)
+          .max(10_000)
+          .default(defaultConnectionLimits.maxPendingConnectionsPerIp),
         allowPrivateAddresses: z.boolean().default(false),
         /** New inbound connections accepted per remote host per second (a local testnet needs more). */
         inboundPerHostPerSecond: z.number().int().min(1).max(10_000).default(5),
@@ -144,8 +176,12 @@ export const configSchema = z
   })
   .strict()
   .superRefine((c, ctx) => {
-    if (c.p2p.minPeers > c.p2p.maxPeers) {
-      ctx.addIssue({ code: 'custom', path: ['p2p', 'minPeers'], message: 'must not exceed p2p.maxPeers' });
+    if (c.p2p.minPeers > c.p2p.maxConnections) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['p2p', 'minPeers'],
+        message: 'must not exceed p2p.maxConnections',
+      });
     }
     const loopback = (h: string) =>
       h === '127.0.0.1' || h === '::1' || h === 'localhost' || h.startsWith('127.');
