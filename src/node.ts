@@ -44,6 +44,7 @@ import { dialAddresses, RelayView, type VerifyFn } from './directory/relay-view.
 import { RelayViewStore } from './directory/relay-view-store.ts';
 import { verifyDescriptor } from './directory/verify-descriptor.ts';
 import { type Logger, redactId } from './log/logger.ts';
+import { RefusalLog } from './log/refusals.ts';
 import { createMetrics, type Metrics } from './metrics/registry.ts';
 import { dhtClient } from './p2p/dht-client.ts';
 import { createHost, type Host } from './p2p/host.ts';
@@ -83,6 +84,14 @@ export interface NodeStatus {
     readonly bytes: number;
     readonly overflowClosed: number;
     readonly oomClosed: number;
+  };
+  /** Connections open and refused or pruned, by refusal code (src/p2p/connection-limits.ts). */
+  readonly connections: { readonly open: number; readonly refused: Record<string, number> };
+  /** Exit sockets and lookups held now, and refusals by code (src/stream/exit.ts). */
+  readonly exit: {
+    readonly sockets: number;
+    readonly lookups: number;
+    readonly refused: Record<string, number>;
   };
   /** Present when the node runs the ledger (a genesis document is configured). */
   readonly ledger?: LedgerNodeStatus;
@@ -173,7 +182,9 @@ export async function startNode(config: NodeConfig, deps: NodeDeps): Promise<Ano
     const restored = view.load();
     if (restored > 0) log.info({ relays: restored }, 'relay view restored from disk');
 
+    const p2pRefusals = new RefusalLog(log);
     const host = await createHost({
+      refusals: p2pRefusals,
       identitySeed: identity.seed,
       options: { ...config.p2p, dhtProtocol: DHT_PROTOCOL },
       validators: { [RELAY_NAMESPACE]: relayRecordValidator(verify) },
@@ -278,12 +289,17 @@ export async function startNode(config: NodeConfig, deps: NodeDeps): Promise<Ano
       },
       log,
     });
-    const exit = new Exit({
-      enabled: config.relay.roles.includes('exit'),
-      policy: exitPolicy,
-      allowLoopback: config.exit.allowLoopback,
-      connectTimeoutMs: config.exit.connectTimeoutMs,
-    });
+    const { allowLoopback, connectTimeoutMs, ...exitLimits } = config.exit;
+    const exit = new Exit(
+      {
+        enabled: config.relay.roles.includes('exit'),
+        policy: exitPolicy,
+        allowLoopback,
+        connectTimeoutMs,
+        limits: exitLimits,
+      },
+      { log },
+    );
     // Test-only fault injection (src/circuit/fault-injection.ts); refused outside loopback testnets.
     const tamperer = tampererFromEnv(
       process.env,
@@ -409,6 +425,12 @@ export async function startNode(config: NodeConfig, deps: NodeDeps): Promise<Ano
         bytes: cellQueues.bytes,
         overflowClosed: cellQueues.stats.overflowClosed,
         oomClosed: cellQueues.stats.oomClosed,
+      },
+      connections: { open: host.getConnections().length, refused: Object.fromEntries(p2pRefusals.counts) },
+      exit: {
+        sockets: exit.socketsInUse,
+        lookups: exit.lookupsInFlight,
+        refused: Object.fromEntries(exit.refusals.counts),
       },
       ...(ledger !== undefined ? { ledger: ledgerStatus(ledger) } : {}),
     });

@@ -15,7 +15,7 @@ import type { OnionKeyPair } from '../crypto/onion-keys.ts';
 import { RelayHopCrypto } from '../crypto/relay-crypto.ts';
 import type { Logger } from '../log/logger.ts';
 import { RefusalLog } from '../log/refusals.ts';
-import type { Exit } from '../stream/exit.ts';
+import type { Exit, ExitCircuit } from '../stream/exit.ts';
 import { StreamTable } from '../stream/stream-table.ts';
 import {
   CELL_HEADER_BYTES,
@@ -38,9 +38,9 @@ import { LinkProtocolError } from './cell-link.ts';
 import type { CircuitLink, QueueOverflow } from './channel.ts';
 import { channelPool } from './channel-pool.ts';
 import { CircuitActivity, sweepIntervalMs } from './circuit-activity.ts';
+import { FlowControlError } from './flow.ts';
 import { eventLoopClock, HandshakeQueue, type QueuedHandshake } from './handshake-queue.ts';
 import { ipGroupOfMultiaddr } from './ip-group.ts';
-import { FlowControlError } from './flow.ts';
 import * as msg from './messages.ts';
 import { peerIdOfIdentity } from './open-link.ts';
 import { CIRCUIT_PROTOCOL } from './protocol.ts';
@@ -240,6 +240,9 @@ class RelayCircuit {
   #nextId: CircuitId | undefined;
   #hop: RelayHopCrypto | undefined;
   #streams: StreamTable | undefined;
+  #exit: ExitCircuit | undefined;
+  /** Aborted when the circuit goes: the exit's pending lookups and connects for it stop. */
+  readonly #gone = new AbortController();
   #extending = false;
   #pendingCreated: ((body: Uint8Array) => void) | undefined;
   /** The CREATE's place in the handshake queue while it waits. */
@@ -295,6 +298,7 @@ class RelayCircuit {
     clearTimeout(this.#createTimer);
     if (this.#queued !== undefined) this.#admittedBy.handshakes.cancel(this.#queued);
     this.#queued = undefined;
+    this.#gone.abort(new Error('circuit destroyed'));
     this.#streams?.closeAll(new Error('circuit destroyed'));
     const destroyCell = (id: CircuitId | undefined) =>
       encodeCell({
@@ -508,24 +512,31 @@ class RelayCircuit {
         );
       return this.destroy(DestroyReason.PROTOCOL);
     }
-    const ctx = {
-      table,
-      sendRelay: (s: number, c: number, d: Uint8Array) => this.#originate(s, c, d),
-      log: this.#init.log,
-    };
     switch (m.command) {
       case RelayCommand.BEGIN:
         if (m.streamId === 0) return this.destroy(DestroyReason.PROTOCOL);
-        void this.#init.exit.begin(ctx, m.streamId, m.data);
+        void this.#exitSide(table).begin(m.streamId, m.data);
         return;
       case RelayCommand.RESOLVE:
-        void this.#init.exit.resolve(ctx, m.streamId, m.data);
+        if (m.streamId === 0) return this.destroy(DestroyReason.PROTOCOL);
+        void this.#exitSide(table).resolve(m.streamId, m.data);
         return;
       case RelayCommand.DROP:
         return;
       default:
         return;
     }
+  }
+
+  /** The exit's side of this circuit, with its shares of the exit (src/stream/exit-circuit.ts). */
+  #exitSide(table: StreamTable): ExitCircuit {
+    this.#exit ??= this.#init.exit.attach({
+      table,
+      sendRelay: (s, c, d) => this.#originate(s, c, d),
+      closeCircuit: (reason) => this.destroy(reason),
+      signal: this.#gone.signal,
+    });
+    return this.#exit;
   }
 
   #table(): StreamTable {

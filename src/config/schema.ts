@@ -2,6 +2,8 @@
 // so a bad value is refused at start with the field it came from named.
 import { z } from 'zod';
 import { defaultAdmissionLimits as relayLimit } from '../circuit/admission-limits.ts';
+import { defaultConnectionLimits } from '../p2p/connection-limits.ts';
+import { defaultExitLimits } from '../stream/exit-limits.ts';
 
 const multiaddr = z
   .string()
@@ -47,8 +49,39 @@ export const configSchema = z
           .array(z.enum(['tcp', 'quic']))
           .min(1)
           .default(['tcp', 'quic']),
+        /** The peer keeper dials known relays while fewer than this many are connected. */
         minPeers: z.number().int().min(0).max(1000).default(20),
-        maxPeers: z.number().int().min(1).max(10000).default(50),
+        // Connections accepted are another number than peers kept (src/p2p/connection-limits.ts).
+        /** Connections held at most, both directions; new inbound ones are refused past it. */
+        maxConnections: z.number().int().min(1).max(100_000).default(defaultConnectionLimits.maxConnections),
+        /** Inbound handshakes in progress at once. */
+        maxPendingConnections: z
+          .number()
+          .int()
+          .min(1)
+          .max(10_000)
+          .default(defaultConnectionLimits.maxPendingConnections),
+        /** Connections one peer identity may hold. */
+        maxConnectionsPerPeer: z
+          .number()
+          .int()
+          .min(1)
+          .max(1000)
+          .default(defaultConnectionLimits.maxConnectionsPerPeer),
+        /** Inbound connections from one IP address (IPv6: a /64), handshakes included; loopback too. */
+        maxConnectionsPerIp: z
+          .number()
+          .int()
+          .min(1)
+          .max(100_000)
+          .default(defaultConnectionLimits.maxConnectionsPerIp),
+        /** Inbound handshakes in progress from one IP address. */
+        maxPendingConnectionsPerIp: z
+          .number()
+          .int()
+          .min(1)
+          .max(10_000)
+          .default(defaultConnectionLimits.maxPendingConnectionsPerIp),
         allowPrivateAddresses: z.boolean().default(false),
         /** New inbound connections accepted per remote host per second (a local testnet needs more). */
         inboundPerHostPerSecond: z.number().int().min(1).max(10_000).default(5),
@@ -116,6 +149,23 @@ export const configSchema = z
         /** Let exit streams reach 127.0.0.0/8 and ::1 (local test networks only). */
         allowLoopback: z.boolean().default(false),
         connectTimeoutMs: duration.default(10_000),
+        // What circuits may make this exit hold (src/stream/exit-limits.ts; docs/security.md, section 9).
+        /** Exit sockets the process may hold at once (its file-descriptor budget for exits). */
+        maxSockets: z.number().int().min(1).max(1_000_000).default(defaultExitLimits.maxSockets),
+        /** One circuit's share of maxSockets. */
+        maxSocketsPerCircuit: z.number().int().min(1).default(defaultExitLimits.maxSocketsPerCircuit),
+        /** A circuit's share once three quarters of maxSockets are in use. */
+        busySocketsPerCircuit: z.number().int().min(1).default(defaultExitLimits.busySocketsPerCircuit),
+        /** BEGINs and RESOLVEs a circuit may send at once, then per second. */
+        beginBurst: z.number().int().min(1).default(defaultExitLimits.beginBurst),
+        beginsPerSecond: z.number().positive().default(defaultExitLimits.beginsPerSecond),
+        /** Refusals of its own making after which a circuit is closed. */
+        maxRefusalsPerCircuit: z.number().int().min(0).default(defaultExitLimits.maxRefusalsPerCircuit),
+        /** Name lookups in flight, in the process and per circuit. */
+        maxLookups: z.number().int().min(1).default(defaultExitLimits.maxLookups),
+        maxLookupsPerCircuit: z.number().int().min(1).default(defaultExitLimits.maxLookupsPerCircuit),
+        /** Bytes one circuit's streams may buffer at the exit, both ways together. */
+        maxBufferedPerCircuit: z.number().int().min(65_536).default(defaultExitLimits.maxBufferedPerCircuit),
       })
       .strict()
       .prefault({}),
@@ -169,8 +219,12 @@ export const configSchema = z
   })
   .strict()
   .superRefine((c, ctx) => {
-    if (c.p2p.minPeers > c.p2p.maxPeers) {
-      ctx.addIssue({ code: 'custom', path: ['p2p', 'minPeers'], message: 'must not exceed p2p.maxPeers' });
+    if (c.p2p.minPeers > c.p2p.maxConnections) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['p2p', 'minPeers'],
+        message: 'must not exceed p2p.maxConnections',
+      });
     }
     const loopback = (h: string) =>
       h === '127.0.0.1' || h === '::1' || h === 'localhost' || h.startsWith('127.');

@@ -2,7 +2,9 @@
 // flow-control windows, and the dispatch of stream messages (DATA, FIN, END, SENDME). Circuit-level
 // SENDMEs are authenticated both ways (flow.ts, AuthenticatedSendWindow); stream-level ones are not, as
 // in Tor: every DATA cell also needs room in the circuit window, so forged stream SENDMEs cannot move
-// more than the circuit window allows.
+// more than the circuit window allows. The exit reserves a stream's slot when BEGIN arrives, before any
+// name lookup or connect: a reservation counts against the limit like an open stream, and is aborted
+// when the peer ends that stream or the circuit closes.
 import {
   AuthenticatedSendWindow,
   CIRCUIT_SENDME_EVERY,
@@ -36,8 +38,21 @@ export interface CircuitSender {
 
 const EMPTY = new Uint8Array(0);
 
+/** A stream slot held while the exit resolves and connects; `signal` aborts when the slot is lost. */
+export interface StreamReservation {
+  readonly signal: AbortSignal;
+  /** Gives the slot back (idempotent; create() takes it over instead). */
+  release(): void;
+}
+
+export class StreamGoneError extends Error {
+  override readonly name = 'StreamGoneError';
+  readonly code = 'STREAM_GONE';
+}
+
 export class StreamTable {
   readonly streams = new Map<number, AnonStream>();
+  readonly #reserved = new Map<number, AbortController>();
   readonly #sender: CircuitSender;
   readonly #send = new AuthenticatedSendWindow(CIRCUIT_WINDOW, CIRCUIT_SENDME_EVERY);
   readonly #recv = new ReceiveWindow(CIRCUIT_WINDOW, CIRCUIT_SENDME_EVERY);
@@ -46,26 +61,56 @@ export class StreamTable {
   opened = 0;
   bytesIn = 0;
   bytesOut = 0;
+  /** Called after a DATA cell was handed to its stream (the exit watches what its streams buffer). */
+  onData: ((stream: AnonStream) => void) | undefined;
 
   constructor(sender: CircuitSender, maxStreams = 256) {
     this.#sender = sender;
     this.maxStreams = maxStreams;
   }
 
+  /** Open streams and reservations together reach the limit. */
   get full(): boolean {
-    return this.streams.size >= this.maxStreams;
+    return this.streams.size + this.#reserved.size >= this.maxStreams;
+  }
+
+  /** Whether `streamId` is open or reserved. */
+  has(streamId: number): boolean {
+    return this.streams.has(streamId) || this.#reserved.has(streamId);
+  }
+
+  get reserved(): number {
+    return this.#reserved.size;
+  }
+
+  /**
+   * Holds a slot for `streamId` before the stream exists (the exit's lookup and connect); undefined
+   * when the id is in use or the table is full. END from the peer for that id, or closeAll(), aborts it.
+   */
+  reserve(streamId: number): StreamReservation | undefined {
+    if (this.has(streamId) || this.full) return undefined;
+    const ac = new AbortController();
+    this.#reserved.set(streamId, ac);
+    return {
+      signal: ac.signal,
+      release: () => {
+        if (this.#reserved.get(streamId) === ac) this.#reserved.delete(streamId);
+      },
+    };
   }
 
   /** A stream id not in use, chosen at random (1..65535). */
   freeId(): number | undefined {
-    if (this.streams.size >= 65535) return undefined;
+    if (this.streams.size + this.#reserved.size >= 65535) return undefined;
     for (;;) {
       const id = 1 + Math.floor(Math.random() * 65535);
-      if (!this.streams.has(id)) return id;
+      if (!this.has(id)) return id;
     }
   }
 
+  /** Opens the stream `streamId`, taking over its reservation if it has one. */
   create(streamId: number): AnonStream {
+    this.#reserved.delete(streamId);
     const sender = this.#sender;
     const send = this.#send;
     const carrier: StreamCarrier = {
@@ -120,7 +165,10 @@ export class StreamTable {
         this.#recv.received();
         this.bytesIn += data.length;
         // Cells for a stream we already closed still count for the circuit window.
-        stream?.onData(data);
+        if (stream !== undefined) {
+          stream.onData(data);
+          this.onData?.(stream);
+        }
         if (this.#recv.delivered()) {
           this.#recv.acknowledged();
           this.#sender.sendRelay(0, RelayCommand.SENDME, circuitSendmePayload(body));
@@ -131,6 +179,7 @@ export class StreamTable {
         return true;
       case RelayCommand.END:
         stream?.onEnd(data[0] ?? 1);
+        this.#abortReservation(streamId, new StreamGoneError('the peer ended the stream'));
         return true;
       case RelayCommand.SENDME:
         stream?.onSendme();
@@ -140,8 +189,16 @@ export class StreamTable {
     }
   }
 
+  #abortReservation(streamId: number, err: Error): void {
+    const ac = this.#reserved.get(streamId);
+    if (ac === undefined) return;
+    this.#reserved.delete(streamId);
+    ac.abort(err);
+  }
+
   closeAll(err: Error): void {
     this.#send.clear();
+    for (const id of [...this.#reserved.keys()]) this.#abortReservation(id, err);
     for (const s of [...this.streams.values()]) s.onCircuitClosed(err);
     this.streams.clear();
   }
