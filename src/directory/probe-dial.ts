@@ -16,8 +16,13 @@ export function directSubnet(conns: readonly Connection[]): SubnetKey | undefine
   return undefined;
 }
 
-/** Streams that every new connection opens by itself: a probe's own connection carries only these. */
+/**
+ * Streams that libp2p opens by itself on every new connection (identify, pings; '' is one still
+ * negotiating, which right after our dial is identify's): a probe's own connection carries only these.
+ */
 const HOUSEKEEPING = ['/ipfs/id/', '/ipfs/ping/'];
+const isHousekeeping = (protocol: string | undefined) =>
+  protocol === undefined || protocol === '' || HOUSEKEEPING.some((p) => protocol.startsWith(p));
 
 /**
  * Dials `peerId` at exactly `addresses` (as its descriptor lists them) and answers the network of the
@@ -37,7 +42,7 @@ export async function probeRelay(
     return undefined;
   }
   const subnet = directSubnet([conn]);
-  const idle = conn.streams.every((s) => HOUSEKEEPING.some((p) => s.protocol?.startsWith(p) ?? true));
+  const idle = conn.streams.every((s) => isHousekeeping(s.protocol));
   if (!had && idle) await conn.close({ signal: AbortSignal.timeout(2_000) }).catch(() => {});
   return subnet;
 }
