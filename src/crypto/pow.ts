@@ -12,10 +12,10 @@ import { CryptoError } from './errors.ts';
 export const POW_DOMAIN = 'anonnet-pow-v1';
 export const MAX_POW_DIFFICULTY = 64;
 /**
- * The network's default difficulty: 2^24 hashes expected, about 30 s of one core of the development
- * machines with this code (`node bench/pow.ts`), about 2 core-hours for the 256 identities that
- * hold 256,000 starting credits. A local test network passes a cheap one (`anonnet testnet
- * --pow-difficulty`, default 8). Figures and what this does not stop: docs/security.md section 11.
+ * The network's default difficulty: 2^24 hashes expected, ~24 s of CPU on one core of the development
+ * machines with this solver (`node bench/pow.ts`), so the 1000 identities behind 1M start-grant credits
+ * cost ~6.7 core-hours with the stock client. A local test network passes a cheap one (`anonnet
+ * testnet --pow-difficulty`, default 8). What this does not stop: docs/security.md section 11.
  */
 export const DEFAULT_POW_DIFFICULTY = 24;
 const PUBLIC_KEY_BYTES = 32;
