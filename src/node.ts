@@ -72,6 +72,12 @@ export interface NodeStatus {
   readonly dhtLookups: number;
   readonly directFetches: number;
   readonly refusals: Record<string, number>;
+  /** Relays that lost their place in the view to a higher-ranked one, by bound; probes made. */
+  readonly relayView: {
+    readonly evictions: Record<string, number>;
+    readonly probes: number;
+    readonly probeFailures: number;
+  };
   readonly listen: readonly string[];
   readonly socks: string | undefined;
   readonly http: string | undefined;
@@ -413,6 +419,11 @@ export async function startNode(config: NodeConfig, deps: NodeDeps): Promise<Ano
       dhtLookups: discovery.lookups,
       directFetches: discovery.direct,
       refusals: Object.fromEntries(view.refusals),
+      relayView: {
+        evictions: Object.fromEntries(view.evictions),
+        probes: prober.probes,
+        probeFailures: prober.failed,
+      },
       listen: host.getMultiaddrs().map(String),
       socks: proxies.socksAddress ? `${proxies.socksAddress.host}:${proxies.socksAddress.port}` : undefined,
       http: proxies.httpAddress ? `${proxies.httpAddress.host}:${proxies.httpAddress.port}` : undefined,
