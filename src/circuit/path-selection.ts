@@ -8,8 +8,11 @@
 //     network it really is in, and listing more networks only keeps it off more paths;
 //   - its weight is its claimed bandwidth capped at `unmeasuredWeightCap` times the median claim of
 //     the relays it competes with (Tor caps unmeasured relays likewise): until bandwidth is measured
-//     by the network (the economy issue), a relay claiming 4 GB/s weighs what a median relay weighs.
-import { dialAddresses, type RelayEntry, relaySubnets } from '../directory/relay-view.ts';
+//     by the network (the economy issue), a relay claiming 4 GB/s weighs what a median relay weighs;
+//   - a relay whose claimed addresses did not answer our probe is never used, and paths are built
+//     from relays this node has evidence for (a verified address, or a circuit through it) whenever
+//     those suffice; relays known only from their descriptors fill in only when they do not.
+import { dialAddresses, type RelayEntry, relaySubnets, standingTier } from '../directory/relay-view.ts';
 import { isExitAllowed, selectOnionKey } from '../directory/verify-descriptor.ts';
 import { decodeFamily } from '../wire/descriptor-family.ts';
 import { Role } from '../wire/descriptor-types.ts';
@@ -79,6 +82,7 @@ export function candidates(relays: readonly RelayEntry[], opts: PathOptions): Ca
   for (const entry of relays) {
     const d = entry.signed.descriptor;
     if (entry.peerId === opts.selfId || opts.avoid?.has(entry.peerId) || !(d.roles & Role.relay)) continue;
+    if (standingTier(entry.standing) === 0) continue; // its claimed addresses did not answer
     const onionKey = selectOnionKey(d.onionKeys, opts.now);
     if (onionKey === undefined) continue;
     const addresses = dialAddresses(entry);
@@ -91,6 +95,11 @@ export function candidates(relays: readonly RelayEntry[], opts: PathOptions): Ca
     });
   }
   return out;
+}
+
+/** This node has seen the relay work: a verified address or a circuit through it. */
+export function hasEvidence(c: Candidate): boolean {
+  return standingTier(c.entry.standing) >= 2;
 }
 
 export function exitAccepts(c: Candidate, port: number | undefined): boolean {
@@ -135,10 +144,22 @@ export function selectPath(
   opts: PathOptions,
   guards: readonly string[],
 ): PathHop[] {
-  const random = opts.random ?? Math.random;
-  const capMultiple = opts.unmeasuredWeightCap ?? defaultPathLimits.unmeasuredWeightCap;
   if (opts.hops < 1) throw new CircuitError('NO_PATH', 'a circuit needs at least one hop');
   const all = candidates(relays, opts);
+  const proven = all.filter(hasEvidence);
+  if (proven.length > 0 && proven.length < all.length) {
+    try {
+      return selectAmong(proven, opts, guards);
+    } catch (err) {
+      if (!(err instanceof CircuitError)) throw err;
+    }
+  }
+  return selectAmong(all, opts, guards);
+}
+
+function selectAmong(all: readonly Candidate[], opts: PathOptions, guards: readonly string[]): PathHop[] {
+  const random = opts.random ?? Math.random;
+  const capMultiple = opts.unmeasuredWeightCap ?? defaultPathLimits.unmeasuredWeightCap;
   const apart = (a: Candidate, b: Candidate) =>
     a.entry.peerId !== b.entry.peerId && (opts.allowSameSubnet || !sameSubnet(a, b)) && !sameFamily(a, b);
 

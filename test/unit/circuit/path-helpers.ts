@@ -17,6 +17,8 @@ export interface EntrySpec {
   readonly moreAddresses?: readonly string[];
   /** Networks we saw it connect from (RelayStanding.verifiedSubnets). */
   readonly verified?: readonly string[];
+  /** Probes of its claimed addresses that failed. */
+  readonly probeFailures?: number;
   readonly exit?: boolean;
   readonly exitPolicy?: readonly string[];
   readonly bandwidth?: number;
@@ -30,7 +32,11 @@ export function entry(n: number, spec: EntrySpec): RelayEntry {
   return {
     peerId: r.peerId,
     receivedAt: NOW,
-    standing: { ...freshStanding(NOW), verifiedSubnets: spec.verified ?? [] },
+    standing: {
+      ...freshStanding(NOW),
+      verifiedSubnets: spec.verified ?? [],
+      probeFailures: spec.probeFailures ?? 0,
+    },
     signed: r.descriptor({
       roles: Role.relay | (spec.exit ? Role.exit : 0),
       bandwidth: spec.bandwidth ?? 1_000_000,

@@ -231,4 +231,30 @@ describe('selectPath', () => {
       assert.equal(ids[2], peer(82));
     }
   });
+
+  it('never uses a relay whose probe failed; prefers relays with evidence while they suffice', () => {
+    const proven = (n: number, exit = false) =>
+      entry(n, { ip: `10.${n}.0.1`, exit, verified: [`v4:10.${n}`] });
+    const relays = [
+      proven(90),
+      proven(91),
+      proven(92, true),
+      entry(93, { ip: '10.93.0.1', exit: true }), // known only by its descriptor
+      entry(94, { ip: '10.94.0.1', exit: true, probeFailures: 1 }), // its address did not answer
+    ];
+    const random = seeded(14);
+    const used = new Set<string>();
+    for (let i = 0; i < 300; i++)
+      for (const h of selectPath(relays, pathOptions({ random, port: 80 }), [peer(90)])) used.add(h.peerId);
+    assert.deepEqual([...used].sort(), [peer(90), peer(91), peer(92)].sort());
+    // Without the proven exit, the unproven one fills in; the failed one never.
+    const noProvenExit = relays.filter((e) => e.peerId !== peer(92));
+    for (let i = 0; i < 100; i++) {
+      const ids = selectPath(noProvenExit, pathOptions({ random, port: 80 }), [peer(90)]).map(
+        (h) => h.peerId,
+      );
+      assert.equal(ids[2], peer(93));
+    }
+    assert.ok(!candidates(relays, pathOptions()).some((c) => c.entry.peerId === peer(94)));
+  });
 });
