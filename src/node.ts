@@ -1,6 +1,7 @@
 // The composition root: builds one AnonNet daemon from the layers below and owns its lifecycle.
 import { join } from 'node:path';
 import { publicKeyFromRaw } from '@libp2p/crypto/keys';
+import type { Connection } from '@libp2p/interface';
 import { peerIdFromPublicKey } from '@libp2p/peer-id';
 import { isLoopback, isPrivate } from '@libp2p/utils';
 import { type Multiaddr, multiaddr } from '@multiformats/multiaddr';
@@ -39,6 +40,8 @@ import {
 } from './directory/dht-records.ts';
 import { RelayDiscovery } from './directory/discovery.ts';
 import { parseExitPolicy } from './directory/exit-policy.ts';
+import { directSubnet, probeRelay } from './directory/probe-dial.ts';
+import { defaultRelayProberOptions, RelayProber } from './directory/prober.ts';
 import { DescriptorPublisher } from './directory/publisher.ts';
 import { dialAddresses, RelayView, type VerifyFn } from './directory/relay-view.ts';
 import { RelayViewStore } from './directory/relay-view-store.ts';
@@ -72,6 +75,12 @@ export interface NodeStatus {
   readonly dhtLookups: number;
   readonly directFetches: number;
   readonly refusals: Record<string, number>;
+  /** Relays that lost their place in the view to a higher-ranked one, by bound; probes made. */
+  readonly relayView: {
+    readonly evictions: Record<string, number>;
+    readonly probes: number;
+    readonly probeFailures: number;
+  };
   readonly listen: readonly string[];
   readonly socks: string | undefined;
   readonly http: string | undefined;
@@ -178,9 +187,6 @@ export async function startNode(config: NodeConfig, deps: NodeDeps): Promise<Ano
     };
     const store = new RelayViewStore(join(dir, files.relayView));
     cleanups.push(() => store.close());
-    const view = new RelayView({ verify, now, store, log });
-    const restored = view.load();
-    if (restored > 0) log.info({ relays: restored }, 'relay view restored from disk');
 
     const p2pRefusals = new RefusalLog(log);
     const host = await createHost({
@@ -195,6 +201,36 @@ export async function startNode(config: NodeConfig, deps: NodeDeps): Promise<Ano
     const peerId = host.peerId.toString();
     log.info({ listening: host.getMultiaddrs().length }, 'listening');
     progress.reach('listening');
+
+    // The relay view ranks relays by what this node saw of them (src/directory/relay-view.ts): a
+    // direct connection verifies a relay's network, a circuit through it shows it works.
+    const view = new RelayView({
+      verify,
+      now,
+      store,
+      log,
+      selfId: host.peerId.toString(),
+      limits: { maxRelays: d.maxRelays, maxPerSubnet: d.maxRelaysPerSubnet },
+      connectedSubnet: (id) =>
+        directSubnet(host.getConnections().filter((c) => c.remotePeer.toString() === id)),
+    });
+    const restored = view.load();
+    if (restored > 0) log.info({ relays: restored }, 'relay view restored from disk');
+    const onConnectionOpen = (evt: CustomEvent<Connection>) => {
+      const subnet = directSubnet([evt.detail]);
+      if (subnet !== undefined) view.markConnected(evt.detail.remotePeer.toString(), subnet);
+    };
+    host.addEventListener('connection:open', onConnectionOpen);
+    cleanups.push(() => host.removeEventListener('connection:open', onConnectionOpen));
+    const prober = new RelayProber({
+      view,
+      selfId: peerId,
+      now,
+      log,
+      options: { ...defaultRelayProberOptions, intervalMs: d.probeIntervalMs },
+      probe: (id, addresses, signal) => probeRelay(host, id, addresses, signal),
+    });
+    cleanups.push(() => prober.stop());
 
     const dht = dhtClient(host.services.dht, metrics);
     const exitPolicy = parseExitPolicy(config.relay.exitPolicy);
@@ -344,6 +380,7 @@ export async function startNode(config: NodeConfig, deps: NodeDeps): Promise<Ano
       buildAttempts: 3,
       maxDirtyMs: 10 * 60_000,
       allowSameSubnet: config.circuits.allowSameSubnet,
+      unmeasuredWeightCap: config.circuits.unmeasuredWeightCap,
     };
     const circuits = new CircuitManager({
       host,
@@ -355,6 +392,11 @@ export async function startNode(config: NodeConfig, deps: NodeDeps): Promise<Ano
       metrics,
     });
     cleanups.push(() => circuits.stop());
+    cleanups.push(
+      circuits.onEvent((event, c) => {
+        if (event === 'built') for (const hop of c.path) view.markCircuitBuilt(hop.peerId);
+      }),
+    );
     const proxies = await startProxies({
       ...(config.proxy.socksPort !== null
         ? { socks: { host: config.proxy.host, port: config.proxy.socksPort } }
@@ -414,6 +456,11 @@ export async function startNode(config: NodeConfig, deps: NodeDeps): Promise<Ano
       dhtLookups: discovery.lookups,
       directFetches: discovery.direct,
       refusals: Object.fromEntries(view.refusals),
+      relayView: {
+        evictions: Object.fromEntries(view.evictions),
+        probes: prober.probes,
+        probeFailures: prober.failed,
+      },
       listen: host.getMultiaddrs().map(String),
       socks: proxies.socksAddress ? `${proxies.socksAddress.host}:${proxies.socksAddress.port}` : undefined,
       http: proxies.httpAddress ? `${proxies.httpAddress.host}:${proxies.httpAddress.port}` : undefined,
@@ -535,6 +582,7 @@ export async function startNode(config: NodeConfig, deps: NodeDeps): Promise<Ano
     publisher.start();
     discovery.start();
     keeper.start();
+    prober.start();
     updateRelayProgress();
 
     let stopping: Promise<void> | undefined;

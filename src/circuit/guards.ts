@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { writeFileAtomic } from '../daemon/atomic-file.ts';
 import type { RelayEntry } from '../directory/relay-view.ts';
-import { candidates, type PathOptions } from './path-selection.ts';
+import { candidates, hasEvidence, type PathOptions } from './path-selection.ts';
 
 export interface GuardOptions {
   readonly count: number;
@@ -44,12 +44,18 @@ export class GuardSet {
     opts: PathOptions,
     unreachable: ReadonlySet<string> = new Set(),
   ): string[] {
-    const usable = new Set(candidates(relays, opts).map((c) => c.entry.peerId));
+    const all = candidates(relays, opts);
+    const usable = new Set(all.map((c) => c.entry.peerId));
+    // New guards come from relays this node has seen work, when there are any: a guard is kept for
+    // months, so it must not be a descriptor nobody has checked.
+    const proven = new Set(all.filter(hasEvidence).map((c) => c.entry.peerId));
     const before = this.#guards.length;
     this.#guards = this.#guards.filter((g) => opts.now - g.chosenAt < this.#opts.lifetimeMs);
     let changed = before !== this.#guards.length;
     let live = this.#guards.filter((g) => usable.has(g.peerId));
-    const pool = [...usable].filter((id) => !this.#guards.some((g) => g.peerId === id));
+    const unused = [...usable].filter((id) => !this.#guards.some((g) => g.peerId === id));
+    const provenUnused = unused.filter((id) => proven.has(id));
+    const pool = provenUnused.length > 0 ? provenUnused : unused;
     const random = opts.random ?? Math.random;
     while (live.length < this.#opts.count && pool.length > 0) {
       const [id] = pool.splice(Math.floor(random() * pool.length), 1);

@@ -2,6 +2,10 @@
 // so a bad value is refused at start with the field it came from named.
 import { z } from 'zod';
 import { defaultAdmissionLimits as relayLimit } from '../circuit/admission-limits.ts';
+import { defaultPathLimits } from '../circuit/path-selection.ts';
+import { DEFAULT_POW_DIFFICULTY } from '../crypto/pow.ts';
+import { defaultRelayProberOptions } from '../directory/prober.ts';
+import { defaultRelayViewLimits } from '../directory/relay-view.ts';
 import { defaultConnectionLimits } from '../p2p/connection-limits.ts';
 import { defaultExitLimits } from '../stream/exit-limits.ts';
 
@@ -126,6 +130,8 @@ export const configSchema = z
         guards: z.number().int().min(1).max(10).default(3),
         /** Allow two relays of one circuit in one /16 (a network on loopback needs this). */
         allowSameSubnet: z.boolean().default(false),
+        /** A relay's claimed bandwidth weighs at most this many times the median claim (docs/security.md 10). */
+        unmeasuredWeightCap: z.number().min(1).max(100).default(defaultPathLimits.unmeasuredWeightCap),
       })
       .strict()
       .prefault({}),
@@ -197,12 +203,22 @@ export const configSchema = z
         maxDescriptorLifetimeMs: duration.default(24 * 60 * 60 * 1000),
         maxClockSkewMs: duration.default(5 * 60 * 1000),
         onionKeyLifetimeMs: duration.default(7 * 24 * 60 * 60 * 1000),
-        /** Leading zero bits required of every identity's proof-of-work, ours and others'. */
-        powDifficulty: z.number().int().min(0).max(32).default(16),
+        /** Leading zero bits required of every identity's proof-of-work, ours and others' (docs/security.md 11). */
+        powDifficulty: z.number().int().min(0).max(32).default(DEFAULT_POW_DIFFICULTY),
         /** Pause between random walks of the DHT that look for relays. */
         walkIntervalMs: duration.default(30_000),
         /** Relays to know before bootstrap reports 100%. */
         minRelays: z.number().int().min(1).default(3),
+        /** Relays held in the view at most, and at most per network (IPv4 /16, IPv6 /32). */
+        maxRelays: z.number().int().min(1).max(1_000_000).default(defaultRelayViewLimits.maxRelays),
+        maxRelaysPerSubnet: z
+          .number()
+          .int()
+          .min(1)
+          .max(1_000_000)
+          .default(defaultRelayViewLimits.maxPerSubnet),
+        /** Pause between probes of relays known only from their descriptors; 0 turns probing off. */
+        probeIntervalMs: z.number().int().min(0).default(defaultRelayProberOptions.intervalMs),
       })
       .strict()
       .prefault({}),

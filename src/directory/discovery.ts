@@ -1,6 +1,8 @@
 // Finds relays: random walks of the DHT turn up peer ids, and for each one this node lacks (or whose
 // descriptor is past half its life) it fetches the descriptor record and offers it to the view.
-// Fetches run through a bounded queue with a fixed number of workers.
+// Fetches run through two bounded queues with a fixed number of workers: refreshes of relays already
+// in the view go first, so a flood of unknown peer ids (a Sybil flood advertised in DHT answers) can
+// delay only the discovery of new relays, never let known relays' descriptors expire.
 import type { Logger } from '../log/logger.ts';
 import type { DhtClient } from '../p2p/dht-client.ts';
 import { relayRecordKey } from './dht-records.ts';
@@ -33,6 +35,9 @@ export class RelayDiscovery {
   readonly #init: DiscoveryInit;
   readonly #stop = new AbortController();
   readonly #pause = new Pause();
+  /** Relays in the view whose descriptor wants refreshing: served first. */
+  readonly #refresh = new Set<string>();
+  /** Peers not in the view: first contact. */
   readonly #queue = new Set<string>();
   readonly #inFlight = new Set<string>();
   readonly #lastTried = new Map<string, number>();
@@ -55,18 +60,20 @@ export class RelayDiscovery {
   async stop(): Promise<void> {
     this.#stop.abort();
     this.#queue.clear();
+    this.#refresh.clear();
     await this.#running;
   }
 
   /** Asks for a peer's descriptor when we lack it or it is getting old. */
   want(peerId: string): void {
     if (peerId === this.#init.selfId || !this.#needs(peerId)) return;
-    if (this.#queue.has(peerId) || this.#inFlight.has(peerId)) return;
-    if (this.#queue.size >= (this.#init.maxQueue ?? 512)) {
+    if (this.#queue.has(peerId) || this.#refresh.has(peerId) || this.#inFlight.has(peerId)) return;
+    const queue = this.#init.view.has(peerId) ? this.#refresh : this.#queue;
+    if (queue.size >= (this.#init.maxQueue ?? 512)) {
       this.dropped++;
       return;
     }
-    this.#queue.add(peerId);
+    queue.add(peerId);
     this.#pump();
   }
 
@@ -87,9 +94,10 @@ export class RelayDiscovery {
 
   #pump(): void {
     const limit = this.#init.concurrency ?? 4;
-    while (this.#workers < limit && this.#queue.size > 0 && !this.#stop.signal.aborted) {
-      const next = this.#queue.values().next().value as string;
-      this.#queue.delete(next);
+    while (this.#workers < limit && this.#refresh.size + this.#queue.size > 0 && !this.#stop.signal.aborted) {
+      const queue = this.#refresh.size > 0 ? this.#refresh : this.#queue;
+      const next = queue.values().next().value as string;
+      queue.delete(next);
       this.#workers++;
       this.#inFlight.add(next);
       void this.#fetch(next).finally(() => {

@@ -67,7 +67,10 @@ describe('loadConfig: defaults', () => {
       family: [],
     });
     assert.equal(c.directory.descriptorLifetimeMs, 3_600_000);
-    assert.equal(c.directory.powDifficulty, 16);
+    assert.equal(c.directory.powDifficulty, 24);
+    assert.equal(c.directory.maxRelays, 10_000);
+    assert.equal(c.directory.maxRelaysPerSubnet, 128);
+    assert.equal(c.circuits.unmeasuredWeightCap, 1);
     assert.equal(c.directory.minRelays, 3);
   });
 

@@ -138,6 +138,24 @@ describe('RelayDiscovery', () => {
     await discovery.stop();
   });
 
+  it('refreshes relays it knows before first contacts: a flood of unknown ids cannot delay them', async () => {
+    const c = clock();
+    const { dht, view, discovery } = setup({ concurrency: 1, maxQueue: 50 }, c);
+    view.offer(a.peerId, a.descriptor().bytes);
+    c.advance(2 * HOUR); // past half the descriptor's life: due for a refresh
+    dht.hangGets = true;
+    for (let i = 0; i < 52; i++) discovery.want(`QmSybil${i}`);
+    discovery.want(a.peerId);
+    assert.equal(discovery.dropped, 1, 'one in flight, 50 queued, one dropped');
+    dht.release();
+    await dht.until(() => dht.gets.length === 2);
+    assert.deepEqual(
+      dht.gets.map((k) => k.replace('/anonnet-relay/', '')),
+      ['QmSybil0', a.peerId],
+    );
+    await discovery.stop();
+  });
+
   it('stop() ends promptly during a walk, a lookup or a pause, and wants after it do nothing', async () => {
     for (const hang of ['walk', 'get', 'none'] as const) {
       const { dht, discovery } = setup({ walkIntervalMs: 60_000, connectedPeers: () => ['QmConnected'] });
