@@ -229,6 +229,32 @@ export const configSchema = z
         /** Base round timeout; each later round of one height waits timeoutDeltaMs longer. */
         timeoutProposeMs: duration.default(3_000),
         timeoutDeltaMs: duration.default(500),
+        /** Mempool admission (unset: the defaults of src/consensus/mempool.ts). */
+        mempool: z
+          .object({
+            maxTxs: z.number().int().min(1).max(1_000_000).optional(),
+            maxBytes: z.number().int().min(4096).optional(),
+            maxPerSender: z.number().int().min(1).max(10_000).optional(),
+            /** Queued per sender while an earlier nonce is missing. */
+            maxGappedPerSender: z.number().int().min(0).max(10_000).optional(),
+            maxGappedTxs: z.number().int().min(0).max(1_000_000).optional(),
+            /** Claims of starting credits, outside maxTxs. */
+            maxClaims: z.number().int().min(1).max(1_000_000).optional(),
+          })
+          .strict()
+          .prefault({}),
+        /** What one ledger peer may send and ask (unset: src/consensus/net/ledger-net.ts, ledger-limits.ts). */
+        peerLimits: z
+          .object({
+            framesPerSecond: z.number().int().min(1).optional(),
+            bytesPerSecond: z.number().int().min(1024).optional(),
+            totalFramesPerSecond: z.number().int().min(1).optional(),
+            totalBytesPerSecond: z.number().int().min(1024).optional(),
+            syncAnswersPerSecond: z.number().min(0.01).optional(),
+            totalSyncAnswersPerSecond: z.number().min(0.01).optional(),
+          })
+          .strict()
+          .prefault({}),
       })
       .strict()
       .prefault({}),

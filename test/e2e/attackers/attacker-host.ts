@@ -64,3 +64,9 @@ export function report(value: Record<string, unknown>): void {
   const { user, system } = process.cpuUsage();
   process.stdout.write(`${JSON.stringify({ ...value, attackerCpuS: (user + system) / 1e6 })}\n`);
 }
+
+/** Stops the hosts (a stream a victim stopped reading must not hold the script), then exits. */
+export async function stopAll(hosts: readonly Libp2p[]): Promise<never> {
+  await Promise.race([Promise.all(hosts.map((h) => h.stop())), new Promise((r) => setTimeout(r, 3000))]);
+  process.exit(0);
+}
