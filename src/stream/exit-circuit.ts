@@ -5,13 +5,13 @@
 // a socket that connects after that is closed at once.
 import type { Socket } from 'node:net';
 import * as msg from '../circuit/messages.ts';
+import { TokenBucket } from '../circuit/token-bucket.ts';
 import { DestroyReason, RelayCommand } from '../wire/cell.ts';
 import { EndReason, StreamEndedError } from './anon-stream.ts';
 import type { ExitCore } from './exit.ts';
 import { ConnectError, connectTcp } from './exit-connect.ts';
 import { ExitPipe, type PipeWatcher } from './exit-pipe.ts';
 import type { StreamTable } from './stream-table.ts';
-import { TokenBucket } from './token-bucket.ts';
 import { abortable, TurnQueue } from './wait-turn.ts';
 
 export interface ExitContext {
@@ -49,6 +49,7 @@ export class ExitCircuit implements PipeWatcher {
   readonly #core: ExitCore;
   readonly #ctx: ExitContext;
   readonly #bucket: TokenBucket;
+  readonly #now: () => number;
   readonly #lookups: TurnQueue;
   readonly #pipes = new Set<ExitPipe>();
   #backedUp = 0;
@@ -61,7 +62,8 @@ export class ExitCircuit implements PipeWatcher {
     this.#core = core;
     this.#ctx = ctx;
     const l = core.limits;
-    this.#bucket = new TokenBucket(l.beginBurst, l.beginsPerSecond, core.now);
+    this.#now = core.now;
+    this.#bucket = new TokenBucket(l.beginsPerSecond, l.beginBurst, core.now());
     this.#lookups = new TurnQueue(l.maxLookupsPerCircuit);
     ctx.table.onData = () => {
       if (this.#backedUp > 0) this.#checkBuffers();
@@ -78,7 +80,7 @@ export class ExitCircuit implements PipeWatcher {
     const { table, signal: circuitSignal } = this.#ctx;
     if (circuitSignal.aborted) return;
     const core = this.#core;
-    if (!this.#bucket.take())
+    if (!this.#bucket.take(this.#now()))
       return this.#refuseOwn(
         streamId,
         'EXIT_BEGIN_RATE',
@@ -177,7 +179,7 @@ export class ExitCircuit implements PipeWatcher {
         RelayCommand.RESOLVED,
         msg.encodeResolvedData({ ok: false, addresses: [] }),
       );
-    if (!this.#bucket.take()) {
+    if (!this.#bucket.take(this.#now())) {
       this.#countOwnRefusal(
         'EXIT_BEGIN_RATE',
         'refused a lookup: a circuit sent RESOLVE faster than exit.beginsPerSecond allows',
