@@ -26,7 +26,10 @@ export interface ChannelLimits {
    * circuits of a channel (Tor's CircuitPriorityHalflife): the quietest circuit goes first.
    */
   readonly ewmaHalfLifeMs: number;
-  /** Cells handed to the stream in one write while the scheduler picks them (64 KiB). */
+  /**
+   * Cells handed to the stream in one write (256 KiB, the initial yamux window): the scheduler picks
+   * them one by one, and at most one batch waits in libp2p's buffer of a stream that went full.
+   */
   readonly batchCells: number;
   /** Channel-level cells (DESTROY answers to refused CREATEs) queued for a peer that is not reading. */
   readonly maxControlCells: number;
@@ -38,6 +41,6 @@ export const defaultChannelLimits: ChannelLimits = {
   circuitHighWaterCells: 128,
   circuitLowWaterCells: 32,
   ewmaHalfLifeMs: 30_000,
-  batchCells: 32,
+  batchCells: 128,
   maxControlCells: 256,
 };
