@@ -51,7 +51,10 @@ export interface CircuitLink {
   readonly writable: boolean;
   /** Queues one cell; false once the circuit is closed (or was closed by this very cell). */
   send(cell: Uint8Array): boolean;
-  /** Calls `fn` once `writable` again (at once if it is, or if the circuit is closed). */
+  /**
+   * Calls `fn` once `writable` again (at once if it is). Never once the circuit is closed: its owner
+   * tears its streams down, and a producer called back on a closed circuit would only ask again.
+   */
   onDrain(fn: () => void): void;
   /** Sends what is queued, then a DESTROY (unless one was sent), and leaves the channel. */
   close(): void;
@@ -351,7 +354,8 @@ export class ChannelCircuit implements CircuitLink, QueueHolder {
   }
 
   onDrain(fn: () => void): void {
-    if (this.writable || this.closed) {
+    if (this.closed) return;
+    if (this.writable) {
       fn();
       return;
     }
@@ -392,6 +396,7 @@ export class ChannelCircuit implements CircuitLink, QueueHolder {
 
   /** @internal The queue came down to the low-water mark. */
   roomAgain(): void {
+    if (this.#closed) return;
     const waiters = this.#waiters;
     this.#waiters = [];
     for (const w of waiters) w();
@@ -401,8 +406,8 @@ export class ChannelCircuit implements CircuitLink, QueueHolder {
   linkClosed(err?: Error): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#waiters = [];
     this.#channel.dropQueue(this);
-    this.roomAgain();
     this.onClose(err);
   }
 
@@ -418,8 +423,8 @@ export class ChannelCircuit implements CircuitLink, QueueHolder {
       this.#channel.enqueue(this, destroyCell(this.id, reason), true);
     }
     this.#closed = true;
+    this.#waiters = [];
     this.#channel.detach(this);
-    this.roomAgain();
     return true;
   }
 }

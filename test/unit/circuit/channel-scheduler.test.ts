@@ -224,4 +224,12 @@ test('a channel that goes down drops every queue and frees its memory', async ()
   await until(() => closedWith.length === 1, 'the circuit to hear of it');
   assert.equal(memory.bytes, 0);
   assert.equal(a.closed, true);
+  // A producer that asks a closed circuit for room is not called back: it would only ask again, and
+  // a stream writing in a loop would recurse until the stack ran out. The circuit's owner ends it.
+  let calledBack = false;
+  a.onDrain(() => {
+    calledBack = true;
+  });
+  assert.equal(calledBack, false);
+  assert.equal(a.writable, false);
 });
