@@ -1,8 +1,9 @@
 // Finds relays: random walks of the DHT turn up peer ids, and for each one this node lacks (or whose
 // descriptor is past half its life) it fetches the descriptor record and offers it to the view.
-// Fetches run through two bounded queues with a fixed number of workers: refreshes of relays already
-// in the view go first, so a flood of unknown peer ids (a Sybil flood advertised in DHT answers) can
-// delay only the discovery of new relays, never let known relays' descriptors expire.
+// Fetches run through three bounded queues with a fixed number of workers, served in order: refreshes
+// of relays already in the view, then peers we have a direct connection with (real hosts), then peer
+// ids that only turned up in DHT answers. A flood of advertised ids (a Sybil flood) so delays only the
+// discovery of relays nobody has seen, never the refresh of known relays or of connected ones.
 import type { Logger } from '../log/logger.ts';
 import type { DhtClient } from '../p2p/dht-client.ts';
 import { relayRecordKey } from './dht-records.ts';
@@ -37,7 +38,9 @@ export class RelayDiscovery {
   readonly #pause = new Pause();
   /** Relays in the view whose descriptor wants refreshing: served first. */
   readonly #refresh = new Set<string>();
-  /** Peers not in the view: first contact. */
+  /** Peers not in the view that we are connected to. */
+  readonly #connected = new Set<string>();
+  /** Peers not in the view known only from DHT answers. */
   readonly #queue = new Set<string>();
   readonly #inFlight = new Set<string>();
   readonly #lastTried = new Map<string, number>();
@@ -59,16 +62,19 @@ export class RelayDiscovery {
 
   async stop(): Promise<void> {
     this.#stop.abort();
-    this.#queue.clear();
-    this.#refresh.clear();
+    for (const q of this.#queues()) q.clear();
     await this.#running;
   }
 
   /** Asks for a peer's descriptor when we lack it or it is getting old. */
   want(peerId: string): void {
     if (peerId === this.#init.selfId || !this.#needs(peerId)) return;
-    if (this.#queue.has(peerId) || this.#refresh.has(peerId) || this.#inFlight.has(peerId)) return;
-    const queue = this.#init.view.has(peerId) ? this.#refresh : this.#queue;
+    if (this.#inFlight.has(peerId) || this.#queues().some((q) => q.has(peerId))) return;
+    const queue = this.#init.view.has(peerId)
+      ? this.#refresh
+      : this.#init.isConnected?.(peerId)
+        ? this.#connected
+        : this.#queue;
     if (queue.size >= (this.#init.maxQueue ?? 512)) {
       this.dropped++;
       return;
@@ -94,8 +100,9 @@ export class RelayDiscovery {
 
   #pump(): void {
     const limit = this.#init.concurrency ?? 4;
-    while (this.#workers < limit && this.#refresh.size + this.#queue.size > 0 && !this.#stop.signal.aborted) {
-      const queue = this.#refresh.size > 0 ? this.#refresh : this.#queue;
+    for (;;) {
+      const queue = this.#queues().find((q) => q.size > 0);
+      if (queue === undefined || this.#workers >= limit || this.#stop.signal.aborted) return;
       const next = queue.values().next().value as string;
       queue.delete(next);
       this.#workers++;
@@ -106,6 +113,11 @@ export class RelayDiscovery {
         this.#pump();
       });
     }
+  }
+
+  /** The queues in the order they are served. */
+  #queues(): Set<string>[] {
+    return [this.#refresh, this.#connected, this.#queue];
   }
 
   async #fetch(peerId: string): Promise<void> {
