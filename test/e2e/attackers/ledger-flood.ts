@@ -98,7 +98,9 @@ do {
   const rest = (args.waveMs ?? 1000) - (Date.now() - started);
   if (Date.now() < end && rest > 0) await new Promise((r) => setTimeout(r, rest));
 } while (Date.now() < end);
-// Give the network a moment to relay what it admitted.
-await new Promise((r) => setTimeout(r, 2000));
+// Everything sent reaches the victim (a loaded one reads slowly), then the network has a moment to
+// relay what it admitted.
+await link.flush();
+await new Promise((r) => setTimeout(r, 3000));
 report({ done: true, sent, bytes: link.sent(), relayed, waves });
 await stopAll(listener === undefined ? [host] : [host, listener]);

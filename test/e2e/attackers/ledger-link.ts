@@ -50,6 +50,8 @@ export interface LedgerLink {
   readonly sent: () => number;
   /** Sends one frame, waiting while the stream's buffer is full. */
   send(payload: Uint8Array): Promise<void>;
+  /** Waits (up to `ms`) until everything sent has left this process. */
+  flush(ms?: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -72,6 +74,12 @@ export async function openLedgerLink(host: Libp2p, address: string): Promise<Led
       const f = frame(payload);
       sent += f.length;
       if (!opened.send(f)) await opened.onDrain({ signal: AbortSignal.timeout(30_000) });
+    },
+    async flush(ms = 60_000) {
+      const end = Date.now() + ms;
+      while (opened.writeBufferLength > 0 && opened.status === 'open' && Date.now() < end) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
     },
     async close() {
       await opened.close().catch(() => opened.abort(new Error('closed')));
