@@ -47,6 +47,7 @@ export const SCENARIOS: readonly Scenario[] = [
   { name: 'circuit.burst', weight: 3, run: circuit.burst },
   { name: 'ledger.conversation', weight: 20, run: ledger.conversation },
   { name: 'ledger.lying-frames', weight: 5, run: ledger.lyingFrames },
+  { name: 'ledger.slow-frame', weight: 2, run: ledger.slowFrame },
   { name: 'descriptor.junk', weight: 5, run: descriptor.junk },
   { name: 'descriptor.parallel', weight: 3, run: descriptor.parallel },
   { name: 'dht.conversation', weight: 15, run: dht.conversation },
@@ -74,8 +75,12 @@ const victimPeerId = multiaddr(args.address)
 if (victimPeerId === undefined) throw new Error('the victim address needs /p2p/<peer id>');
 const ctx = newContext(host, args.address, victimPeerId);
 host.addEventListener('connection:close', (evt) => {
+  if (args.verbose) process.stderr.write(`connection closed status=${evt.detail.status} t=${Date.now()}\n`);
   ctx.stats.inc('connectionsClosed');
-  if (args.verbose) process.stderr.write(`connection closed (${evt.detail.status}) after session ${next - 1} t=${Date.now()}\n`);
+  if (args.verbose)
+    process.stderr.write(
+      `connection closed (${evt.detail.status}) after session ${next - 1} t=${Date.now()}\n`,
+    );
 });
 // Serve the ledger protocol before we connect, so the victim opens its send stream to us.
 await ledger.listen(host, ctx);

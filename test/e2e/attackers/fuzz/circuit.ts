@@ -173,7 +173,13 @@ class FuzzChannel {
       return;
     }
     const m = decodeRelayMessage(body);
-    if (m.kind !== 'ok') return this.#anomaly(`a relay message from hop ${hop} that does not decode`);
+    if (m.kind !== 'ok') {
+      const view = new DataView(body.buffer, body.byteOffset);
+      return this.#anomaly(
+        `a relay message from hop ${hop} that does not decode (${m.kind === 'error' ? m.code : m.kind}: ` +
+          `command ${body[22]}, stream ${view.getUint16(2)}, length ${view.getUint16(20)})`,
+      );
+    }
     stats.inc(`${TAG}.answer.${m.value.message.kind}`);
     if (m.value.message.kind === 'extended' && c.pendingExtend !== undefined) {
       try {

@@ -65,6 +65,19 @@ export class Conversation {
     }
   }
 
+  /** Waits (up to `ms`) until the stream can take more after a send that filled its buffer. */
+  async whenWritable(ms: number): Promise<void> {
+    if (!this.stream.writableNeedsDrain || this.closed) return;
+    let drained = false;
+    const onDrain = (): void => {
+      drained = true;
+      this.#wake();
+    };
+    this.stream.addEventListener('drain', onDrain, { once: true });
+    await this.#until(() => drained || this.closed, ms);
+    this.stream.removeEventListener('drain', onDrain);
+  }
+
   /** Waits until `n` bytes are buffered; false on close or timeout. */
   async waitBytes(n: number, ms: number): Promise<boolean> {
     await this.#until(() => this.#buffered >= n || this.closed || this.remoteEnded, ms);

@@ -318,6 +318,25 @@ export async function lyingFrames(p: Prng, ctx: FuzzContext): Promise<void> {
   finish(ctx, TAG, c, p.chance(0.5) ? 'abort' : 'close');
 }
 
+/**
+ * One large frame (up to the 8 MiB limit) written in small pieces, as a slow or cunning peer sends it:
+ * the victim has to hold it until the last byte, and must not pay more than once per byte for that.
+ */
+export async function slowFrame(p: Prng, ctx: FuzzContext): Promise<void> {
+  const c = await open(ctx, TAG, LEDGER_PROTOCOL);
+  if (c === undefined) return;
+  const claimed = p.pick([64 * 1024, 1024 * 1024, 4 * 1024 * 1024, MAX_FRAME]);
+  const piece = p.int(512, 16 * 1024);
+  c.send(frame(new Uint8Array(0), claimed));
+  const junk = p.bytes(piece);
+  for (let sent = 0; sent < claimed && !c.closed; sent += piece) {
+    c.send(junk.subarray(0, Math.min(piece, claimed - sent)));
+    await c.whenWritable(5_000);
+  }
+  ctx.stats.inc(`${TAG}.slowFrameBytes`, claimed);
+  finish(ctx, TAG, c, p.chance(0.5) ? 'abort' : 'close');
+}
+
 /** Liveness: the victim keeps sending us STATUS (every 2 s) on its own stream. */
 export async function probe(ctx: FuzzContext): Promise<boolean> {
   const before = ctx.stats.get(`${TAG}.framesIn`);
