@@ -18,8 +18,8 @@ import { createHost, type Host } from '../../../src/p2p/host.ts';
 import { defaultP2pOptions } from '../../../src/p2p/options.ts';
 import { CONSENSUS_MSG_TYPE, encodeConsensusMessage } from '../../../src/wire/consensus-msg.ts';
 import { createAttackerHost } from '../../e2e/attackers/attacker-host.ts';
-import { type LedgerLink, listenLedger, openLedgerLink } from '../../e2e/attackers/ledger-link.ts';
 import { junkProposal, junkVote } from '../../e2e/attackers/ledger-junk-msgs.ts';
+import { type LedgerLink, listenLedger, openLedgerLink } from '../../e2e/attackers/ledger-link.ts';
 import { until } from '../../e2e/lib/testnet.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -73,7 +73,9 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function attacker(onFrame?: (payload: Uint8Array) => void): Promise<{ link: LedgerLink; stop: () => Promise<void> }> {
+async function attacker(
+  onFrame?: (payload: Uint8Array) => void,
+): Promise<{ link: LedgerLink; stop: () => Promise<void> }> {
   const a = await createAttackerHost();
   await listenLedger(a, (_from, payload) => onFrame?.(payload));
   const address = host.getMultiaddrs()[0]!.toString();
@@ -105,7 +107,10 @@ describe('ledger node under hostile peers', () => {
         kind: 'PROPOSAL',
         proposal: junkProposal(CHAIN, 2 ** 40, 0, generateIdentity().publicKey, 100),
       }),
-      encodeConsensusMessage({ kind: 'VOTE', vote: junkVote(CHAIN, 2 ** 40, 0, generateIdentity().publicKey) }),
+      encodeConsensusMessage({
+        kind: 'VOTE',
+        vote: junkVote(CHAIN, 2 ** 40, 0, generateIdentity().publicKey),
+      }),
     ];
     const h0 = node.height;
     const t0 = Date.now();
