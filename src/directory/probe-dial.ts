@@ -17,32 +17,22 @@ export function directSubnet(conns: readonly Connection[]): SubnetKey | undefine
 }
 
 /**
- * Streams that libp2p opens by itself on every new connection (identify, pings; '' is one still
- * negotiating, which right after our dial is identify's): a probe's own connection carries only these.
- */
-const HOUSEKEEPING = ['/ipfs/id/', '/ipfs/ping/'];
-const isHousekeeping = (protocol: string | undefined) =>
-  protocol === undefined || protocol === '' || HOUSEKEEPING.some((p) => protocol.startsWith(p));
-
-/**
  * Dials `peerId` at exactly `addresses` (as its descriptor lists them) and answers the network of the
- * connection, or undefined. A connection opened only for the probe is closed again.
+ * connection, or undefined. The connection stays: libp2p reuses it for anything else bound for that
+ * peer (a circuit extended to it may already be on it), and the connection manager prunes it when
+ * connections run over p2p.maxPeers.
  */
 export async function probeRelay(
-  host: Pick<Libp2p, 'dial' | 'getConnections'>,
+  host: Pick<Libp2p, 'dial'>,
   peerId: string,
   addresses: Multiaddr[],
   signal: AbortSignal,
 ): Promise<SubnetKey | undefined> {
   if (addresses.length === 0) return undefined;
-  const had = host.getConnections().some((c) => c.remotePeer.toString() === peerId);
   const conn = await host.dial(addresses, { signal });
   if (conn.remotePeer.toString() !== peerId) {
     await conn.close().catch(() => {});
     return undefined;
   }
-  const subnet = directSubnet([conn]);
-  const idle = conn.streams.every((s) => isHousekeeping(s.protocol));
-  if (!had && idle) await conn.close({ signal: AbortSignal.timeout(2_000) }).catch(() => {});
-  return subnet;
+  return directSubnet([conn]);
 }

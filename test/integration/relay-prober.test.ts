@@ -1,8 +1,7 @@
 // The relay prober against real libp2p hosts (src/directory/prober.ts, probe-dial.ts): a relay that
 // answers at the addresses it claims is verified in the network of the connection, a descriptor
 // whose addresses nobody answers on ranks lowest afterwards, a relay that lists a far-away first
-// address is still put in the network it answered from, and a connection opened only for the probe
-// is closed again.
+// address is still put in the network it answered from.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { multiaddr } from '@multiformats/multiaddr';
@@ -64,7 +63,7 @@ function view(): RelayView {
 const real = (i: number) => net.relays[i]!.host.getMultiaddrs().map((ma) => ma.decapsulateCode(421).bytes);
 
 describe('RelayProber with probeRelay', () => {
-  it('verifies relays that answer, fails those that do not, and closes its own connections', async () => {
+  it('verifies relays that answer and fails those that do not', async () => {
     const v = view();
     const honest = net.relays[0]!;
     const liar = net.relays[1]!;
@@ -100,14 +99,6 @@ describe('RelayProber with probeRelay', () => {
     assert.equal(v.get(ghostId)?.standing.probeFailures, 1);
     assert.equal(standingTier(v.get(ghostId)!.standing), 0);
     assert.deepEqual([prober.probes, prober.verified, prober.failed], [3, 2, 1]);
-
-    // The probe's connections were closed again.
-    const open = () =>
-      net.client
-        .getConnections()
-        .filter((c) => [honest.peerId, liar.peerId].includes(c.remotePeer.toString()) && c.status === 'open');
-    for (let i = 0; i < 50 && open().length > 0; i++) await new Promise((r) => setTimeout(r, 50));
-    assert.equal(open().length, 0);
   });
 
   it('runs by itself once started, and stops', async () => {
