@@ -6,8 +6,13 @@
 // transactions that node relays: what the network admitted.
 //
 // Args: { address, listen?, mode?: "future" | "claims", keys?: 80, perKey?: 64, fee?: 1,
-//         powDifficulty?: 8, seconds?: 0 (one wave), waveMs?: 1000 }
-// Reports: one line per wave { wave, sent, bytes }, then { done: true, sent, bytes, relayed, waves }.
+//         powDifficulty?: 8, seconds?: 0 (one wave), waveMs?: 1000, victimDataDir? }
+// Reports: one line per wave { wave, sent, bytes }, then { done: true, sent, bytes, relayed, waves,
+// victim? }: `relayed` is what the other honest node admitted and passed on; with `victimDataDir` (a
+// benchmark's view, not an attacker's) `victim` is the victim's own count of what its mempool holds,
+// admitted, refused and evicted, from its status file.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { generateIdentity } from '../../../src/crypto/identity.ts';
 import { solvePow } from '../../../src/crypto/pow.ts';
 import { decodeConsensusMessage, encodeConsensusMessage } from '../../../src/wire/consensus-msg.ts';
@@ -25,6 +30,7 @@ interface Args {
   powDifficulty?: number;
   seconds?: number;
   waveMs?: number;
+  victimDataDir?: string;
 }
 
 const args = attackArgs<Args>();
@@ -51,6 +57,19 @@ if (args.listen !== undefined) {
 const host = await createAttackerHost();
 const link = await openLedgerLink(host, args.address);
 const payee = generateIdentity().publicKey;
+
+/** The victim's mempool figures from its status file (newer versions count refusals and evictions). */
+function victimView(): { victim?: unknown } {
+  if (args.victimDataDir === undefined) return {};
+  try {
+    const status = JSON.parse(readFileSync(join(args.victimDataDir, 'status.json'), 'utf8')) as {
+      ledger?: { mempool?: number; guard?: { mempool?: unknown } };
+    };
+    return { victim: status.ledger?.guard?.mempool ?? { txs: status.ledger?.mempool } };
+  } catch {
+    return {};
+  }
+}
 
 /** One wave: fresh keys, each sending its transactions. */
 async function wave(): Promise<number> {
@@ -102,5 +121,5 @@ do {
 // relay what it admitted.
 await link.flush();
 await new Promise((r) => setTimeout(r, 3000));
-report({ done: true, sent, bytes: link.sent(), relayed, waves });
+report({ done: true, sent, bytes: link.sent(), relayed, waves, ...victimView() });
 await stopAll(listener === undefined ? [host] : [host, listener]);

@@ -90,18 +90,18 @@ const line = () => ({
 });
 while (Date.now() < end) {
   // The two heights an unhardened node relayed: the one it is deciding and the next.
-  for (const h of tip > 0 ? [tip + 1, tip + 2] : []) {
-    await out.send(
-      encodeConsensusMessage({
-        kind: 'PROPOSAL',
-        proposal: junkProposal(args.chainId, h, 0, proposerOf(validators, h, 0), proposalBytes),
-      }),
-    );
-    sent.proposals++;
+  // Votes first (small, they arrive while their height is open), then the large proposals.
+  const heights = tip > 0 ? [tip + 1, tip + 2] : [];
+  for (const h of heights) {
     for (const v of validators) {
       await out.send(encodeConsensusMessage({ kind: 'VOTE', vote: junkVote(args.chainId, h, 0, v) }));
       sent.votes++;
     }
+  }
+  for (const h of heights) {
+    const proposal = junkProposal(args.chainId, h, 0, proposerOf(validators, h, 0), proposalBytes);
+    await out.send(encodeConsensusMessage({ kind: 'PROPOSAL', proposal }));
+    sent.proposals++;
   }
   if (Date.now() - lastReport >= 1000) {
     lastReport = Date.now();

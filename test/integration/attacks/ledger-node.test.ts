@@ -134,6 +134,24 @@ describe('ledger node under hostile peers', () => {
     assert.ok((node.status().guard.refusals['HEIGHT_CLAIM_FAILED'] ?? 0) >= 1, 'the claim was penalised');
   });
 
+  it('refuses proposals and votes that do not verify, for the heights it is deciding', async () => {
+    const peer = await attacker();
+    const before = node.status().guard.refusals['LEDGER_BAD_CONSENSUS'] ?? 0;
+    const h = node.height + 1;
+    const v = node.status().validators[0]!;
+    const key = new Uint8Array(Buffer.from(v, 'hex'));
+    await peer.link.send(
+      encodeConsensusMessage({ kind: 'PROPOSAL', proposal: junkProposal(CHAIN, h, 0, key, 50_000) }),
+    );
+    await peer.link.send(encodeConsensusMessage({ kind: 'VOTE', vote: junkVote(CHAIN, h + 1, 0, key) }));
+    await until(
+      () => (node.status().guard.refusals['LEDGER_BAD_CONSENSUS'] ?? 0) >= before + 2,
+      5000,
+      'both refused',
+    );
+    await peer.stop();
+  });
+
   it('answers SYNC_REQUESTs within its per-peer budget', async () => {
     let answers = 0;
     const peer = await attacker((p) => {
