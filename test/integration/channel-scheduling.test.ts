@@ -228,6 +228,39 @@ test('a client that stops reading does not slow another client through the same 
   await until(() => [guard, middle, exit].every((r) => r.service.circuits.size === 0), 'every circuit gone');
 });
 
+test("a client's own circuits share its guard channel: one whose application stops reading holds up no other", async () => {
+  const [guard, middle, exit] = (await freshPath()) as [MiniRelay, MiniRelay, MiniRelay];
+  const path = [guard.hop, middle.hop, exit.hop];
+  const stuck = await ClientCircuit.build(net.client, path, signal());
+  const other = await ClientCircuit.build(net.client, path, signal());
+  const toGuard = net.client
+    .getConnections(guard.host.peerId)
+    .flatMap((c) => c.streams.filter((s) => s.protocol === CIRCUIT_PROTOCOL && s.status === 'open'));
+  assert.equal(toGuard.length, 1, "both circuits on the client's one channel to its guard");
+  // The application behind `stuck` stops reading a large download (a paused socket, as the proxy
+  // pauses a stream whose SOCKS client does not read): the stream withholds its SENDMEs.
+  const s = await stuck.openStream('127.0.0.1', bulk.port, signal());
+  s.on('error', () => {});
+  s.pause();
+  s.write('64\n');
+  let last = -1;
+  let still = 0;
+  await until(() => {
+    still = stuck.streams.bytesIn === last ? still + 1 : 0;
+    last = stuck.streams.bytesIn;
+    return last > 0 && still > 10;
+  }, 'the stuck stream to stop at its window');
+  assert.ok(
+    stuck.streams.bytesIn < 2 * MiB,
+    `the exit stopped at the window (${stuck.streams.bytesIn} bytes)`,
+  );
+  assert.ok((await download(other, 8)) > 0, 'the other circuit on the same channel downloads');
+  assert.equal(stuck.state, 'open');
+  s.destroy();
+  for (const c of [stuck, other]) c.close();
+  await until(() => [guard, middle, exit].every((r) => r.service.circuits.size === 0), 'every circuit gone');
+});
+
 test('a circuit past its queue limit at the guard is closed there; the others on its channels go on', async () => {
   // A limit under the flow-control window (1000 cells): a slow reader with three streams open fills
   // ~840 cells at the guard, as a client that fakes SENDMEs would fill more than the real limit.
