@@ -23,6 +23,7 @@ import {
   LinkCommand,
   MAX_RELAY_DATA,
   RelayCommand,
+  streamIdAllowed,
 } from '../wire/cell.ts';
 import { CellLink, LinkProtocolError } from './cell-link.ts';
 import { Channel, type CircuitLink } from './channel.ts';
@@ -314,6 +315,9 @@ class RelayCircuit {
   #local(body: Uint8Array): void {
     const m = decodeRelayBody(body);
     if (m === undefined) return this.destroy(DestroyReason.PROTOCOL);
+    // The codec's stream-id rule: stream commands on a stream, circuit commands on stream 0. (A
+    // RESOLVE on stream 0 was answered with a RESOLVED no client can decode: protocol fuzzer.)
+    if (!streamIdAllowed(m.command, m.streamId)) return this.destroy(DestroyReason.PROTOCOL);
     if (m.command === RelayCommand.EXTEND) {
       void this.#extend(m.data);
       return;
@@ -332,7 +336,6 @@ class RelayCircuit {
     };
     switch (m.command) {
       case RelayCommand.BEGIN:
-        if (m.streamId === 0) return this.destroy(DestroyReason.PROTOCOL);
         void this.#init.exit.begin(ctx, m.streamId, m.data);
         return;
       case RelayCommand.RESOLVE:
