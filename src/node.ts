@@ -42,6 +42,7 @@ import { dialAddresses, RelayView, type VerifyFn } from './directory/relay-view.
 import { RelayViewStore } from './directory/relay-view-store.ts';
 import { verifyDescriptor } from './directory/verify-descriptor.ts';
 import { type Logger, redactId } from './log/logger.ts';
+import { RefusalLog } from './log/refusals.ts';
 import { createMetrics, type Metrics } from './metrics/registry.ts';
 import { dhtClient } from './p2p/dht-client.ts';
 import { createHost, type Host } from './p2p/host.ts';
@@ -194,7 +195,7 @@ export async function startNode(config: NodeConfig, deps: NodeDeps): Promise<Ano
         .map((ma) => ma.bytes);
 
     let ownDescriptor: Uint8Array | undefined;
-    await serveOwnDescriptor(host, () => ownDescriptor);
+    await serveOwnDescriptor(host, () => ownDescriptor, new RefusalLog(log));
     const publisher = new DescriptorPublisher({
       dht,
       peerId,
