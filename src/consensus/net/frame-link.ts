@@ -44,7 +44,7 @@ export function encodeFrame(payload: Uint8Array): Uint8Array {
  * still arriving are kept as they came and joined once, when its last byte is in, so each byte is
  * copied once however the sender cuts the frame. (Joining the buffer to every new chunk made one 8 MiB
  * frame written in 64 KiB pieces cost the receiver ~17 s of CPU, in 4 KiB pieces over a minute: a
- * peer could stall a validator's event loop with a few frames. Found by the protocol fuzzer.)
+ * peer could stall a validator's event loop with a few frames; seen while writing the protocol fuzzer.)
  */
 export class FrameReader {
   readonly #max: number;
