@@ -249,7 +249,7 @@ export async function startNode(config: NodeConfig, deps: NodeDeps): Promise<Ano
         .map((ma) => ma.bytes);
 
     let ownDescriptor: Uint8Array | undefined;
-    await serveOwnDescriptor(host, () => ownDescriptor);
+    await serveOwnDescriptor(host, () => ownDescriptor, new RefusalLog(log));
     const publisher = new DescriptorPublisher({
       dht,
       peerId,

@@ -31,6 +31,7 @@ import {
   MAX_RELAY_EARLY_CELLS,
   RelayCommand,
   relayCellPadding,
+  streamIdAllowed,
 } from '../wire/cell.ts';
 import { ADMISSION_MESSAGES, type AdmissionCode, CircuitAdmission } from './admission.ts';
 import { type AdmissionLimits, defaultAdmissionLimits } from './admission-limits.ts';
@@ -495,6 +496,9 @@ class RelayCircuit {
   #local(body: Uint8Array, early: boolean): void {
     const m = decodeRelayBody(body);
     if (m === undefined) return this.destroy(DestroyReason.PROTOCOL);
+    // The codec's stream-id rule: stream commands on a stream, circuit commands on stream 0. (A
+    // RESOLVE on stream 0 was answered with a RESOLVED no client can decode: protocol fuzzer.)
+    if (!streamIdAllowed(m.command, m.streamId)) return this.destroy(DestroyReason.PROTOCOL);
     if (m.command === RelayCommand.EXTEND) {
       void this.#extend(m.data, early);
       return;

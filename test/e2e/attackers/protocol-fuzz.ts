@@ -8,7 +8,8 @@
 // Argument (JSON): { address, seed?, iterations? (sessions, default 200), first? (index of the first
 // session, default 0: `first: 33, iterations: 1` replays session 33 alone), durationMs? (stop
 // starting sessions after this, default 30000), parallel? (default 6), scenarios? (names to run,
-// default all), verbose?, reportEveryMs? (default 5000) }.
+// default all), verbose?, reportEveryMs? (default 5000), exitTarget? ({host, port}: when the victim is
+// an exit, BEGINs name this server and nothing else; no name is ever sent to an exit) }.
 // Reports: {seed} first, {progress, sessions, stats} now and then, and finally
 // {done, seed, sessions, stats, probes: {circuit, descriptor, dht, ledger}, anomalies, sessionErrors}.
 import { multiaddr } from '@multiformats/multiaddr';
@@ -32,6 +33,8 @@ interface Args {
   readonly scenarios?: readonly string[];
   readonly verbose?: boolean;
   readonly reportEveryMs?: number;
+  /** When the victim is an exit: the one host:port its BEGINs may name (a server of the test). */
+  readonly exitTarget?: { readonly host: string; readonly port: number };
 }
 
 interface Scenario {
@@ -73,7 +76,7 @@ const victimPeerId = multiaddr(args.address)
   .getComponents()
   .find((c) => c.name === 'p2p')?.value;
 if (victimPeerId === undefined) throw new Error('the victim address needs /p2p/<peer id>');
-const ctx = newContext(host, args.address, victimPeerId);
+const ctx = newContext(host, args.address, victimPeerId, args.exitTarget);
 host.addEventListener('connection:close', (evt) => {
   if (args.verbose) process.stderr.write(`connection closed status=${evt.detail.status} t=${Date.now()}\n`);
   ctx.stats.inc('connectionsClosed');

@@ -53,6 +53,8 @@ interface Circ {
   exits: boolean[];
   pendingExtend: { hs: HandshakeClient; exit: boolean } | undefined;
   readonly streamIds: number[];
+  /** Streams the exit answered with CONNECTED (a live TCP connection on its side). */
+  readonly connected: number[];
   lastCell: Uint8Array | undefined;
 }
 
@@ -102,6 +104,7 @@ class FuzzChannel {
         exits: [victim?.exit ?? true],
         pendingExtend: undefined,
         streamIds: [],
+        connected: [],
         lastCell: undefined,
       });
     else {
@@ -181,6 +184,9 @@ class FuzzChannel {
       );
     }
     stats.inc(`${TAG}.answer.${m.value.message.kind}`);
+    const sid = m.value.streamId;
+    if (m.value.message.kind === 'connected' && !c.connected.includes(sid) && c.connected.length < 16)
+      c.connected.push(sid);
     if (m.value.message.kind === 'extended' && c.pendingExtend !== undefined) {
       try {
         c.crypto.addHop(c.pendingExtend.hs.finish(m.value.message.created));
@@ -220,6 +226,7 @@ function pickStreamId(p: Prng, c: Circ, command: number): number {
     command === RelayCommand.DROP;
   if (p.chance(0.1)) return v.u16(p);
   if (circuitLevel || (command === RelayCommand.SENDME && p.chance(0.5))) return 0;
+  if (c.connected.length > 0 && p.chance(0.5)) return p.pick(c.connected);
   if (c.streamIds.length > 0 && p.chance(0.6)) return p.pick(c.streamIds);
   const id = p.int(1, 0xffff);
   if (c.streamIds.length < 16) c.streamIds.push(id);
@@ -229,18 +236,28 @@ function pickStreamId(p: Prng, c: Circ, command: number): number {
 /** A payload for `command`: well-formed most of the time, any bytes otherwise. */
 function relayPayload(p: Prng, ctx: FuzzContext, command: number, namesAllowed: boolean): Uint8Array {
   if (p.chance(0.15)) return p.bytes(v.length(p, MAX_RELAY_DATA));
-  const host = (): Uint8Array => {
-    const h = v.host(p, namesAllowed).subarray(0, 255);
-    return Uint8Array.of(h.length, ...h);
-  };
+  const lengthPrefixed = (h: Uint8Array): Uint8Array => Uint8Array.of(h.length, ...h.subarray(0, 255));
+  // Names only for relays that are not exits (they refuse before any lookup). An exit gets malformed
+  // hosts, and BEGIN to the one target the test named (a local web server) or RESOLVE of a literal.
+  const host = (): Uint8Array => lengthPrefixed(namesAllowed ? v.host(p) : v.malformedHost(p));
+  const target = namesAllowed ? undefined : ctx.exitTarget;
   switch (command) {
     case RelayCommand.BEGIN: {
+      if (target !== undefined && p.chance(0.7)) {
+        const h = new TextEncoder().encode(target.host);
+        return Uint8Array.of(...lengthPrefixed(h), target.port >> 8, target.port & 0xff, v.u8(p));
+      }
       const port = v.u16(p);
       return Uint8Array.of(...host(), port >> 8, port & 0xff, v.u8(p));
     }
     case RelayCommand.CONNECTED:
       return p.chance(0.5) ? new Uint8Array(0) : Uint8Array.of(4, 127, 0, 0, 1, 0, 0, 0, 60);
     case RelayCommand.DATA:
+      // A request the exit's web server answers (so data flows back), or any bytes.
+      if (p.chance(0.4))
+        return new TextEncoder().encode(
+          `GET /${p.chance(0.2) ? 'big?mib=1' : ''} HTTP/1.1\r\nHost: x\r\n\r\n`,
+        );
       return p.bytes(p.int(p.chance(0.05) ? 0 : 1, MAX_RELAY_DATA));
     case RelayCommand.END:
     case RelayCommand.TRUNCATED:
@@ -254,7 +271,9 @@ function relayPayload(p: Prng, ctx: FuzzContext, command: number, namesAllowed: 
     case RelayCommand.EXTENDED:
       return p.bytes(64);
     case RelayCommand.RESOLVE:
-      return host();
+      return target !== undefined && p.chance(0.5)
+        ? lengthPrefixed(new TextEncoder().encode(target.host))
+        : host();
     case RelayCommand.RESOLVED:
       return Uint8Array.of(p.int(0, 3), p.int(0, 17), ...p.bytes(p.int(0, 40)));
     case RelayCommand.DROP:
@@ -301,6 +320,17 @@ function step(p: Prng, ctx: FuzzContext, ch: FuzzChannel, c: Circ): number {
     return 100;
   }
   const crypto = c.crypto!;
+  if (c.connected.length > 0 && p.chance(0.3)) {
+    // A live exit stream: a request its server answers, so stream data and SENDMEs flow back.
+    const request = new TextEncoder().encode(
+      `GET /${p.chance(0.3) ? 'big?mib=1' : ''} HTTP/1.1\r\nHost: x\r\n\r\n`,
+    );
+    const body = encodeRelayBody(p.pick(c.connected), RelayCommand.DATA, request);
+    crypto.encryptForward(body, crypto.hops - 1);
+    stats.inc(`${TAG}.exitRequests`);
+    ch.send(rawCell(c.id, LinkCommand.RELAY, body));
+    return 300;
+  }
   const r = p.float();
   if (r < 0.5) {
     const command = p.chance(0.9) ? p.pick(RELAY_COMMANDS) : v.u8(p);

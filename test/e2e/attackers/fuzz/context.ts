@@ -62,12 +62,20 @@ export interface FuzzContext {
   readonly peers: Recent<string>;
   /** Descriptor records (ours to mutate and put back). */
   readonly records: Recent<Uint8Array>;
+  /** Where BEGIN may point when the victim is an exit: a server of the test (nothing else is dialled). */
+  readonly exitTarget: { readonly host: string; readonly port: number } | undefined;
   /** Odd things the victim did (answers that break its own protocol), for the report. */
   readonly anomalies: Recent<string>;
 }
 
-export function newContext(host: Libp2p, address: string, victimPeerId: string): FuzzContext {
+export function newContext(
+  host: Libp2p,
+  address: string,
+  victimPeerId: string,
+  exitTarget?: { host: string; port: number },
+): FuzzContext {
   return {
+    exitTarget,
     host,
     address,
     victimPeerId,

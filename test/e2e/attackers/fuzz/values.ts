@@ -35,21 +35,24 @@ export function bytes(p: Prng, n: number): Uint8Array {
 }
 
 /**
- * Hosts for BEGIN and RESOLVE. Valid names (ending in `.invalid`, RFC 6761) only when `namesAllowed`:
- * for relays that are not exits, which refuse before any lookup. Literals and malformed names never
- * make anyone ask a DNS server.
+ * Hosts for BEGIN and RESOLVE sent to a relay that is not an exit (it refuses before any lookup):
+ * literals, malformed names, names ending in `.invalid` (RFC 6761), any bytes.
  */
-export function host(p: Prng, namesAllowed: boolean): Uint8Array {
+export function host(p: Prng): Uint8Array {
   const literals = ['127.0.0.1', '::1', '0.0.0.0', '255.255.255.255', '::', '::ffff:127.0.0.1', '10.1.2.3'];
-  const malformed = ['', '.', '..', 'a..b', '[::1]', 'a b', 'a:b:c', '\u0085x', 'x'.repeat(255), '\0'];
   const r = p.float();
-  let s: string;
-  if (r < 0.4) s = p.pick(literals);
-  else if (r < 0.7 || !namesAllowed) s = p.pick(malformed);
-  else s = `h${p.u32().toString(36)}.invalid`;
-  const enc = new TextEncoder().encode(s);
-  return namesAllowed && p.chance(0.1) ? p.bytes(p.int(0, 300)) : enc;
+  if (r < 0.1) return p.bytes(p.int(0, 300));
+  if (r < 0.4) return utf8(p.pick(literals));
+  if (r < 0.7) return malformedHost(p);
+  return utf8(p.chance(0.1) ? 'x'.repeat(255) : `h${p.u32().toString(36)}.invalid`);
 }
+
+/** Host text that is neither a hostname nor an IP literal: refused before any lookup, anywhere. */
+export function malformedHost(p: Prng): Uint8Array {
+  return utf8(p.pick(['', '.', '..', 'a..b', '[::1]', 'a b', 'a:b:c', '\u0085x', '\0', '1.2.3.4.', '::1::']));
+}
+
+const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
 
 function randomMutation(p: Prng, at: number, interesting: readonly number[]): Mutation {
   switch (p.int(0, 4)) {
