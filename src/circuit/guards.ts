@@ -46,16 +46,16 @@ export class GuardSet {
   ): string[] {
     const all = candidates(relays, opts);
     const usable = new Set(all.map((c) => c.entry.peerId));
-    // New guards come from relays this node has seen work, when there are any: a guard is kept for
-    // months, so it must not be a descriptor nobody has checked.
     const proven = new Set(all.filter(hasEvidence).map((c) => c.entry.peerId));
     const before = this.#guards.length;
     this.#guards = this.#guards.filter((g) => opts.now - g.chosenAt < this.#opts.lifetimeMs);
     let changed = before !== this.#guards.length;
     let live = this.#guards.filter((g) => usable.has(g.peerId));
+    // Once any relay has proven itself, only proven relays become guards (also when every guard is
+    // down: a passing outage must not hand a guard place, kept for months, to a fresh descriptor).
+    // A client that has seen none work yet (its first start) takes what the view offers.
     const unused = [...usable].filter((id) => !this.#guards.some((g) => g.peerId === id));
-    const provenUnused = unused.filter((id) => proven.has(id));
-    const pool = provenUnused.length > 0 ? provenUnused : unused;
+    const pool = proven.size > 0 ? unused.filter((id) => proven.has(id)) : unused;
     const random = opts.random ?? Math.random;
     while (live.length < this.#opts.count && pool.length > 0) {
       const [id] = pool.splice(Math.floor(random() * pool.length), 1);

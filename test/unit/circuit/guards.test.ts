@@ -168,6 +168,10 @@ describe('GuardSet', () => {
       const ids = new GuardSet(guardFile(), opts).current(mixed, pathOptions({ random: seeded(seed) }));
       assert.deepEqual(ids, [mixed[0]!.peerId], 'only the proven relay, even if fewer than `count`');
     }
+    // All proven relays down: no unproven relay takes a guard place.
+    const g = new GuardSet(guardFile(), opts);
+    g.current(mixed, pathOptions({ random: seeded(10) }));
+    assert.deepEqual(g.current(mixed, pathOptions({ random: seeded(11) }), new Set([mixed[0]!.peerId])), []);
     const unproven = mixed.slice(1);
     for (const seed of [7, 8, 9]) {
       const ids = new GuardSet(guardFile(), opts).current(unproven, pathOptions({ random: seeded(seed) }));
