@@ -8,6 +8,7 @@ const benches = [
   'relay-crypto.ts',
   'ledger.ts',
   'ledger-apply.ts',
+  'pow.ts',
   'ledger-frames.ts',
 ];
 let failed = 0;

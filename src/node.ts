@@ -1,6 +1,7 @@
 // The composition root: builds one AnonNet daemon from the layers below and owns its lifecycle.
 import { join } from 'node:path';
 import { publicKeyFromRaw } from '@libp2p/crypto/keys';
+import type { Connection } from '@libp2p/interface';
 import { peerIdFromPublicKey } from '@libp2p/peer-id';
 import { isLoopback, isPrivate } from '@libp2p/utils';
 import { type Multiaddr, multiaddr } from '@multiformats/multiaddr';
@@ -14,6 +15,8 @@ import { nodeApiSource } from './api/node-source.ts';
 import { buildApi } from './api/server.ts';
 import { createApiToken } from './api/token.ts';
 import { linkCounters } from './circuit/cell-link.ts';
+import { defaultChannelLimits } from './circuit/channel-limits.ts';
+import { configureChannels } from './circuit/channel-pool.ts';
 import { CircuitManager } from './circuit/circuit-manager.ts';
 import { tampererFromEnv } from './circuit/fault-injection.ts';
 import { GuardSet } from './circuit/guards.ts';
@@ -37,11 +40,14 @@ import {
 } from './directory/dht-records.ts';
 import { RelayDiscovery } from './directory/discovery.ts';
 import { parseExitPolicy } from './directory/exit-policy.ts';
+import { directSubnet, probeRelay } from './directory/probe-dial.ts';
+import { defaultRelayProberOptions, RelayProber } from './directory/prober.ts';
 import { DescriptorPublisher } from './directory/publisher.ts';
 import { dialAddresses, RelayView, type VerifyFn } from './directory/relay-view.ts';
 import { RelayViewStore } from './directory/relay-view-store.ts';
 import { verifyDescriptor } from './directory/verify-descriptor.ts';
 import { type Logger, redactId } from './log/logger.ts';
+import { RefusalLog } from './log/refusals.ts';
 import { createMetrics, type Metrics } from './metrics/registry.ts';
 import { dhtClient } from './p2p/dht-client.ts';
 import { createHost, type Host } from './p2p/host.ts';
@@ -69,6 +75,12 @@ export interface NodeStatus {
   readonly dhtLookups: number;
   readonly directFetches: number;
   readonly refusals: Record<string, number>;
+  /** Relays that lost their place in the view to a higher-ranked one, by bound; probes made. */
+  readonly relayView: {
+    readonly evictions: Record<string, number>;
+    readonly probes: number;
+    readonly probeFailures: number;
+  };
   readonly listen: readonly string[];
   readonly socks: string | undefined;
   readonly http: string | undefined;
@@ -76,6 +88,20 @@ export interface NodeStatus {
   readonly circuitsOpen: number;
   readonly relayedCircuits: number;
   readonly links: typeof linkCounters;
+  /** Cells queued on this node's channels now, and circuits closed for what they queued. */
+  readonly cellQueues: {
+    readonly bytes: number;
+    readonly overflowClosed: number;
+    readonly oomClosed: number;
+  };
+  /** Connections open and refused or pruned, by refusal code (src/p2p/connection-limits.ts). */
+  readonly connections: { readonly open: number; readonly refused: Record<string, number> };
+  /** Exit sockets and lookups held now, and refusals by code (src/stream/exit.ts). */
+  readonly exit: {
+    readonly sockets: number;
+    readonly lookups: number;
+    readonly refused: Record<string, number>;
+  };
   /** Present when the node runs the ledger (a genesis document is configured). */
   readonly ledger?: LedgerNodeStatus;
 }
@@ -161,11 +187,10 @@ export async function startNode(config: NodeConfig, deps: NodeDeps): Promise<Ano
     };
     const store = new RelayViewStore(join(dir, files.relayView));
     cleanups.push(() => store.close());
-    const view = new RelayView({ verify, now, store, log });
-    const restored = view.load();
-    if (restored > 0) log.info({ relays: restored }, 'relay view restored from disk');
 
+    const p2pRefusals = new RefusalLog(log);
     const host = await createHost({
+      refusals: p2pRefusals,
       identitySeed: identity.seed,
       options: { ...config.p2p, dhtProtocol: DHT_PROTOCOL },
       validators: { [RELAY_NAMESPACE]: relayRecordValidator(verify) },
@@ -176,6 +201,36 @@ export async function startNode(config: NodeConfig, deps: NodeDeps): Promise<Ano
     const peerId = host.peerId.toString();
     log.info({ listening: host.getMultiaddrs().length }, 'listening');
     progress.reach('listening');
+
+    // The relay view ranks relays by what this node saw of them (src/directory/relay-view.ts): a
+    // direct connection verifies a relay's network, a circuit through it shows it works.
+    const view = new RelayView({
+      verify,
+      now,
+      store,
+      log,
+      selfId: host.peerId.toString(),
+      limits: { maxRelays: d.maxRelays, maxPerSubnet: d.maxRelaysPerSubnet },
+      connectedSubnet: (id) =>
+        directSubnet(host.getConnections().filter((c) => c.remotePeer.toString() === id)),
+    });
+    const restored = view.load();
+    if (restored > 0) log.info({ relays: restored }, 'relay view restored from disk');
+    const onConnectionOpen = (evt: CustomEvent<Connection>) => {
+      const subnet = directSubnet([evt.detail]);
+      if (subnet !== undefined) view.markConnected(evt.detail.remotePeer.toString(), subnet);
+    };
+    host.addEventListener('connection:open', onConnectionOpen);
+    cleanups.push(() => host.removeEventListener('connection:open', onConnectionOpen));
+    const prober = new RelayProber({
+      view,
+      selfId: peerId,
+      now,
+      log,
+      options: { ...defaultRelayProberOptions, intervalMs: d.probeIntervalMs },
+      probe: (id, addresses, signal) => probeRelay(host, id, addresses, signal),
+    });
+    cleanups.push(() => prober.stop());
 
     const dht = dhtClient(host.services.dht, metrics);
     const exitPolicy = parseExitPolicy(config.relay.exitPolicy);
@@ -194,7 +249,7 @@ export async function startNode(config: NodeConfig, deps: NodeDeps): Promise<Ano
         .map((ma) => ma.bytes);
 
     let ownDescriptor: Uint8Array | undefined;
-    await serveOwnDescriptor(host, () => ownDescriptor);
+    await serveOwnDescriptor(host, () => ownDescriptor, new RefusalLog(log));
     const publisher = new DescriptorPublisher({
       dht,
       peerId,
@@ -260,12 +315,27 @@ export async function startNode(config: NodeConfig, deps: NodeDeps): Promise<Ano
     cleanups.push(() => keeper.stop());
 
     // ---- circuits: the relay side, the exit, and this client's circuits ----
-    const exit = new Exit({
-      enabled: config.relay.roles.includes('exit'),
-      policy: exitPolicy,
-      allowLoopback: config.exit.allowLoopback,
-      connectTimeoutMs: config.exit.connectTimeoutMs,
+    // Every channel of this node (ours to guards and next hops, and neighbours' to us) queues its
+    // circuits' cells under one bound.
+    const cellQueues = configureChannels(host, {
+      limits: {
+        ...defaultChannelLimits,
+        maxQueuedBytes: config.channels.maxQueuedMiB * 1024 * 1024,
+        maxCircuitQueueCells: config.channels.maxCircuitQueueCells,
+      },
+      log,
     });
+    const { allowLoopback, connectTimeoutMs, ...exitLimits } = config.exit;
+    const exit = new Exit(
+      {
+        enabled: config.relay.roles.includes('exit'),
+        policy: exitPolicy,
+        allowLoopback,
+        connectTimeoutMs,
+        limits: exitLimits,
+      },
+      { log },
+    );
     // Test-only fault injection (src/circuit/fault-injection.ts); refused outside loopback testnets.
     const tamperer = tampererFromEnv(
       process.env,
@@ -282,6 +352,9 @@ export async function startNode(config: NodeConfig, deps: NodeDeps): Promise<Ano
       onionKeys: () => onionKeys,
       exit,
       log,
+      // On a test network (private addresses allowed) all nodes may share 127.0.0.1: loopback peers
+      // are then held to their per-peer share only (src/circuit/ip-group.ts).
+      limits: { ...config.relay.limits, exemptLoopbackFromIpShare: config.p2p.allowPrivateAddresses },
       lookupRelay: (identityKey) => {
         let id: string;
         try {
@@ -307,6 +380,7 @@ export async function startNode(config: NodeConfig, deps: NodeDeps): Promise<Ano
       buildAttempts: 3,
       maxDirtyMs: 10 * 60_000,
       allowSameSubnet: config.circuits.allowSameSubnet,
+      unmeasuredWeightCap: config.circuits.unmeasuredWeightCap,
     };
     const circuits = new CircuitManager({
       host,
@@ -318,6 +392,11 @@ export async function startNode(config: NodeConfig, deps: NodeDeps): Promise<Ano
       metrics,
     });
     cleanups.push(() => circuits.stop());
+    cleanups.push(
+      circuits.onEvent((event, c) => {
+        if (event === 'built') for (const hop of c.path) view.markCircuitBuilt(hop.peerId);
+      }),
+    );
     const proxies = await startProxies({
       ...(config.proxy.socksPort !== null
         ? { socks: { host: config.proxy.host, port: config.proxy.socksPort } }
@@ -377,6 +456,11 @@ export async function startNode(config: NodeConfig, deps: NodeDeps): Promise<Ano
       dhtLookups: discovery.lookups,
       directFetches: discovery.direct,
       refusals: Object.fromEntries(view.refusals),
+      relayView: {
+        evictions: Object.fromEntries(view.evictions),
+        probes: prober.probes,
+        probeFailures: prober.failed,
+      },
       listen: host.getMultiaddrs().map(String),
       socks: proxies.socksAddress ? `${proxies.socksAddress.host}:${proxies.socksAddress.port}` : undefined,
       http: proxies.httpAddress ? `${proxies.httpAddress.host}:${proxies.httpAddress.port}` : undefined,
@@ -384,6 +468,17 @@ export async function startNode(config: NodeConfig, deps: NodeDeps): Promise<Ano
       circuitsOpen: circuits.list().filter((c) => c.state === 'open').length,
       relayedCircuits: relayService.circuits.size,
       links: { ...linkCounters },
+      cellQueues: {
+        bytes: cellQueues.bytes,
+        overflowClosed: cellQueues.stats.overflowClosed,
+        oomClosed: cellQueues.stats.oomClosed,
+      },
+      connections: { open: host.getConnections().length, refused: Object.fromEntries(p2pRefusals.counts) },
+      exit: {
+        sockets: exit.socketsInUse,
+        lookups: exit.lookupsInFlight,
+        refused: Object.fromEntries(exit.refusals.counts),
+      },
       ...(ledger !== undefined ? { ledger: ledgerStatus(ledger) } : {}),
     });
     const apiToken = createApiToken(dir);
@@ -404,6 +499,7 @@ export async function startNode(config: NodeConfig, deps: NodeDeps): Promise<Ano
       bootstrapPercent: () => progress.current.percent,
       relay: () => ({ ...relayService.stats, circuitsOpen: relayService.circuits.size }),
       links: () => linkCounters,
+      cellQueues: () => ({ bytes: cellQueues.bytes, ...cellQueues.stats }),
     });
     const ledger = await startLedger(config, { host, identity, log, now, dir });
     if (ledger !== undefined) {
@@ -486,6 +582,7 @@ export async function startNode(config: NodeConfig, deps: NodeDeps): Promise<Ano
     publisher.start();
     discovery.start();
     keeper.start();
+    prober.start();
     updateRelayProgress();
 
     let stopping: Promise<void> | undefined;

@@ -31,4 +31,43 @@ export const ATTACKS: readonly Attack[] = [
     args: (v) => ({ address: v.nodes[1]!.address, mode: 'zero-id', channels: 200 }),
     attackerBytes: (r) => sumOf('cells')(r) * 2048,
   },
+  {
+    // Class 5: one identity tries to take every circuit slot with garbage handshakes.
+    name: 'circuit-fill',
+    script: 'circuit-flood',
+    victim: 1,
+    args: (v, _port, seconds) => ({
+      address: v.nodes[1]!.address,
+      mode: 'fill',
+      handshake: 'garbage',
+      durationMs: seconds * 1000,
+    }),
+    attackerBytes: (r) => sumOf('sent')(r) * 2048,
+  },
+  {
+    // Class 5: CREATE/DESTROY loop with valid handshakes (the relay's handshake CPU).
+    name: 'create-destroy',
+    script: 'circuit-flood',
+    victim: 1,
+    args: (v, _port, seconds) => ({
+      address: v.nodes[1]!.address,
+      mode: 'churn',
+      handshake: 'valid',
+      durationMs: seconds * 1000,
+    }),
+    attackerBytes: (r) => sumOf('sent')(r) * 2 * 2048,
+  },
+  {
+    // Class 6: one identity opens many connections.
+    name: 'connections',
+    script: 'connection-flood',
+    victim: 1,
+    args: (v) => ({
+      address: v.nodes[1]!.address,
+      mode: 'one-identity',
+      connections: 60,
+      dialFrom: '127.0.0.2',
+    }),
+    attackerBytes: () => 0,
+  },
 ];

@@ -9,7 +9,7 @@ import type { AnonStream } from '../stream/anon-stream.ts';
 import { ClientCircuit, type PathHop } from './client-circuit.ts';
 import { CircuitError } from './errors.ts';
 import type { GuardSet } from './guards.ts';
-import { candidates, exitAccepts, selectPath } from './path-selection.ts';
+import { candidates, defaultPathLimits, exitAccepts, selectPath } from './path-selection.ts';
 import { RelayHealth } from './relay-health.ts';
 
 export interface CircuitManagerOptions {
@@ -21,6 +21,8 @@ export interface CircuitManagerOptions {
   /** A circuit takes no new streams after this age (old streams keep it alive until they end). */
   readonly maxDirtyMs: number;
   readonly allowSameSubnet: boolean;
+  /** A relay's claimed bandwidth weighs at most this many times its pool's median claim. */
+  readonly unmeasuredWeightCap: number;
 }
 
 export const defaultCircuitManagerOptions: CircuitManagerOptions = {
@@ -30,6 +32,7 @@ export const defaultCircuitManagerOptions: CircuitManagerOptions = {
   buildAttempts: 3,
   maxDirtyMs: 10 * 60_000,
   allowSameSubnet: false,
+  unmeasuredWeightCap: defaultPathLimits.unmeasuredWeightCap,
 };
 
 export interface CircuitManagerInit {
@@ -226,6 +229,7 @@ export class CircuitManager {
       selfId: this.#init.selfId,
       now,
       allowSameSubnet: this.#init.options.allowSameSubnet,
+      unmeasuredWeightCap: this.#init.options.unmeasuredWeightCap,
       avoid,
     };
     const unreachable = this.health.unreachable(now);

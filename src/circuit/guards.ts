@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { writeFileAtomic } from '../daemon/atomic-file.ts';
 import type { RelayEntry } from '../directory/relay-view.ts';
-import { candidates, type PathOptions } from './path-selection.ts';
+import { candidates, hasEvidence, type PathOptions } from './path-selection.ts';
 
 export interface GuardOptions {
   readonly count: number;
@@ -44,12 +44,18 @@ export class GuardSet {
     opts: PathOptions,
     unreachable: ReadonlySet<string> = new Set(),
   ): string[] {
-    const usable = new Set(candidates(relays, opts).map((c) => c.entry.peerId));
+    const all = candidates(relays, opts);
+    const usable = new Set(all.map((c) => c.entry.peerId));
+    const proven = new Set(all.filter(hasEvidence).map((c) => c.entry.peerId));
     const before = this.#guards.length;
     this.#guards = this.#guards.filter((g) => opts.now - g.chosenAt < this.#opts.lifetimeMs);
     let changed = before !== this.#guards.length;
     let live = this.#guards.filter((g) => usable.has(g.peerId));
-    const pool = [...usable].filter((id) => !this.#guards.some((g) => g.peerId === id));
+    // Once any relay has proven itself, only proven relays become guards (also when every guard is
+    // down: a passing outage must not hand a guard place, kept for months, to a fresh descriptor).
+    // A client that has seen none work yet (its first start) takes what the view offers.
+    const unused = [...usable].filter((id) => !this.#guards.some((g) => g.peerId === id));
+    const pool = proven.size > 0 ? unused.filter((id) => proven.has(id)) : unused;
     const random = opts.random ?? Math.random;
     while (live.length < this.#opts.count && pool.length > 0) {
       const [id] = pool.splice(Math.floor(random() * pool.length), 1);

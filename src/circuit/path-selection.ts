@@ -1,9 +1,18 @@
-// Chooses the relays of a circuit: distinct relays, no two in one /16 (IPv4) or /32 (IPv6) unless a
-// local test network allows it, an exit whose policy accepts the destination port, relays weighted by
-// advertised bandwidth, no two relays of one (mutually declared) family, and the first hop from this
-// client's persistent guards.
-import { multiaddr } from '@multiformats/multiaddr';
-import { dialAddresses, type RelayEntry } from '../directory/relay-view.ts';
+// Chooses the relays of a circuit: distinct relays, no two in one network (IPv4 /16, IPv6 /32) unless a
+// local test network allows it, an exit whose policy accepts the destination port, no two relays of
+// one (mutually declared) family, and the first hop from this client's persistent guards.
+//
+// What a relay says of itself steers nothing unchecked (docs/security.md section 10):
+//   - its networks are every network its descriptor names AND every network we saw it connect from
+//     (relay-view.ts relaySubnets): listing a far-away first address does not move a relay out of the
+//     network it really is in, and listing more networks only keeps it off more paths;
+//   - its weight is its claimed bandwidth capped at `unmeasuredWeightCap` times the median claim of
+//     the relays it competes with (Tor caps unmeasured relays likewise): until bandwidth is measured
+//     by the network (the economy issue), a relay claiming 4 GB/s weighs what a median relay weighs;
+//   - a relay whose claimed addresses did not answer our probe is never used, and paths are built
+//     from relays this node has evidence for (a verified address, or a circuit through it) whenever
+//     those suffice; relays known only from their descriptors fill in only when they do not.
+import { dialAddresses, type RelayEntry, relaySubnets, standingTier } from '../directory/relay-view.ts';
 import { isExitAllowed, selectOnionKey } from '../directory/verify-descriptor.ts';
 import { decodeFamily } from '../wire/descriptor-family.ts';
 import { Role } from '../wire/descriptor-types.ts';
@@ -21,12 +30,25 @@ export interface PathOptions {
   /** Relays to avoid (e.g. the ones of a path that just failed). */
   readonly avoid?: ReadonlySet<string>;
   readonly random?: () => number;
+  /** A claim weighs at most this many times the median claim of its pool (default 1). */
+  readonly unmeasuredWeightCap?: number;
 }
+
+export interface PathLimits {
+  /** A relay's claimed bandwidth weighs at most this many times the median claim of its pool. */
+  readonly unmeasuredWeightCap: number;
+}
+
+export const defaultPathLimits: PathLimits = { unmeasuredWeightCap: 1 };
+
+/** Exits tried before giving up when the chosen exit leaves no path (distinct networks, families). */
+const EXIT_TRIES = 8;
 
 export interface Candidate {
   readonly entry: RelayEntry;
   readonly hop: PathHop;
-  readonly subnet: string;
+  /** Every network the relay is in (claimed or seen); two relays whose sets meet share a network. */
+  readonly subnets: ReadonlySet<string>;
   /** Hex identity keys this relay declares as its family (one side of the mutual rule). */
   readonly family: ReadonlySet<string>;
 }
@@ -49,20 +71,10 @@ function familyOf(entry: RelayEntry): ReadonlySet<string> {
   }
 }
 
-/** The network a relay's first address belongs to, as the unit of "not two relays in one place". */
-export function subnetOf(addresses: readonly Uint8Array[]): string {
-  for (const bytes of addresses) {
-    try {
-      const ma = multiaddr(bytes);
-      for (const c of ma.getComponents()) {
-        if (c.name === 'ip4' && c.value) return `v4:${c.value.split('.').slice(0, 2).join('.')}`;
-        if (c.name === 'ip6' && c.value) return `v6:${c.value.split(':').slice(0, 2).join(':')}`;
-      }
-    } catch {
-      // unparseable address: try the next
-    }
-  }
-  return 'unknown';
+/** True when two candidates are in one network. */
+export function sameSubnet(a: Candidate, b: Candidate): boolean {
+  for (const s of a.subnets) if (b.subnets.has(s)) return true;
+  return false;
 }
 
 export function candidates(relays: readonly RelayEntry[], opts: PathOptions): Candidate[] {
@@ -70,6 +82,7 @@ export function candidates(relays: readonly RelayEntry[], opts: PathOptions): Ca
   for (const entry of relays) {
     const d = entry.signed.descriptor;
     if (entry.peerId === opts.selfId || opts.avoid?.has(entry.peerId) || !(d.roles & Role.relay)) continue;
+    if (standingTier(entry.standing) === 0) continue; // its claimed addresses did not answer
     const onionKey = selectOnionKey(d.onionKeys, opts.now);
     if (onionKey === undefined) continue;
     const addresses = dialAddresses(entry);
@@ -77,11 +90,16 @@ export function candidates(relays: readonly RelayEntry[], opts: PathOptions): Ca
     out.push({
       entry,
       hop: { peerId: entry.peerId, identityKey: d.identityKey, onionKey, addresses },
-      subnet: subnetOf(d.addresses),
+      subnets: new Set(relaySubnets(entry)),
       family: familyOf(entry),
     });
   }
   return out;
+}
+
+/** This node has seen the relay work: a verified address or a circuit through it. */
+export function hasEvidence(c: Candidate): boolean {
+  return standingTier(c.entry.standing) >= 2;
 }
 
 export function exitAccepts(c: Candidate, port: number | undefined): boolean {
@@ -93,11 +111,28 @@ export function exitAccepts(c: Candidate, port: number | undefined): boolean {
     : isExitAllowed(d.exitPolicy, null, port);
 }
 
-function weightedPick(pool: readonly Candidate[], random: () => number): Candidate | undefined {
-  const total = pool.reduce((s, c) => s + Math.max(1, c.entry.signed.descriptor.bandwidth), 0);
+/** A claimed bandwidth as path weight: at least 1, at most `cap`. */
+function claimWeight(c: Candidate): number {
+  return Math.max(1, c.entry.signed.descriptor.bandwidth);
+}
+
+/** The lower median of the pool's claims: a minority of liars cannot raise it. */
+function medianClaim(pool: readonly Candidate[]): number {
+  const claims = pool.map(claimWeight).sort((a, b) => a - b);
+  return claims[Math.floor((claims.length - 1) / 2)] ?? 1;
+}
+
+function weightedPick(
+  pool: readonly Candidate[],
+  random: () => number,
+  capMultiple: number,
+): Candidate | undefined {
+  const cap = Math.max(1, capMultiple * medianClaim(pool));
+  const weight = (c: Candidate) => Math.min(cap, claimWeight(c));
+  const total = pool.reduce((s, c) => s + weight(c), 0);
   let x = random() * total;
   for (const c of pool) {
-    x -= Math.max(1, c.entry.signed.descriptor.bandwidth);
+    x -= weight(c);
     if (x < 0) return c;
   }
   return pool.at(-1);
@@ -109,54 +144,79 @@ export function selectPath(
   opts: PathOptions,
   guards: readonly string[],
 ): PathHop[] {
-  const random = opts.random ?? Math.random;
-  const all = candidates(relays, opts);
-  const used = new Set<string>();
-  const subnets = new Set<string>();
-  const taken: Candidate[] = [];
-  const fits = (c: Candidate) =>
-    !used.has(c.entry.peerId) &&
-    (opts.allowSameSubnet || !subnets.has(c.subnet)) &&
-    !taken.some((t) => sameFamily(t, c));
-  const take = (c: Candidate) => {
-    used.add(c.entry.peerId);
-    subnets.add(c.subnet);
-    taken.push(c);
-    return c;
-  };
   if (opts.hops < 1) throw new CircuitError('NO_PATH', 'a circuit needs at least one hop');
+  const all = candidates(relays, opts);
+  const proven = all.filter(hasEvidence);
+  if (proven.length > 0 && proven.length < all.length) {
+    try {
+      return selectAmong(proven, opts, guards);
+    } catch (err) {
+      if (!(err instanceof CircuitError)) throw err;
+    }
+  }
+  return selectAmong(all, opts, guards);
+}
+
+function selectAmong(all: readonly Candidate[], opts: PathOptions, guards: readonly string[]): PathHop[] {
+  const random = opts.random ?? Math.random;
+  const capMultiple = opts.unmeasuredWeightCap ?? defaultPathLimits.unmeasuredWeightCap;
+  const apart = (a: Candidate, b: Candidate) =>
+    a.entry.peerId !== b.entry.peerId && (opts.allowSameSubnet || !sameSubnet(a, b)) && !sameFamily(a, b);
 
   // The exit first: it is the most constrained choice. Among exits, prefer those that leave at least
-  // one of our guards usable (not the same relay, subnet or family), so a guard's family member
+  // one of our guards usable (not the same relay, network or family), so a guard's family member
   // picked as exit does not fail the whole path.
   const exits = all.filter((c) => exitAccepts(c, opts.port));
   const guardCandidates = all.filter((c) => guards.includes(c.entry.peerId));
-  const compatible = (e: Candidate, g: Candidate) =>
-    e.entry.peerId !== g.entry.peerId && (opts.allowSameSubnet || e.subnet !== g.subnet) && !sameFamily(e, g);
   const exitsWithGuard =
-    opts.hops > 1 ? exits.filter((e) => guardCandidates.some((g) => compatible(e, g))) : exits;
-  const exit = weightedPick(exitsWithGuard.length > 0 ? exitsWithGuard : exits, random);
-  if (exit === undefined) {
+    opts.hops > 1 ? exits.filter((e) => guardCandidates.some((g) => apart(e, g))) : exits;
+  let pool = exitsWithGuard.length > 0 ? exitsWithGuard : exits;
+  if (pool.length === 0) {
     // Exits that refuse this port are a policy answer; no usable exit at all is a missing path.
     if (all.some((c) => exitAccepts(c, undefined))) {
       throw new CircuitError('NO_EXIT', 'no known exit accepts this port');
     }
     throw new CircuitError('NO_PATH', 'no usable exit relay known');
   }
-  take(exit);
+  // An exit can leave no path behind it (e.g. it names the networks of every other relay): then
+  // another exit, so one relay's claims cannot make every circuit fail.
+  let lastErr: CircuitError | undefined;
+  for (let i = 0; i < EXIT_TRIES && pool.length > 0; i++) {
+    const exit = weightedPick(pool, random, capMultiple);
+    if (exit === undefined) break;
+    try {
+      return completePath(exit, all, guardCandidates, opts, random, capMultiple, apart);
+    } catch (err) {
+      if (!(err instanceof CircuitError)) throw err;
+      lastErr = err;
+      pool = pool.filter((c) => c !== exit);
+    }
+  }
+  throw lastErr ?? new CircuitError('NO_PATH', 'no usable exit relay known');
+}
+
+function completePath(
+  exit: Candidate,
+  all: readonly Candidate[],
+  guardCandidates: readonly Candidate[],
+  opts: PathOptions,
+  random: () => number,
+  capMultiple: number,
+  apart: (a: Candidate, b: Candidate) => boolean,
+): PathHop[] {
   if (opts.hops === 1) return [exit.hop];
-
-  const guardPool = all.filter((c) => guards.includes(c.entry.peerId) && fits(c));
-  const guard = guardPool.length > 0 ? weightedPick(guardPool, random) : undefined;
+  const taken: Candidate[] = [exit];
+  const fits = (c: Candidate) => taken.every((t) => apart(t, c));
+  const guard = weightedPick(guardCandidates.filter(fits), random, capMultiple);
   if (guard === undefined) throw new CircuitError('NO_PATH', 'none of our entry guards is usable');
-  take(guard);
-
+  taken.push(guard);
   const middles: Candidate[] = [];
   for (let i = 0; i < opts.hops - 2; i++) {
-    const m = weightedPick(all.filter(fits), random);
+    const m = weightedPick(all.filter(fits), random, capMultiple);
     if (m === undefined)
       throw new CircuitError('NO_PATH', `not enough distinct relays for ${opts.hops} hops`);
-    middles.push(take(m));
+    taken.push(m);
+    middles.push(m);
   }
   return [guard.hop, ...middles.map((m) => m.hop), exit.hop];
 }

@@ -1,6 +1,9 @@
 // Finds relays: random walks of the DHT turn up peer ids, and for each one this node lacks (or whose
 // descriptor is past half its life) it fetches the descriptor record and offers it to the view.
-// Fetches run through a bounded queue with a fixed number of workers.
+// Fetches run through three bounded queues with a fixed number of workers, served in order: refreshes
+// of relays already in the view, then peers we have a direct connection with (real hosts), then peer
+// ids that only turned up in DHT answers. A flood of advertised ids (a Sybil flood) so delays only the
+// discovery of relays nobody has seen, never the refresh of known relays or of connected ones.
 import type { Logger } from '../log/logger.ts';
 import type { DhtClient } from '../p2p/dht-client.ts';
 import { relayRecordKey } from './dht-records.ts';
@@ -33,6 +36,11 @@ export class RelayDiscovery {
   readonly #init: DiscoveryInit;
   readonly #stop = new AbortController();
   readonly #pause = new Pause();
+  /** Relays in the view whose descriptor wants refreshing: served first. */
+  readonly #refresh = new Set<string>();
+  /** Peers not in the view that we are connected to. */
+  readonly #connected = new Set<string>();
+  /** Peers not in the view known only from DHT answers. */
   readonly #queue = new Set<string>();
   readonly #inFlight = new Set<string>();
   readonly #lastTried = new Map<string, number>();
@@ -54,19 +62,24 @@ export class RelayDiscovery {
 
   async stop(): Promise<void> {
     this.#stop.abort();
-    this.#queue.clear();
+    for (const q of this.#queues()) q.clear();
     await this.#running;
   }
 
   /** Asks for a peer's descriptor when we lack it or it is getting old. */
   want(peerId: string): void {
     if (peerId === this.#init.selfId || !this.#needs(peerId)) return;
-    if (this.#queue.has(peerId) || this.#inFlight.has(peerId)) return;
-    if (this.#queue.size >= (this.#init.maxQueue ?? 512)) {
+    if (this.#inFlight.has(peerId) || this.#queues().some((q) => q.has(peerId))) return;
+    const queue = this.#init.view.has(peerId)
+      ? this.#refresh
+      : this.#init.isConnected?.(peerId)
+        ? this.#connected
+        : this.#queue;
+    if (queue.size >= (this.#init.maxQueue ?? 512)) {
       this.dropped++;
       return;
     }
-    this.#queue.add(peerId);
+    queue.add(peerId);
     this.#pump();
   }
 
@@ -87,9 +100,11 @@ export class RelayDiscovery {
 
   #pump(): void {
     const limit = this.#init.concurrency ?? 4;
-    while (this.#workers < limit && this.#queue.size > 0 && !this.#stop.signal.aborted) {
-      const next = this.#queue.values().next().value as string;
-      this.#queue.delete(next);
+    for (;;) {
+      const queue = this.#queues().find((q) => q.size > 0);
+      if (queue === undefined || this.#workers >= limit || this.#stop.signal.aborted) return;
+      const next = queue.values().next().value as string;
+      queue.delete(next);
       this.#workers++;
       this.#inFlight.add(next);
       void this.#fetch(next).finally(() => {
@@ -98,6 +113,11 @@ export class RelayDiscovery {
         this.#pump();
       });
     }
+  }
+
+  /** The queues in the order they are served. */
+  #queues(): Set<string>[] {
+    return [this.#refresh, this.#connected, this.#queue];
   }
 
   async #fetch(peerId: string): Promise<void> {

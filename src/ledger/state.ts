@@ -9,6 +9,7 @@
 // Supply accounting: credits are minted only by CLAIM_GENESIS and the genesis document's prefunded
 // accounts; every fee (and a name's fee) is burned. Invariant: sum of balances + burned == minted.
 import { createHash } from 'node:crypto';
+import { DEFAULT_POW_DIFFICULTY } from '../crypto/pow.ts';
 import { type Credits, credits, ZERO_CREDITS } from './credits.ts';
 import { encodeState, encodeStateParts } from './state-codec.ts';
 
@@ -67,7 +68,8 @@ export const defaultLedgerParams: LedgerParams = {
   validatorCount: 21,
   nameFee: credits(10),
   minFee: credits(1),
-  powDifficulty: 16,
+  // The same work as a node identity (crypto/pow.ts): a node claims with its identity's nonce.
+  powDifficulty: DEFAULT_POW_DIFFICULTY,
   epochLength: 120,
 };
 

@@ -6,16 +6,35 @@ import { noise } from '@chainsafe/libp2p-noise';
 import { yamux } from '@chainsafe/libp2p-yamux';
 import { identify } from '@libp2p/identify';
 import type { Libp2p, Stream } from '@libp2p/interface';
-import { tcp } from '@libp2p/tcp';
+import { type TCPSocketOptions, tcp } from '@libp2p/tcp';
 import { multiaddr } from '@multiformats/multiaddr';
 import { createLibp2p } from 'libp2p';
 
-export async function createAttackerHost(): Promise<Libp2p> {
+export interface AttackerHostOptions {
+  /**
+   * The most yamux receive window this host grants a stream (default: yamux's 16 MiB). An attacker
+   * that wants its peer to buffer for it keeps it at the 256 KiB minimum.
+   */
+  readonly maxStreamWindow?: number;
+  /** Dial from this local address (any of 127.0.0.0/8 on Linux): another "IP" on one machine. */
+  readonly dialFrom?: string;
+  /** Listen on 127.0.0.1 (default true); a host that only dials needs no listener. */
+  readonly listen?: boolean;
+}
+
+export async function createAttackerHost(opts: AttackerHostOptions = {}): Promise<Libp2p> {
+  // net.connect's localAddress: @libp2p/tcp passes its dial options through to net.connect.
+  const dialOpts: TCPSocketOptions & { localAddress?: string } =
+    opts.dialFrom === undefined ? {} : { localAddress: opts.dialFrom };
   return createLibp2p({
-    addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
-    transports: [tcp()],
+    addresses: { listen: opts.listen === false ? [] : ['/ip4/127.0.0.1/tcp/0'] },
+    transports: [tcp({ dialOpts })],
     connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
+    streamMuxers: [
+      opts.maxStreamWindow === undefined
+        ? yamux()
+        : yamux({ streamOptions: { maxStreamWindowSize: opts.maxStreamWindow } }),
+    ],
     // An attacker does not hold back: no per-host inbound threshold, many connections.
     connectionManager: { maxConnections: 10_000, inboundConnectionThreshold: 10_000 },
     services: { identify: identify() },

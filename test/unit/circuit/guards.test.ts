@@ -156,4 +156,27 @@ describe('GuardSet', () => {
     const fresh = new GuardSet(path, opts).current(view, pathOptions({ random: seeded(16) }));
     assert.equal(fresh.length, 2);
   });
+
+  it('chooses new guards among relays it has seen work when there are any, never a failed one', () => {
+    const mixed: RelayEntry[] = [
+      entry(71, { ip: '10.71.0.1', verified: ['v4:10.71'] }),
+      entry(72, { ip: '10.72.0.1' }),
+      entry(73, { ip: '10.73.0.1' }),
+      entry(74, { ip: '10.74.0.1', probeFailures: 2 }),
+    ];
+    for (const seed of [1, 2, 3, 4, 5, 6]) {
+      const ids = new GuardSet(guardFile(), opts).current(mixed, pathOptions({ random: seeded(seed) }));
+      assert.deepEqual(ids, [mixed[0]!.peerId], 'only the proven relay, even if fewer than `count`');
+    }
+    // All proven relays down: no unproven relay takes a guard place.
+    const g = new GuardSet(guardFile(), opts);
+    g.current(mixed, pathOptions({ random: seeded(10) }));
+    assert.deepEqual(g.current(mixed, pathOptions({ random: seeded(11) }), new Set([mixed[0]!.peerId])), []);
+    const unproven = mixed.slice(1);
+    for (const seed of [7, 8, 9]) {
+      const ids = new GuardSet(guardFile(), opts).current(unproven, pathOptions({ random: seeded(seed) }));
+      assert.equal(ids.length, 2);
+      assert.ok(!ids.includes(mixed[3]!.peerId));
+    }
+  });
 });

@@ -3,7 +3,7 @@
 import { multiaddr } from '@multiformats/multiaddr';
 import type { PathOptions } from '../../../src/circuit/path-selection.ts';
 import { parseExitPolicy } from '../../../src/directory/exit-policy.ts';
-import type { RelayEntry } from '../../../src/directory/relay-view.ts';
+import { freshStanding, type RelayEntry } from '../../../src/directory/relay-view.ts';
 import { encodeFamily } from '../../../src/wire/descriptor-family.ts';
 import { Role } from '../../../src/wire/descriptor-types.ts';
 import { NOW, relay } from '../directory/relay-view-helpers.ts';
@@ -13,6 +13,12 @@ export { NOW };
 export interface EntrySpec {
   /** IPv4 address of the relay's one TCP address. */
   readonly ip: string;
+  /** Further addresses its descriptor lists (multiaddr strings). */
+  readonly moreAddresses?: readonly string[];
+  /** Networks we saw it connect from (RelayStanding.verifiedSubnets). */
+  readonly verified?: readonly string[];
+  /** Probes of its claimed addresses that failed. */
+  readonly probeFailures?: number;
   readonly exit?: boolean;
   readonly exitPolicy?: readonly string[];
   readonly bandwidth?: number;
@@ -26,10 +32,15 @@ export function entry(n: number, spec: EntrySpec): RelayEntry {
   return {
     peerId: r.peerId,
     receivedAt: NOW,
+    standing: {
+      ...freshStanding(NOW),
+      verifiedSubnets: spec.verified ?? [],
+      probeFailures: spec.probeFailures ?? 0,
+    },
     signed: r.descriptor({
       roles: Role.relay | (spec.exit ? Role.exit : 0),
       bandwidth: spec.bandwidth ?? 1_000_000,
-      addresses: [multiaddr(`/ip4/${spec.ip}/tcp/4950`).bytes],
+      addresses: [`/ip4/${spec.ip}/tcp/4950`, ...(spec.moreAddresses ?? [])].map((a) => multiaddr(a).bytes),
       exitPolicy: parseExitPolicy(spec.exitPolicy ?? (spec.exit ? ['accept *:*'] : ['reject *:*'])),
       extensions: familyExtension(r.identity.publicKey, spec.family ?? []),
     }),

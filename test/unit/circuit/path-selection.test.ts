@@ -3,8 +3,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CircuitError } from '../../../src/circuit/errors.ts';
-import { candidates, selectPath, subnetOf } from '../../../src/circuit/path-selection.ts';
+import { candidates, selectPath } from '../../../src/circuit/path-selection.ts';
 import type { RelayEntry } from '../../../src/directory/relay-view.ts';
+import { claimedSubnets } from '../../../src/directory/subnet.ts';
 import { HOUR, relay } from '../directory/relay-view-helpers.ts';
 import { entry, NOW, pathOptions, seeded } from './path-helpers.ts';
 
@@ -84,7 +85,9 @@ describe('selectPath', () => {
       entry(8, { ip: '10.5.7.7' }),
       entry(9, { ip: '10.2.1.1', exit: true }),
     ];
-    const subnetOfPeer = new Map(mixed.map((e) => [e.peerId, subnetOf(e.signed.descriptor.addresses)]));
+    const subnetOfPeer = new Map(
+      mixed.map((e) => [e.peerId, claimedSubnets(e.signed.descriptor.addresses)[0]]),
+    );
     const random = seeded(4);
     for (let i = 0; i < 200; i++) {
       const ids = selectPath(mixed, pathOptions({ random, port: 80 }), [peer(1), peer(7)]).map(
@@ -127,36 +130,131 @@ describe('selectPath', () => {
     assert.equal(candidates(view, pathOptions({ now: NOW + 10 * HOUR })).length, 0);
   });
 
-  it('weights relays by advertised bandwidth', () => {
+  it('weights relays by claimed bandwidth, capped at the median claim of their pool', () => {
+    // Claims 0.5, 1, 1, 3 MB/s and 0: the lower median is 1 MB/s, so 3 MB/s weighs 1 MB/s.
     const weighted = [
-      entry(31, { ip: '10.31.0.1', exit: true, bandwidth: 1_000_000 }),
-      entry(32, { ip: '10.32.0.1', exit: true, bandwidth: 3_000_000 }),
-      entry(33, { ip: '10.33.0.1', exit: true, bandwidth: 0 }), // counted as 1 byte/s: almost never
+      entry(31, { ip: '10.31.0.1', exit: true, bandwidth: 500_000 }),
+      entry(32, { ip: '10.32.0.1', exit: true, bandwidth: 1_000_000 }),
+      entry(33, { ip: '10.33.0.1', exit: true, bandwidth: 1_000_000 }),
+      entry(34, { ip: '10.34.0.1', exit: true, bandwidth: 3_000_000 }),
+      entry(35, { ip: '10.35.0.1', exit: true, bandwidth: 0 }), // counted as 1 byte/s: almost never
     ];
     const random = seeded(6);
     const counts = new Map<string, number>();
-    const N = 4000;
+    const N = 7000;
     for (let i = 0; i < N; i++) {
       const id = selectPath(weighted, pathOptions({ random, hops: 1 }), [])[0]!.peerId;
       counts.set(id, (counts.get(id) ?? 0) + 1);
     }
-    const share = (counts.get(peer(32)) ?? 0) / N;
-    assert.ok(Math.abs(share - 0.75) < 0.03, `relay with 3/4 of the bandwidth got ${share}`);
-    assert.ok((counts.get(peer(33)) ?? 0) <= 2);
+    const share = (n: number) => (counts.get(peer(n)) ?? 0) / N;
+    assert.ok(Math.abs(share(34) - 1 / 3.5) < 0.03, `3 MB/s claim got ${share(34)}`);
+    assert.ok(Math.abs(share(31) - 0.5 / 3.5) < 0.03, `0.5 MB/s claim got ${share(31)}`);
+    assert.ok((counts.get(peer(35)) ?? 0) <= 2);
 
-    // Middles too: a fat middle is chosen far more often than a thin one.
-    const middles = [
-      entry(41, { ip: '10.41.0.1' }),
-      entry(42, { ip: '10.42.0.1', bandwidth: 100_000 }),
-      entry(43, { ip: '10.43.0.1', bandwidth: 900_000 }),
-      entry(44, { ip: '10.44.0.1', exit: true }),
-    ];
-    const mid = new Map<string, number>();
-    for (let i = 0; i < 1000; i++) {
-      const id = selectPath(middles, pathOptions({ random }), [peer(41)])[1]!.peerId;
-      mid.set(id, (mid.get(id) ?? 0) + 1);
+    // A larger multiple lets claims above the median count, up to that multiple.
+    const loose = new Map<string, number>();
+    for (let i = 0; i < N; i++) {
+      const id = selectPath(weighted, pathOptions({ random, hops: 1, unmeasuredWeightCap: 3 }), [])[0]!
+        .peerId;
+      loose.set(id, (loose.get(id) ?? 0) + 1);
     }
-    const thin = (mid.get(peer(42)) ?? 0) / 1000;
-    assert.ok(Math.abs(thin - 0.1) < 0.04, `thin middle got ${thin}`);
+    const looseShare = (loose.get(peer(34)) ?? 0) / N;
+    assert.ok(Math.abs(looseShare - 3 / 5.5) < 0.03, `3 MB/s claim with cap 3x got ${looseShare}`);
+  });
+
+  it('gives a relay claiming 4 GB/s at most its fair share, as exit and as middle', () => {
+    // Nine honest exits at 10 MiB/s (the default claim) and one liar claiming 4 GB/s (the u32 limit).
+    const honest = [...Array(9).keys()].map((i) =>
+      entry(50 + i, { ip: `10.${50 + i}.0.1`, exit: true, bandwidth: 10 * 1024 * 1024 }),
+    );
+    const liar = entry(60, { ip: '10.60.0.1', exit: true, bandwidth: 4_000_000_000 });
+    const relays = [...honest, liar];
+    const guards = [peer(50), peer(51), peer(52)];
+    const random = seeded(11);
+    const N = 6000;
+    let asExit = 0;
+    let asMiddle = 0;
+    for (let i = 0; i < N; i++) {
+      const ids = selectPath(relays, pathOptions({ random, port: 443 }), guards).map((h) => h.peerId);
+      if (ids[2] === liar.peerId) asExit++;
+      if (ids[1] === liar.peerId) asMiddle++;
+    }
+    // Fair share of the exit position: 1 in 10 (every relay is an exit). Before the cap: ~100%.
+    const fairExit = N / 10;
+    assert.ok(asExit <= 1.5 * fairExit, `liar was the exit of ${asExit} of ${N} (fair ${fairExit})`);
+    // Middles are chosen among the 8 relays left after the exit and the guard.
+    const fairMiddle = N / 8;
+    assert.ok(
+      asMiddle <= 1.5 * fairMiddle,
+      `liar was the middle of ${asMiddle} of ${N} (fair ${fairMiddle})`,
+    );
+  });
+
+  it('puts a relay in every network it names or was seen in, so a false first address does not help', () => {
+    // Relay 71 really is in 10.70/16 (we saw it connect from there) but its descriptor's first address
+    // is in 10.99/16; relay 72 lists a second address in 10.70/16 behind a first one in 10.98/16.
+    const relays = [
+      entry(70, { ip: '10.70.0.1' }),
+      entry(71, { ip: '10.99.0.1', verified: ['v4:10.70'] }),
+      entry(72, { ip: '10.98.0.1', moreAddresses: ['/ip4/10.70.5.5/tcp/4950'] }),
+      entry(73, { ip: '10.73.0.1', exit: true }),
+      entry(74, { ip: '10.74.0.1' }),
+    ];
+    const random = seeded(12);
+    const seen = new Set<string>();
+    for (let i = 0; i < 500; i++) {
+      const ids = selectPath(relays, pathOptions({ random, port: 80 }), [peer(70)]).map((h) => h.peerId);
+      assert.equal(ids[0], peer(70));
+      seen.add(ids[1]!);
+      assert.ok(![peer(71), peer(72)].includes(ids[1]!), `a relay of 10.70/16 was the middle after guard 70`);
+    }
+    assert.deepEqual([...seen], [peer(74)]);
+    // With only those two as middles, there is no path at all.
+    const only = relays.filter((e) => e.peerId !== peer(74));
+    noPath(() => selectPath(only, pathOptions({ random, port: 80 }), [peer(70)]));
+  });
+
+  it('tries another exit when the one chosen leaves no path (a relay naming every network)', () => {
+    // Exit 81 lists an address in the network of every relay but the guard: it passes the guard check,
+    // then leaves no middle. It must not make path selection fail while exit 82 works.
+    const everywhere = ['/ip4/10.83.0.9/tcp/1', '/ip4/10.84.0.9/tcp/1', '/ip4/10.82.0.9/tcp/1'];
+    const relays = [
+      entry(80, { ip: '10.80.0.1' }),
+      entry(81, { ip: '10.81.0.1', exit: true, moreAddresses: everywhere, bandwidth: 4_000_000_000 }),
+      entry(82, { ip: '10.82.0.1', exit: true }),
+      entry(83, { ip: '10.83.0.1' }),
+      entry(84, { ip: '10.84.0.1' }),
+    ];
+    const random = seeded(13);
+    for (let i = 0; i < 200; i++) {
+      const ids = selectPath(relays, pathOptions({ random, port: 80 }), [peer(80)]).map((h) => h.peerId);
+      assert.equal(ids[2], peer(82));
+    }
+  });
+
+  it('never uses a relay whose probe failed; prefers relays with evidence while they suffice', () => {
+    const proven = (n: number, exit = false) =>
+      entry(n, { ip: `10.${n}.0.1`, exit, verified: [`v4:10.${n}`] });
+    const relays = [
+      proven(90),
+      proven(91),
+      proven(92, true),
+      entry(93, { ip: '10.93.0.1', exit: true }), // known only by its descriptor
+      entry(94, { ip: '10.94.0.1', exit: true, probeFailures: 1 }), // its address did not answer
+    ];
+    const random = seeded(14);
+    const used = new Set<string>();
+    for (let i = 0; i < 300; i++)
+      for (const h of selectPath(relays, pathOptions({ random, port: 80 }), [peer(90)])) used.add(h.peerId);
+    assert.deepEqual([...used].sort(), [peer(90), peer(91), peer(92)].sort());
+    // Without the proven exit, the unproven one fills in; the failed one never.
+    const noProvenExit = relays.filter((e) => e.peerId !== peer(92));
+    for (let i = 0; i < 100; i++) {
+      const ids = selectPath(noProvenExit, pathOptions({ random, port: 80 }), [peer(90)]).map(
+        (h) => h.peerId,
+      );
+      assert.equal(ids[2], peer(93));
+    }
+    assert.ok(!candidates(relays, pathOptions()).some((c) => c.entry.peerId === peer(94)));
   });
 });

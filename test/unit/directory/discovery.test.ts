@@ -138,6 +138,30 @@ describe('RelayDiscovery', () => {
     await discovery.stop();
   });
 
+  it('serves refreshes, then connected peers, then ids from DHT answers: a flood delays only those', async () => {
+    const c = clock();
+    const { dht, view, discovery } = setup(
+      { concurrency: 1, maxQueue: 50, isConnected: (id) => id === b.peerId },
+      c,
+    );
+    view.offer(a.peerId, a.descriptor().bytes);
+    c.advance(2 * HOUR); // past half the descriptor's life: due for a refresh
+    dht.hangGets = true;
+    for (let i = 0; i < 52; i++) discovery.want(`QmSybil${i}`);
+    discovery.want(b.peerId);
+    discovery.want(a.peerId);
+    assert.equal(discovery.dropped, 1, 'one in flight, 50 queued, one dropped');
+    for (let n = 2; n <= 4; n++) {
+      dht.release();
+      await dht.until(() => dht.gets.length === n);
+    }
+    assert.deepEqual(
+      dht.gets.map((k) => k.replace('/anonnet-relay/', '')),
+      ['QmSybil0', a.peerId, b.peerId, 'QmSybil1'],
+    );
+    await discovery.stop();
+  });
+
   it('stop() ends promptly during a walk, a lookup or a pause, and wants after it do nothing', async () => {
     for (const hang of ['walk', 'get', 'none'] as const) {
       const { dht, discovery } = setup({ walkIntervalMs: 60_000, connectedPeers: () => ['QmConnected'] });

@@ -4,7 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { after, before, describe, it } from 'node:test';
-import { isNewer, RelayView } from '../../../src/directory/relay-view.ts';
+import {
+  defaultRelayViewLimits,
+  freshStanding,
+  isNewer,
+  RelayView,
+} from '../../../src/directory/relay-view.ts';
 import { RelayViewStore } from '../../../src/directory/relay-view-store.ts';
 import { clock, HOUR, makeVerify, ms, NOW, relay } from './relay-view-helpers.ts';
 
@@ -23,7 +28,9 @@ function view(opts: { now?: () => number; store?: RelayViewStore; maxRelays?: nu
     verify: makeVerify(now),
     now,
     ...(opts.store ? { store: opts.store } : {}),
-    ...(opts.maxRelays === undefined ? {} : { maxRelays: opts.maxRelays }),
+    ...(opts.maxRelays === undefined
+      ? {}
+      : { limits: { ...defaultRelayViewLimits, maxRelays: opts.maxRelays } }),
   });
 }
 
@@ -217,9 +224,9 @@ describe('RelayView persistence (RelayViewStore)', () => {
     const good = b.descriptor({ expiresAt: ms(NOW + 5 * HOUR) });
     const tampered = good.bytes.slice();
     tampered[70] = (tampered[70] ?? 0) ^ 0xff; // bandwidth: signature no longer verifies
-    store.put(b.peerId, good.bytes, good.descriptor.expiresAt);
-    store.put(c3.peerId, b.descriptor().bytes, NOW + HOUR); // another relay's descriptor
-    store.put('12D3KooW-garbage', new Uint8Array([9, 9, 9]), NOW + HOUR);
+    store.put(b.peerId, good.bytes, good.descriptor.expiresAt, freshStanding(NOW));
+    store.put(c3.peerId, b.descriptor().bytes, NOW + HOUR, freshStanding(NOW)); // another relay's descriptor
+    store.put('12D3KooW-garbage', new Uint8Array([9, 9, 9]), NOW + HOUR, freshStanding(NOW));
     store.close();
 
     // Tamper with b's row directly in the file.
