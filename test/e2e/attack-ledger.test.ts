@@ -30,11 +30,6 @@ import {
   until,
 } from './lib/testnet.ts';
 
-// Failed in the merged tree on a machine at load average ~25 (seven jobs at once), after the branches
-// of the hardening issue were merged; each passed on its own branch. Run and reported on every test
-// run, but not counted as a failure until its cause is found (issue 9's closing note of 2026-12-02).
-const KNOWN_FAILING = 'failed after the hardening merge under heavy load: cause not yet found (issue 9)';
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 let net: RunningTestnet;
 let dir: string;
@@ -157,9 +152,7 @@ test('(b) lying heights: the block interval holds before, during and after', asy
   await attacker.stop();
 });
 
-test('(c) junk proposals and votes are not relayed; the network keeps finalising', {
-  todo: KNOWN_FAILING,
-}, async () => {
+test('(c) junk proposals and votes are not relayed; the network keeps finalising', async () => {
   const victim = node(1);
   const h0 = await height();
   const attacker = startAttacker('ledger-junk', {
@@ -195,9 +188,7 @@ test('(c) junk proposals and votes are not relayed; the network keeps finalising
   await attacker.stop();
 });
 
-test('(a) mempool flood from fresh keys: an honest claim and transfer are final within a few blocks', {
-  todo: KNOWN_FAILING,
-}, async () => {
+test('(a) mempool flood from fresh keys: an honest claim and transfer are final within a few blocks', async () => {
   const attacker = startAttacker('ledger-flood', {
     address: node(1).address,
     listen: node(2).address,
