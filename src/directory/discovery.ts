@@ -24,7 +24,11 @@ export interface DiscoveryInit {
   readonly isConnected?: (peerId: string) => boolean;
   readonly concurrency?: number;
   readonly maxQueue?: number;
+  /** Ids taken from each DHT server's answer in a random walk (a per-peer share of the queue). */
+  readonly walkIdsPerResponder?: number;
 }
+
+export const DEFAULT_WALK_IDS_PER_RESPONDER = 4;
 
 const FETCH_TIMEOUT_MS = 10_000;
 const DIRECT_TIMEOUT_MS = 3_000;
@@ -161,6 +165,7 @@ export class RelayDiscovery {
       for (const e of this.#init.view.list()) this.want(e.peerId);
       try {
         const found = await this.#init.dht.randomWalk({
+          perResponder: this.#init.walkIdsPerResponder ?? DEFAULT_WALK_IDS_PER_RESPONDER,
           signal: AbortSignal.any([signal, AbortSignal.timeout(FETCH_TIMEOUT_MS)]),
         });
         for (const p of found) this.want(p);
