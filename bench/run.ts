@@ -9,6 +9,7 @@ const benches = [
   'ledger.ts',
   'ledger-apply.ts',
   'pow.ts',
+  'ledger-frames.ts',
 ];
 let failed = 0;
 for (const b of benches) {

@@ -15,6 +15,8 @@ import { nodeApiSource } from './api/node-source.ts';
 import { buildApi } from './api/server.ts';
 import { createApiToken } from './api/token.ts';
 import { linkCounters } from './circuit/cell-link.ts';
+import { defaultChannelLimits } from './circuit/channel-limits.ts';
+import { configureChannels } from './circuit/channel-pool.ts';
 import { CircuitManager } from './circuit/circuit-manager.ts';
 import { tampererFromEnv } from './circuit/fault-injection.ts';
 import { GuardSet } from './circuit/guards.ts';
@@ -45,6 +47,7 @@ import { dialAddresses, RelayView, type VerifyFn } from './directory/relay-view.
 import { RelayViewStore } from './directory/relay-view-store.ts';
 import { verifyDescriptor } from './directory/verify-descriptor.ts';
 import { type Logger, redactId } from './log/logger.ts';
+import { RefusalLog } from './log/refusals.ts';
 import { createMetrics, type Metrics } from './metrics/registry.ts';
 import { dhtClient } from './p2p/dht-client.ts';
 import { createHost, type Host } from './p2p/host.ts';
@@ -85,6 +88,20 @@ export interface NodeStatus {
   readonly circuitsOpen: number;
   readonly relayedCircuits: number;
   readonly links: typeof linkCounters;
+  /** Cells queued on this node's channels now, and circuits closed for what they queued. */
+  readonly cellQueues: {
+    readonly bytes: number;
+    readonly overflowClosed: number;
+    readonly oomClosed: number;
+  };
+  /** Connections open and refused or pruned, by refusal code (src/p2p/connection-limits.ts). */
+  readonly connections: { readonly open: number; readonly refused: Record<string, number> };
+  /** Exit sockets and lookups held now, and refusals by code (src/stream/exit.ts). */
+  readonly exit: {
+    readonly sockets: number;
+    readonly lookups: number;
+    readonly refused: Record<string, number>;
+  };
   /** Present when the node runs the ledger (a genesis document is configured). */
   readonly ledger?: LedgerNodeStatus;
 }
@@ -171,7 +188,9 @@ export async function startNode(config: NodeConfig, deps: NodeDeps): Promise<Ano
     const store = new RelayViewStore(join(dir, files.relayView));
     cleanups.push(() => store.close());
 
+    const p2pRefusals = new RefusalLog(log);
     const host = await createHost({
+      refusals: p2pRefusals,
       identitySeed: identity.seed,
       options: { ...config.p2p, dhtProtocol: DHT_PROTOCOL },
       validators: { [RELAY_NAMESPACE]: relayRecordValidator(verify) },
@@ -230,7 +249,7 @@ export async function startNode(config: NodeConfig, deps: NodeDeps): Promise<Ano
         .map((ma) => ma.bytes);
 
     let ownDescriptor: Uint8Array | undefined;
-    await serveOwnDescriptor(host, () => ownDescriptor);
+    await serveOwnDescriptor(host, () => ownDescriptor, new RefusalLog(log));
     const publisher = new DescriptorPublisher({
       dht,
       peerId,
@@ -296,12 +315,27 @@ export async function startNode(config: NodeConfig, deps: NodeDeps): Promise<Ano
     cleanups.push(() => keeper.stop());
 
     // ---- circuits: the relay side, the exit, and this client's circuits ----
-    const exit = new Exit({
-      enabled: config.relay.roles.includes('exit'),
-      policy: exitPolicy,
-      allowLoopback: config.exit.allowLoopback,
-      connectTimeoutMs: config.exit.connectTimeoutMs,
+    // Every channel of this node (ours to guards and next hops, and neighbours' to us) queues its
+    // circuits' cells under one bound.
+    const cellQueues = configureChannels(host, {
+      limits: {
+        ...defaultChannelLimits,
+        maxQueuedBytes: config.channels.maxQueuedMiB * 1024 * 1024,
+        maxCircuitQueueCells: config.channels.maxCircuitQueueCells,
+      },
+      log,
     });
+    const { allowLoopback, connectTimeoutMs, ...exitLimits } = config.exit;
+    const exit = new Exit(
+      {
+        enabled: config.relay.roles.includes('exit'),
+        policy: exitPolicy,
+        allowLoopback,
+        connectTimeoutMs,
+        limits: exitLimits,
+      },
+      { log },
+    );
     // Test-only fault injection (src/circuit/fault-injection.ts); refused outside loopback testnets.
     const tamperer = tampererFromEnv(
       process.env,
@@ -318,6 +352,9 @@ export async function startNode(config: NodeConfig, deps: NodeDeps): Promise<Ano
       onionKeys: () => onionKeys,
       exit,
       log,
+      // On a test network (private addresses allowed) all nodes may share 127.0.0.1: loopback peers
+      // are then held to their per-peer share only (src/circuit/ip-group.ts).
+      limits: { ...config.relay.limits, exemptLoopbackFromIpShare: config.p2p.allowPrivateAddresses },
       lookupRelay: (identityKey) => {
         let id: string;
         try {
@@ -431,6 +468,17 @@ export async function startNode(config: NodeConfig, deps: NodeDeps): Promise<Ano
       circuitsOpen: circuits.list().filter((c) => c.state === 'open').length,
       relayedCircuits: relayService.circuits.size,
       links: { ...linkCounters },
+      cellQueues: {
+        bytes: cellQueues.bytes,
+        overflowClosed: cellQueues.stats.overflowClosed,
+        oomClosed: cellQueues.stats.oomClosed,
+      },
+      connections: { open: host.getConnections().length, refused: Object.fromEntries(p2pRefusals.counts) },
+      exit: {
+        sockets: exit.socketsInUse,
+        lookups: exit.lookupsInFlight,
+        refused: Object.fromEntries(exit.refusals.counts),
+      },
       ...(ledger !== undefined ? { ledger: ledgerStatus(ledger) } : {}),
     });
     const apiToken = createApiToken(dir);
@@ -451,6 +499,7 @@ export async function startNode(config: NodeConfig, deps: NodeDeps): Promise<Ano
       bootstrapPercent: () => progress.current.percent,
       relay: () => ({ ...relayService.stats, circuitsOpen: relayService.circuits.size }),
       links: () => linkCounters,
+      cellQueues: () => ({ bytes: cellQueues.bytes, ...cellQueues.stats }),
     });
     const ledger = await startLedger(config, { host, identity, log, now, dir });
     if (ledger !== undefined) {

@@ -53,7 +53,7 @@ export function createControlHandlers(source: ApiSource, bus: EventBus): Control
   };
   const config = () => ({
     config: withoutSecrets(source.config.effective()) as JsonObject,
-    writable: Object.keys(WRITABLE),
+    writable: [...WRITABLE.keys()],
   });
 
   return {

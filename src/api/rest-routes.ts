@@ -9,6 +9,7 @@ import type { CallContext, ControlHandlers } from './control-service.ts';
 import { invalidArgument } from './errors.ts';
 import { type Event, EventSchema } from './gen/anonnet/v1/events_pb.js';
 import { REST_RULES, type RestRule } from './http-rules.ts';
+import { parseJsonBody } from './json-body.ts';
 
 type AnyHandler = (req: Message, ctx: CallContext) => Promise<unknown> | AsyncIterable<unknown>;
 
@@ -23,11 +24,12 @@ function isObject(v: unknown): v is Record<string, unknown> {
 /** The RPC request from one HTTP request; INVALID_ARGUMENT names the first field that does not decode. */
 export function decodeRequest(rule: RestRule, req: FastifyRequest): Message {
   const input: DescMessage = rule.method.input;
-  const json: Record<string, unknown> = {};
+  // No prototype: a key from the request ("__proto__", "constructor") is only ever an own property.
+  const json: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
   if (rule.body === '*') {
     if (req.body !== undefined && req.body !== null) {
       if (!isObject(req.body)) throw invalidArgument('body', 'must be a JSON object');
-      Object.assign(json, req.body);
+      for (const [k, v] of Object.entries(req.body)) json[k] = v;
     }
   } else if (rule.body !== '') {
     const field = input.fields.find((f) => f.name === rule.body)!;
@@ -75,6 +77,15 @@ function contextOf(req: FastifyRequest): { ctx: CallContext; done: () => void } 
 
 export function registerRestRoutes(app: FastifyInstance, handlers: ControlHandlers): void {
   const table = handlers as unknown as Record<string, AnyHandler>;
+  // In this scope only (the Connect plugin brings its own parsers): refusals that name the field.
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    try {
+      done(null, parseJsonBody(body as string));
+    } catch (err) {
+      done(err as Error, undefined);
+    }
+  });
   for (const rule of REST_RULES) {
     const handler = table[rule.method.localName];
     if (handler === undefined) throw new Error(`no handler for ${rule.method.name}`);

@@ -1,7 +1,8 @@
-// One libp2p stream carrying the fixed-size cells of one circuit between two adjacent nodes.
-// Reads are framed into whole cells; writes made in one turn of the event loop go out as one send.
-// Back-pressure: `send` answers false once the stream's buffer is full; the caller pauses whatever
-// feeds it until `onDrain`. Reading can be paused so a slow next hop slows the previous one.
+// One libp2p stream carrying fixed-size cells between two adjacent nodes (a channel, channel.ts, puts
+// the cells of many circuits on it). Reads are framed into whole cells. Writes are whole batches the
+// channel's scheduler made; `write` answers false once the stream's buffer is full, and the channel
+// waits for `onDrain` before it writes again. Reading is never paused: a full next hop is the business
+// of the circuits' queues (cell-queue.ts), never a reason to stop every circuit on a link.
 import type { Stream } from '@libp2p/interface';
 import { CELL_BYTES } from '../wire/cell.ts';
 
@@ -17,8 +18,6 @@ export const linkCounters = { cellsOut: 0, sendsOut: 0, cellsIn: 0, chunksIn: 0 
 export class CellLink {
   readonly #stream: Stream;
   #rest: Uint8Array = new Uint8Array(0);
-  #out: Uint8Array[] = [];
-  #flushScheduled = false;
   #full = false;
   #closed = false;
   readonly #drainWaiters: Array<() => void> = [];
@@ -28,10 +27,10 @@ export class CellLink {
   constructor(stream: Stream) {
     this.#stream = stream;
     stream.addEventListener('message', (evt) => this.#receive(evt.data.subarray()));
-    stream.addEventListener('drain', () => {
-      this.#full = false;
-      for (const w of this.#drainWaiters.splice(0)) w();
-    });
+    // A connection-level drain reaches every stream of the connection, a stream whose own window is
+    // still shut too: look once libp2p has tried to send what it buffered (its own drain listener
+    // queued that first), so a neighbour that does not read cannot make us buffer a batch per drain.
+    stream.addEventListener('drain', () => queueMicrotask(() => this.#drained()));
     stream.addEventListener('close', (evt) => this.#finish(evt.error));
     stream.addEventListener('remoteCloseWrite', () => this.abort(new Error('link closed by peer')));
   }
@@ -40,35 +39,34 @@ export class CellLink {
     return this.#closed;
   }
 
-  /** Queues one cell; false means "buffer full: stop feeding me until onDrain". */
-  send(cell: Uint8Array): boolean {
+  /** Whether the stream takes more now (false: wait for onDrain). */
+  get writable(): boolean {
+    return !this.#closed && !this.#full;
+  }
+
+  /** Sends `bytes` (whole cells) now; false means "buffer full: write nothing more until onDrain". */
+  write(bytes: Uint8Array): boolean {
     if (this.#closed) return false;
-    this.#out.push(cell);
-    if (!this.#flushScheduled) {
-      this.#flushScheduled = true;
-      queueMicrotask(() => this.#flush());
+    linkCounters.cellsOut += bytes.length / CELL_BYTES;
+    linkCounters.sendsOut++;
+    try {
+      if (!this.#stream.send(bytes)) this.#full = true;
+    } catch (err) {
+      this.abort(err as Error);
+      return false;
     }
     return !this.#full;
   }
 
-  /** Calls `fn` once the link can take more (at once if it can now). */
+  /** Calls `fn` once the link can take more (at once if it can now, or if it is closed). */
   onDrain(fn: () => void): void {
     if (!this.#full || this.#closed) fn();
     else this.#drainWaiters.push(fn);
   }
 
-  pauseReading(): void {
-    if (!this.#closed) this.#stream.pause();
-  }
-
-  resumeReading(): void {
-    if (!this.#closed) this.#stream.resume();
-  }
-
-  /** Sends what is queued, then closes. */
+  /** Closes once what was written has gone out. */
   close(): void {
     if (this.#closed) return;
-    this.#flush();
     this.#stream.close().catch((err: unknown) => this.#stream.abort(err as Error));
   }
 
@@ -76,20 +74,6 @@ export class CellLink {
     if (this.#closed) return;
     this.#stream.abort(err);
     this.#finish(err);
-  }
-
-  #flush(): void {
-    this.#flushScheduled = false;
-    if (this.#closed || this.#out.length === 0) return;
-    linkCounters.cellsOut += this.#out.length;
-    linkCounters.sendsOut++;
-    const batch = this.#out.length === 1 ? this.#out[0]! : Buffer.concat(this.#out);
-    this.#out = [];
-    try {
-      if (!this.#stream.send(batch)) this.#full = true;
-    } catch (err) {
-      this.abort(err as Error);
-    }
   }
 
   #receive(chunk: Uint8Array): void {
@@ -123,10 +107,15 @@ export class CellLink {
     this.#rest = off === buf.length ? new Uint8Array(0) : buf.subarray(off);
   }
 
+  #drained(): void {
+    if (this.#closed || !this.#full || this.#stream.writableNeedsDrain) return;
+    this.#full = false;
+    for (const w of this.#drainWaiters.splice(0)) w();
+  }
+
   #finish(err?: Error): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#out = [];
     for (const w of this.#drainWaiters.splice(0)) w();
     this.onClose(err);
   }

@@ -1,10 +1,16 @@
-// The channels this node opened, one per neighbour (src/circuit/channel.ts): circuit builds and
-// extends take the open channel to a peer, or open one (concurrent requests share the opening).
-// A channel that carries no circuit for IDLE_MS closes. One pool per libp2p host.
-import type { Libp2p, PeerId } from '@libp2p/interface';
+// The channels of one node (src/circuit/channel.ts): those it opened, one per neighbour, which circuit
+// builds and extends take (or open: concurrent requests share the opening), and those neighbours
+// opened to it (the relay service's). A channel we opened that carries no circuit for IDLE_MS closes.
+// All of them count their queued cells against one QueueMemory, the node's bound (cell-queue.ts).
+// One pool per libp2p host.
+import type { Libp2p, PeerId, Stream } from '@libp2p/interface';
 import type { Multiaddr } from '@multiformats/multiaddr';
+import type { Logger } from '../log/logger.ts';
+import { RefusalLog } from '../log/refusals.ts';
 import { CellLink } from './cell-link.ts';
+import { QueueMemory } from './cell-queue.ts';
 import { Channel, type ChannelCircuit } from './channel.ts';
+import { type ChannelLimits, defaultChannelLimits } from './channel-limits.ts';
 import { randomCircuitId } from './client-circuit.ts';
 import { openCircuitStream } from './open-link.ts';
 
@@ -14,9 +20,16 @@ export class ChannelPool {
   readonly #host: Libp2p;
   readonly #channels = new Map<string, Channel>();
   readonly #opening = new Map<string, Promise<Channel>>();
+  #memory: QueueMemory;
 
-  constructor(host: Libp2p) {
+  constructor(host: Libp2p, memory: QueueMemory = new QueueMemory()) {
     this.#host = host;
+    this.#memory = memory;
+  }
+
+  /** The node's queued cells: bound, limits, out-of-memory policy, totals. */
+  get memory(): QueueMemory {
+    return this.#memory;
   }
 
   /** A new circuit on the channel to `peer`, opening the channel if there is none. */
@@ -33,6 +46,16 @@ export class ChannelPool {
     }
   }
 
+  /** A channel a neighbour opened to us (its circuits start with its CREATEs). */
+  accept(stream: Stream): Channel {
+    return new Channel(new CellLink(stream), { memory: this.#memory });
+  }
+
+  /** @internal configureChannels */
+  setMemory(memory: QueueMemory): void {
+    this.#memory = memory;
+  }
+
   async #channel(
     peer: PeerId | undefined,
     addresses: readonly Multiaddr[],
@@ -44,7 +67,7 @@ export class ChannelPool {
     let opening = this.#opening.get(key);
     if (opening === undefined) {
       opening = openCircuitStream(this.#host, peer, addresses, signal).then((stream) => {
-        const channel = new Channel(new CellLink(stream), CHANNEL_IDLE_MS);
+        const channel = new Channel(new CellLink(stream), { memory: this.#memory, idleMs: CHANNEL_IDLE_MS });
         this.#channels.set(key, channel);
         channel.onClose = () => {
           if (this.#channels.get(key) === channel) this.#channels.delete(key);
@@ -61,7 +84,7 @@ export class ChannelPool {
 
 const pools = new WeakMap<Libp2p, ChannelPool>();
 
-/** The pool of `host` (created on first use). */
+/** The pool of `host` (created on first use, with default limits unless configureChannels ran). */
 export function channelPool(host: Libp2p): ChannelPool {
   let pool = pools.get(host);
   if (pool === undefined) {
@@ -69,4 +92,23 @@ export function channelPool(host: Libp2p): ChannelPool {
     pools.set(host, pool);
   }
   return pool;
+}
+
+export interface ChannelsInit {
+  readonly limits?: ChannelLimits;
+  /** Where the refusals of the channel layer (queue limits, out-of-memory policy) are logged. */
+  readonly log?: Logger;
+}
+
+/**
+ * Sets the limits of `host`'s channels and returns the node's QueueMemory. Call before the node opens
+ * or accepts any channel (the composition root does, before the relay service starts).
+ */
+export function configureChannels(host: Libp2p, init: ChannelsInit): QueueMemory {
+  const memory = new QueueMemory(
+    init.limits ?? defaultChannelLimits,
+    init.log === undefined ? undefined : new RefusalLog(init.log),
+  );
+  channelPool(host).setMemory(memory);
+  return memory;
 }

@@ -1,7 +1,7 @@
 // A circuit seen from the client that built it: telescoping construction (CREATE to the first hop,
 // then EXTEND through the circuit for every further hop), layered encryption of every relay cell,
 // and the streams it carries. Only the client knows the whole path; each relay knows its neighbours.
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes, randomFillSync, randomUUID } from 'node:crypto';
 import type { Libp2p } from '@libp2p/interface';
 import type { Multiaddr } from '@multiformats/multiaddr';
 import { createHandshakeClient } from '../crypto/circuit-handshake.ts';
@@ -18,7 +18,9 @@ import {
   encodeRelayCell,
   LinkCommand,
   MAX_RELAY_DATA,
+  MAX_RELAY_EARLY_CELLS,
   RelayCommand,
+  relayCellPadding,
 } from '../wire/cell.ts';
 import type { OnionKey } from '../wire/descriptor-types.ts';
 import type { ChannelCircuit, CircuitLink } from './channel.ts';
@@ -27,6 +29,7 @@ import { CircuitError } from './errors.ts';
 import * as msg from './messages.ts';
 import { peerIdOfIdentity } from './open-link.ts';
 import { decodeRelayBody } from './relay-body.ts';
+import { RelayEarlyBudget } from './relay-early.ts';
 
 export interface PathHop {
   readonly peerId: string;
@@ -37,6 +40,9 @@ export interface PathHop {
 
 export type CircuitState = 'building' | 'open' | 'closed';
 
+/** The longest circuit: every extend needs one of the circuit's RELAY_EARLY cells. */
+export const MAX_CIRCUIT_HOPS = MAX_RELAY_EARLY_CELLS + 1;
+
 /** TRUNCATED reasons that mean the next relay could not be reached (rather than refused). */
 const LOST_LINK_REASONS = new Set<number>([
   DestroyReason.CONNECTFAILED,
@@ -46,6 +52,19 @@ const LOST_LINK_REASONS = new Set<number>([
 
 function timedOut(signal: AbortSignal): boolean {
   return signal.aborted && (signal.reason as Error | undefined)?.name === 'TimeoutError';
+}
+
+/**
+ * A client sends a DROP cell to the last hop of a circuit that sent nothing for this long, and one right
+ * after the build. Relays close circuits that carry no RELAY cell from the client's side soon after
+ * CREATED and ones idle for long (relay.limits.unusedCircuitTimeoutMs, idleCircuitTimeoutMs: 30 s and
+ * 15 min by default); the last hop of a prebuilt circuit sees nothing else until its first stream.
+ */
+export const CIRCUIT_KEEPALIVE_MS = 4 * 60_000;
+
+export interface BuildOptions {
+  /** Default CIRCUIT_KEEPALIVE_MS. */
+  readonly keepaliveMs?: number;
 }
 
 export function randomCircuitId(): CircuitId {
@@ -77,6 +96,10 @@ export class ClientCircuit {
   readonly #closeListeners = new Set<(c: ClientCircuit, err: Error) => void>();
   /** Cells the client could not recognise: each one is a tampering or bug signal. */
   integrityFailures = 0;
+  /** A relay cell went out since the last keepalive tick. */
+  #sentRelay = false;
+  #keepalive: NodeJS.Timeout | undefined;
+  readonly #early = new RelayEarlyBudget();
 
   private constructor(path: readonly PathHop[], link: CircuitLink, circId: CircuitId) {
     this.path = path;
@@ -84,11 +107,14 @@ export class ClientCircuit {
     this.#circId = circId;
     this.streams = new StreamTable({
       maxData: MAX_RELAY_DATA,
+      // Our own queue on the guard channel, not the channel: one circuit that fills its queue makes
+      // only its own streams wait (channel.ts), the others sharing the guard channel go on.
       get linkWritable() {
-        return !link.closed;
+        return link.writable;
       },
       onLinkWritable: (fn) => link.onDrain(fn),
-      sendRelay: (streamId, command, data) => this.#sendRelay(this.#crypto.hops - 1, streamId, command, data),
+      sendRelay: (streamId, command, data, sendmeDigest) =>
+        this.#sendRelay(this.#crypto.hops - 1, streamId, command, data, sendmeDigest),
     });
     link.onCell = (cell) => this.#onCell(cell);
     // The channel to the first hop went away under open circuits: the guard is suspect (a guard that
@@ -97,12 +123,30 @@ export class ClientCircuit {
       this.#closed(
         new CircuitError('LINK_CLOSED', err?.message ?? 'link to the first hop closed', path[0]?.peerId),
       );
+    // Our queue towards the guard passed its limit, or this node ran short of queue memory: the
+    // channel sent DESTROY (RESOURCELIMIT). Nothing says the guard is at fault.
+    link.onQueueOverflow = (why) =>
+      this.#closed(
+        new CircuitError(
+          'LIMIT',
+          why === 'memory'
+            ? 'circuit closed: this node ran short of queue memory and the circuit held the most'
+            : 'circuit closed: its queue towards the first hop passed its limit',
+        ),
+      );
   }
 
   /** Builds a circuit along `path` (first hop first). Tears down what it built on failure. */
-  static async build(host: Libp2p, path: readonly PathHop[], signal: AbortSignal): Promise<ClientCircuit> {
+  static async build(
+    host: Libp2p,
+    path: readonly PathHop[],
+    signal: AbortSignal,
+    opts: BuildOptions = {},
+  ): Promise<ClientCircuit> {
     const first = path[0];
     if (first === undefined) throw new CircuitError('NO_PATH', 'empty path');
+    if (path.length > MAX_CIRCUIT_HOPS)
+      throw new CircuitError('LIMIT', `a circuit has at most ${MAX_CIRCUIT_HOPS} hops, not ${path.length}`);
     // The channel to the first hop is shared with our other circuits through it (channel.ts).
     let link: ChannelCircuit;
     try {
@@ -132,6 +176,7 @@ export class ClientCircuit {
       for (const hop of path.slice(1)) await circuit.#extend(hop);
       circuit.state = 'open';
       circuit.builtAt = Date.now();
+      circuit.#keepAlive(opts.keepaliveMs ?? CIRCUIT_KEEPALIVE_MS);
       return circuit;
     } catch (err) {
       const failure =
@@ -233,11 +278,44 @@ export class ClientCircuit {
     this.#crypto.addHop(hs.finish(msg.decodeExtendedData(await extended)));
   }
 
-  #sendRelay(targetHop: number, streamId: number, command: number, data: Uint8Array): void {
+  /** A DROP to the last hop now, and again whenever a keepalive period passed without a relay cell. */
+  #keepAlive(everyMs: number): void {
+    const drop = () => this.#sendRelay(this.#crypto.hops - 1, 0, RelayCommand.DROP, new Uint8Array(0));
+    drop();
+    this.#sentRelay = false;
+    this.#keepalive = setInterval(() => {
+      if (!this.#sentRelay) drop();
+      this.#sentRelay = false;
+    }, everyMs);
+    this.#keepalive.unref();
+  }
+
+  #sendRelay(
+    targetHop: number,
+    streamId: number,
+    command: number,
+    data: Uint8Array,
+    sendmeDigest?: Uint8Array,
+  ): void {
     if (this.state === 'closed') return;
-    const cell = encodeRelayCell(this.#circId, streamId, command, data);
-    this.#crypto.encryptForward(cell.subarray(CELL_HEADER_BYTES), targetHop);
+    this.#sentRelay = true;
+    const cell = encodeRelayCell(
+      this.#circId,
+      streamId,
+      command,
+      data,
+      this.#linkCommand(targetHop, command),
+    );
+    if (sendmeDigest !== undefined) randomFillSync(relayCellPadding(cell));
+    this.#crypto.encryptForward(cell.subarray(CELL_HEADER_BYTES), targetHop, sendmeDigest);
     this.#link.send(cell);
+  }
+
+  /** RELAY_EARLY or RELAY (relay-early.ts). build() refuses paths too long for the budget first. */
+  #linkCommand(targetHop: number, command: number): number {
+    const link = this.#early.linkCommand(targetHop, command);
+    if (link === undefined) throw new CircuitError('LIMIT', 'no RELAY_EARLY cell left for another EXTEND');
+    return link;
   }
 
   #onCell(bytes: Uint8Array): void {
@@ -278,7 +356,7 @@ export class ClientCircuit {
     const m = decodeRelayBody(body);
     if (m === undefined) return this.close(new CircuitError('PROTOCOL', 'malformed relay message'));
     try {
-      if (this.streams.handle(m.streamId, m.command, m.data)) {
+      if (this.streams.handle(m.streamId, m.command, m.data, body)) {
         if (m.command === RelayCommand.END) this.#failPending(m.streamId, m.data[0] ?? EndReason.MISC);
         return;
       }
@@ -332,6 +410,7 @@ export class ClientCircuit {
     if (this.state === 'closed') return;
     this.state = 'closed';
     this.closeReason = err.message;
+    clearInterval(this.#keepalive);
     this.#pendingCreated?.reject(err);
     this.#pendingExtended?.reject(err);
     for (const p of this.#pendingStreams.values()) p.reject(err);

@@ -2,15 +2,37 @@
 // unacknowledged; the receiver sends one SENDME per `increment` cells it has passed on to its reader,
 // which reopens the window by `increment`. A slow reader therefore slows the sender instead of
 // making anyone buffer without bound.
+//
+// Circuit-level SENDMEs are authenticated (Tor proposal 289, AuthenticatedSendWindow): each names the
+// digest of the DATA cell that made it due, which only a receiver that got that cell knows, so a
+// client cannot acknowledge data it never received to make an exit pour data into the network.
+import { timingSafeEqual } from 'node:crypto';
+import { SENDME_DIGEST_BYTES, SENDME_VERSION_DIGEST, type SendmeAuth } from '../wire/cell.ts';
 
 export const STREAM_WINDOW = 500;
 export const STREAM_SENDME_EVERY = 50;
 export const CIRCUIT_WINDOW = 1000;
 export const CIRCUIT_SENDME_EVERY = 100;
+/**
+ * Random padding bytes, at least, in the DATA cell that makes a circuit SENDME due: its digest then
+ * depends on bytes the receiver can only learn by receiving the cell, even when it knows the data.
+ */
+export const SENDME_RANDOM_BYTES = 16;
+
+/**
+ * FLOW_VIOLATION: a window was overrun. SENDME_UNEXPECTED: a circuit SENDME acknowledges data never
+ * sent. SENDME_FORGED: a circuit SENDME without a version-1 authenticator, or naming another digest.
+ */
+export type FlowViolation = 'FLOW_VIOLATION' | 'SENDME_UNEXPECTED' | 'SENDME_FORGED';
 
 export class FlowControlError extends Error {
   override readonly name = 'FlowControlError';
-  readonly code = 'FLOW_VIOLATION';
+  readonly code: FlowViolation;
+
+  constructor(message: string, code: FlowViolation = 'FLOW_VIOLATION') {
+    super(message);
+    this.code = code;
+  }
 }
 
 export class SendWindow {
@@ -91,5 +113,82 @@ export class ReceiveWindow {
    */
   acknowledged(): void {
     this.#received -= this.#increment;
+  }
+}
+
+/**
+ * The data sender's circuit-level window with authenticated SENDMEs (Tor proposal 289). Every
+ * `increment`-th DATA cell makes the receiver's SENDME due: take() then hands out a buffer for that
+ * cell's digest field, which the sender fills while sealing the cell (and gives the cell at least
+ * SENDME_RANDOM_BYTES of random padding). grant() accepts a SENDME only when it names the oldest such
+ * digest not yet acknowledged. At most size / increment digests wait (10 by default): take() needs an
+ * open window, so the queue is bounded by the window itself.
+ */
+export class AuthenticatedSendWindow {
+  readonly #window: SendWindow;
+  readonly #increment: number;
+  readonly #expected: Uint8Array[] = [];
+  /** DATA cells sent since the last one that made a SENDME due. */
+  #sinceDue = 0;
+
+  constructor(size: number, increment: number) {
+    this.#window = new SendWindow(size, increment);
+    this.#increment = increment;
+  }
+
+  get open(): boolean {
+    return this.#window.open;
+  }
+
+  get left(): number {
+    return this.#window.left;
+  }
+
+  /** Digests sent and not yet acknowledged. */
+  get outstanding(): number {
+    return this.#expected.length;
+  }
+
+  /** Whether the next DATA cell makes a SENDME due (it must leave room for the random padding). */
+  get nextIsDue(): boolean {
+    return this.#sinceDue + 1 >= this.#increment;
+  }
+
+  /**
+   * Spends one cell of the window (the caller checked `open`). For the cell that makes a SENDME due,
+   * returns the SENDME_DIGEST_BYTES buffer the sender must fill with that cell's digest field before
+   * anything else runs; it is what the SENDME must name.
+   */
+  take(): Uint8Array | undefined {
+    this.#window.take();
+    if (++this.#sinceDue < this.#increment) return undefined;
+    this.#sinceDue = 0;
+    const digest = new Uint8Array(SENDME_DIGEST_BYTES);
+    this.#expected.push(digest);
+    return digest;
+  }
+
+  /** A circuit-level SENDME arrived with `auth`. Throws FlowControlError unless it is authentic. */
+  grant(auth: SendmeAuth | undefined): void {
+    const expected = this.#expected[0];
+    if (expected === undefined)
+      throw new FlowControlError('a circuit SENDME acknowledges data never sent', 'SENDME_UNEXPECTED');
+    if (auth === undefined || auth.version !== SENDME_VERSION_DIGEST)
+      throw new FlowControlError(
+        `a circuit SENDME without a version-${SENDME_VERSION_DIGEST} authenticator`,
+        'SENDME_FORGED',
+      );
+    if (auth.data.length !== SENDME_DIGEST_BYTES || !timingSafeEqual(auth.data, expected))
+      throw new FlowControlError('a circuit SENDME names a cell that was not sent', 'SENDME_FORGED');
+    this.#expected.shift();
+    this.#window.grant();
+  }
+
+  whenOpen(fn: () => void): void {
+    this.#window.whenOpen(fn);
+  }
+
+  clear(): void {
+    this.#window.clear();
   }
 }

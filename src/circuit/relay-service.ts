@@ -1,15 +1,21 @@
-// The relay side of circuits: accepts `/anonnet/circuit/1.0.0` streams, answers CREATE with the
+// The relay side of circuits: accepts `/anonnet/circuit/2.0.0` streams, answers CREATE with the
 // onion-key handshake, removes one layer from every cell going out and adds one to every cell coming
 // back, extends circuits to the next hop on request, and, at the last hop, hands stream messages to
 // the exit. A relay knows only the previous and the next hop of each circuit.
-import type { Libp2p, Stream } from '@libp2p/interface';
+//
+// Circuit length is bounded as in Tor: EXTEND is accepted only in a RELAY_EARLY cell, RELAY_EARLY
+// cells are passed on as RELAY_EARLY and a circuit that carries more than MAX_RELAY_EARLY_CELLS of
+// them is destroyed, so the first hop sees every extend of a circuit however it loops; and no circuit
+// extends back to the hop it came from or to this relay itself.
+import { randomFillSync } from 'node:crypto';
+import type { Connection, Libp2p, PeerId, Stream } from '@libp2p/interface';
 import type { Multiaddr } from '@multiformats/multiaddr';
 import { respondHandshake } from '../crypto/circuit-handshake.ts';
 import type { OnionKeyPair } from '../crypto/onion-keys.ts';
 import { RelayHopCrypto } from '../crypto/relay-crypto.ts';
 import type { Logger } from '../log/logger.ts';
 import { RefusalLog } from '../log/refusals.ts';
-import type { Exit } from '../stream/exit.ts';
+import type { Exit, ExitCircuit } from '../stream/exit.ts';
 import { StreamTable } from '../stream/stream-table.ts';
 import {
   CELL_HEADER_BYTES,
@@ -22,25 +28,35 @@ import {
   encodeRelayCell,
   LinkCommand,
   MAX_RELAY_DATA,
+  MAX_RELAY_EARLY_CELLS,
   RelayCommand,
+  relayCellPadding,
+  streamIdAllowed,
 } from '../wire/cell.ts';
-import { CellLink, LinkProtocolError } from './cell-link.ts';
-import { Channel, type CircuitLink } from './channel.ts';
+import { ADMISSION_MESSAGES, type AdmissionCode, CircuitAdmission } from './admission.ts';
+import { type AdmissionLimits, defaultAdmissionLimits } from './admission-limits.ts';
+import { LinkProtocolError } from './cell-link.ts';
+import type { CircuitLink, QueueOverflow } from './channel.ts';
 import { channelPool } from './channel-pool.ts';
+import { CircuitActivity, sweepIntervalMs } from './circuit-activity.ts';
+import { FlowControlError } from './flow.ts';
+import { eventLoopClock, HandshakeQueue, type QueuedHandshake } from './handshake-queue.ts';
+import { ipGroupOfMultiaddr } from './ip-group.ts';
 import * as msg from './messages.ts';
 import { peerIdOfIdentity } from './open-link.ts';
 import { CIRCUIT_PROTOCOL } from './protocol.ts';
 import { decodeRelayBody } from './relay-body.ts';
+import { RelayEarlyCounter } from './relay-early.ts';
 
-export interface RelayLimits {
-  readonly maxCircuits: number;
+/** The admission limits (admission-limits.ts: circuit shares, CREATE rates, handshake queue) and more. */
+export interface RelayLimits extends AdmissionLimits {
   readonly maxStreamsPerCircuit: number;
   readonly createTimeoutMs: number;
   readonly extendTimeoutMs: number;
 }
 
 export const defaultRelayLimits: RelayLimits = {
-  maxCircuits: 2000,
+  ...defaultAdmissionLimits,
   maxStreamsPerCircuit: 256,
   createTimeoutMs: 10_000,
   extendTimeoutMs: 10_000,
@@ -53,7 +69,8 @@ export interface RelayServiceInit {
   /** Where a relay named by its identity key can be dialled (from the relay view). */
   readonly lookupRelay: (identityKey: Uint8Array) => readonly Multiaddr[] | undefined;
   readonly exit: Exit;
-  readonly limits?: RelayLimits;
+  /** Over defaultRelayLimits. */
+  readonly limits?: Partial<RelayLimits>;
   readonly log: Logger;
   /**
    * Fault injection for tests: may modify the cell in place. Called on every RELAY cell this relay
@@ -76,31 +93,75 @@ export class RelayService {
   readonly circuits = new Set<RelayCircuit>();
   readonly stats = new RelayStats();
   readonly refusals: RefusalLog;
+  /** CREATEs waiting for their handshake (handshake-queue.ts). */
+  readonly handshakes: HandshakeQueue;
+  readonly #admission: CircuitAdmission;
+  #sweeper: NodeJS.Timeout | undefined;
   #stopped = false;
 
   constructor(init: RelayServiceInit) {
     this.#init = init;
-    this.#limits = init.limits ?? defaultRelayLimits;
+    this.#limits = { ...defaultRelayLimits, ...init.limits };
     this.refusals = new RefusalLog(init.log);
+    this.#admission = new CircuitAdmission(this.#limits, performance.now());
+    this.handshakes = new HandshakeQueue(this.#limits, eventLoopClock, (err) =>
+      init.log.error({ err: (err as Error).message }, 'a circuit handshake failed unexpectedly'),
+    );
+  }
+
+  /** Circuits held per previous-hop peer and address group (for tests and diagnostics). */
+  get admission(): Pick<CircuitAdmission, 'total' | 'heldByPeer' | 'heldByIp' | 'trackedPeers'> {
+    return this.#admission;
   }
 
   async start(): Promise<void> {
-    await this.#init.host.handle(CIRCUIT_PROTOCOL, (stream) => this.#accept(stream), {
-      maxInboundStreams: this.#limits.maxCircuits,
+    await this.#init.host.handle(CIRCUIT_PROTOCOL, (stream, connection) => this.#accept(stream, connection), {
+      // A neighbour needs one channel (channel-pool.ts), a few while one closes and the next opens.
+      maxInboundStreams: this.#limits.maxChannelsPerConnection,
       maxOutboundStreams: this.#limits.maxCircuits,
       runOnLimitedConnection: false,
     });
+    this.#sweeper = setInterval(() => this.#sweep(), sweepIntervalMs(this.#limits));
+    this.#sweeper.unref();
   }
 
   async stop(): Promise<void> {
     this.#stopped = true;
+    clearInterval(this.#sweeper);
+    this.handshakes.clear();
     await this.#init.host.unhandle(CIRCUIT_PROTOCOL);
     for (const c of [...this.circuits]) c.destroy(DestroyReason.FINISHED);
   }
 
-  /** A channel from a neighbour nearer the client: each CREATE on it starts a circuit. */
-  #accept(stream: Stream): void {
-    const channel = new Channel(new CellLink(stream));
+  /** Closes the circuits that carried nothing too long; forgets rate state that is full again. */
+  #sweep(): void {
+    const now = performance.now();
+    for (const c of this.circuits) c.expireIfIdle(now);
+    this.#admission.prune(now);
+  }
+
+  #refused(code: AdmissionCode): void {
+    this.refusals.refuse(code, ADMISSION_MESSAGES[code]);
+  }
+
+  /**
+   * A channel from a neighbour nearer the client: each CREATE on it starts a circuit, if the
+   * neighbour's peer id and the address group of the connection it came on (not anything the peer
+   * says) have room (admission.ts), and its handshake waits its turn (handshake-queue.ts).
+   */
+  #accept(stream: Stream, connection: Connection): void {
+    const peer = connection.remotePeer.toString();
+    const ipGroup = ipGroupOfMultiaddr(connection.remoteAddr, {
+      ipv4PrefixBits: this.#limits.ipv4PrefixBits,
+      ipv6PrefixBits: this.#limits.ipv6PrefixBits,
+      exemptLoopback: this.#limits.exemptLoopbackFromIpShare,
+    });
+    const admittedBy: AdmittedBy = {
+      peer,
+      handshakes: this.handshakes,
+      refused: (code) => this.#refused(code),
+    };
+    const channel = channelPool(this.#init.host).accept(stream);
     channel.onClose = (err) => {
       if (err instanceof LinkProtocolError)
         this.refusals.refuse(
@@ -112,14 +173,30 @@ export class RelayService {
     channel.onUnknown = (id, cell) => {
       // Anything but CREATE for an unknown id is a straggler of a circuit already gone: dropped.
       if (cell[CIRC_ID_BYTES] !== LinkCommand.CREATE) return;
-      if (this.#stopped || this.circuits.size >= this.#limits.maxCircuits) {
+      if (this.#stopped) {
         this.stats.circuitsRefused++;
-        channel.refuse(id, this.#stopped ? DestroyReason.HIBERNATING : DestroyReason.RESOURCELIMIT);
+        channel.refuse(id, DestroyReason.HIBERNATING);
+        return;
+      }
+      const ticket = this.#admission.admit(peer, ipGroup, performance.now());
+      if (typeof ticket === 'string') {
+        this.stats.circuitsRefused++;
+        this.#refused(ticket);
+        channel.refuse(id, DestroyReason.RESOURCELIMIT);
         return;
       }
       const link = channel.attach(id);
-      const circuit = new RelayCircuit(link, this.#init, this.#limits, this.stats, () =>
-        this.circuits.delete(circuit),
+      const circuit = new RelayCircuit(
+        link,
+        this.#init,
+        this.#limits,
+        this.stats,
+        () => {
+          this.circuits.delete(circuit);
+          this.#admission.release(ticket);
+        },
+        admittedBy,
+        { prevPeer: connection.remotePeer, refusals: this.refusals },
       );
       this.circuits.add(circuit);
       link.onCell(cell);
@@ -128,6 +205,14 @@ export class RelayService {
 }
 
 const CIRC_ID_BYTES = 4;
+
+/** What a circuit needs of the admission that let it in: its handshake's queue and the refusal log. */
+interface AdmittedBy {
+  /** The previous hop's peer id: whose queue share the handshake counts against. */
+  readonly peer: string;
+  readonly handshakes: HandshakeQueue;
+  readonly refused: (code: AdmissionCode) => void;
+}
 
 function readCircId(cell: Uint8Array): number {
   return ((cell[0]! << 24) | (cell[1]! << 16) | (cell[2]! << 8) | cell[3]!) >>> 0;
@@ -140,15 +225,32 @@ function writeCircId(cell: Uint8Array, id: number): void {
   cell[3] = id & 0xff;
 }
 
+/** What a circuit knows of where it came from, and where it reports refusals. */
+interface CircuitOrigin {
+  /** The neighbour the circuit came from (an EXTEND back to it is refused). */
+  readonly prevPeer: PeerId;
+  readonly refusals: RefusalLog;
+}
+
 class RelayCircuit {
   readonly #prev: CircuitLink;
+  readonly #origin: CircuitOrigin;
+  readonly #early = new RelayEarlyCounter();
   #prevId: CircuitId | undefined;
   #next: CircuitLink | undefined;
   #nextId: CircuitId | undefined;
   #hop: RelayHopCrypto | undefined;
   #streams: StreamTable | undefined;
+  #exit: ExitCircuit | undefined;
+  /** Aborted when the circuit goes: the exit's pending lookups and connects for it stop. */
+  readonly #gone = new AbortController();
   #extending = false;
   #pendingCreated: ((body: Uint8Array) => void) | undefined;
+  /** The CREATE's place in the handshake queue while it waits. */
+  #queued: QueuedHandshake | undefined;
+  /** Set once CREATED is sent: when the circuit last carried a RELAY cell from its previous hop. */
+  #activity: CircuitActivity | undefined;
+  readonly #admittedBy: AdmittedBy;
   #closed = false;
   readonly #init: RelayServiceInit;
   readonly #limits: RelayLimits;
@@ -162,14 +264,28 @@ class RelayCircuit {
     limits: RelayLimits,
     stats: RelayStats,
     onGone: () => void,
+    admittedBy: AdmittedBy,
+    origin: CircuitOrigin,
   ) {
     this.#prev = prev;
+    this.#origin = origin;
     this.#init = init;
     this.#limits = limits;
     this.#stats = stats;
     this.#onGone = onGone;
-    prev.onCell = (cell) => this.#fromPrev(cell);
+    this.#admittedBy = admittedBy;
+    prev.onCell = (cell) => {
+      if (
+        this.#activity !== undefined &&
+        (cell[CIRC_ID_BYTES] === LinkCommand.RELAY || cell[CIRC_ID_BYTES] === LinkCommand.RELAY_EARLY)
+      )
+        this.#activity.touched = true;
+      this.#fromPrev(cell);
+    };
     prev.onClose = () => this.destroy(DestroyReason.NONE, false);
+    // Both queues of this circuit (towards each neighbour) count as one for the out-of-memory policy.
+    prev.owner = this;
+    prev.onQueueOverflow = (why) => this.#queueOverflow('prev', why);
     // A circuit that never sends CREATE is dropped: no open streams for free.
     this.#createTimer = setTimeout(() => {
       if (this.#hop === undefined) this.destroy(DestroyReason.PROTOCOL);
@@ -181,6 +297,9 @@ class RelayCircuit {
     if (this.#closed) return;
     this.#closed = true;
     clearTimeout(this.#createTimer);
+    if (this.#queued !== undefined) this.#admittedBy.handshakes.cancel(this.#queued);
+    this.#queued = undefined;
+    this.#gone.abort(new Error('circuit destroyed'));
     this.#streams?.closeAll(new Error('circuit destroyed'));
     const destroyCell = (id: CircuitId | undefined) =>
       encodeCell({
@@ -208,28 +327,23 @@ class RelayCircuit {
     ) {
       return this.#relayForward(bytes);
     }
+    if (
+      bytes[CIRC_ID_BYTES] === LinkCommand.RELAY_EARLY &&
+      this.#prevId !== undefined &&
+      readCircId(bytes) === this.#prevId
+    ) {
+      return this.#relayEarly(bytes);
+    }
     const decoded = decodeCell(bytes);
     if (decoded.kind !== 'ok') return this.destroy(DestroyReason.PROTOCOL);
     const cell = decoded.value;
     if (this.#prevId === undefined) {
-      if (cell.command !== LinkCommand.CREATE) return this.destroy(DestroyReason.PROTOCOL);
+      if (cell.command === LinkCommand.CREATE && this.#queued === undefined)
+        return this.#queueCreate(cell.circuitId, cell.body);
+      // Nothing but one CREATE before CREATED; a DESTROY while the handshake waits ends it quietly.
+      if (cell.command === LinkCommand.DESTROY) return this.destroy(cell.body[0] ?? 0, false);
       this.#prevId = cell.circuitId;
-      const answer = respondHandshake(
-        cell.body.subarray(0, CREATE_MESSAGE_BYTES),
-        this.#init.identityKey,
-        this.#init.onionKeys(),
-      );
-      if ('error' in answer) {
-        this.#init.log.debug({ error: answer.error }, 'CREATE refused');
-        return this.destroy(DestroyReason.PROTOCOL);
-      }
-      this.#hop = new RelayHopCrypto(answer.keys);
-      this.#stats.circuitsCreated++;
-      clearTimeout(this.#createTimer);
-      this.#prev.send(
-        encodeCell({ circuitId: cell.circuitId, command: LinkCommand.CREATED, body: answer.reply }),
-      );
-      return;
+      return this.destroy(DestroyReason.PROTOCOL);
     }
     if (cell.circuitId !== this.#prevId) return this.destroy(DestroyReason.PROTOCOL);
     // RELAY cells of this circuit never get here: the hot path above takes them.
@@ -243,10 +357,63 @@ class RelayCircuit {
     }
   }
 
+  /** The CREATE waits its turn for the handshake (handshake-queue.ts), or is refused RESOURCELIMIT. */
+  #queueCreate(id: CircuitId, body: Uint8Array): void {
+    // A copy: the cell's buffer is the link's, and the handshake runs on a later turn.
+    const message = body.slice(0, CREATE_MESSAGE_BYTES);
+    this.#queued = this.#admittedBy.handshakes.submit({
+      peer: this.#admittedBy.peer,
+      run: () => this.#answerCreate(id, message),
+      shed: (reason) => {
+        this.#queued = undefined;
+        this.#stats.circuitsRefused++;
+        this.#admittedBy.refused(reason);
+        this.#prevId = id;
+        this.destroy(DestroyReason.RESOURCELIMIT);
+      },
+    });
+  }
+
+  #answerCreate(id: CircuitId, message: Uint8Array): void {
+    this.#queued = undefined;
+    if (this.#closed) return;
+    this.#prevId = id;
+    const answer = respondHandshake(message, this.#init.identityKey, this.#init.onionKeys());
+    if ('error' in answer) {
+      this.#init.log.debug({ error: answer.error }, 'CREATE refused');
+      return this.destroy(DestroyReason.PROTOCOL);
+    }
+    this.#hop = new RelayHopCrypto(answer.keys);
+    this.#activity = new CircuitActivity(performance.now());
+    this.#stats.circuitsCreated++;
+    clearTimeout(this.#createTimer);
+    this.#prev.send(encodeCell({ circuitId: id, command: LinkCommand.CREATED, body: answer.reply }));
+  }
+
+  /** Called by the relay's sweep: closes the circuit once unused or idle past its timeout. */
+  expireIfIdle(now: number): void {
+    const verdict = this.#activity?.check(now, this.#limits);
+    if (verdict === undefined || this.#closed) return;
+    this.#admittedBy.refused(verdict === 'unused' ? 'CIRCUIT_UNUSED' : 'CIRCUIT_IDLE');
+    this.destroy(DestroyReason.TIMEOUT);
+  }
+
+  /** A RELAY_EARLY cell: counted, then handled as RELAY (and passed on as RELAY_EARLY). */
+  #relayEarly(cell: Uint8Array): void {
+    if (!this.#early.accept()) {
+      this.#origin.refusals.refuse(
+        'RELAY_EARLY_EXCEEDED',
+        `destroyed a circuit that sent more than ${MAX_RELAY_EARLY_CELLS} RELAY_EARLY cells (a circuit longer than ${MAX_RELAY_EARLY_CELLS + 1} hops: a looping or amplifying client)`,
+      );
+      return this.destroy(DestroyReason.PROTOCOL);
+    }
+    this.#relayForward(cell);
+  }
+
   #relayForward(cell: Uint8Array): void {
     const hop = this.#hop!;
     const body = cell.subarray(CELL_HEADER_BYTES);
-    if (hop.forward(body)) return this.#local(body);
+    if (hop.forward(body)) return this.#local(body, cell[CIRC_ID_BYTES] === LinkCommand.RELAY_EARLY);
     const next = this.#next;
     if (next === undefined || this.#extending) {
       // Not for us and nowhere to go: a modified or replayed cell. Tear down.
@@ -257,10 +424,10 @@ class RelayCircuit {
     this.#stats.bytesRelayed += body.length;
     writeCircId(cell, this.#nextId!);
     this.#init.tamper?.(cell, 'forward');
-    if (!next.send(cell)) {
-      this.#prev.pauseReading();
-      next.onDrain(() => this.#prev.resumeReading());
-    }
+    // Into this circuit's queue on the next channel: never a reason to stop reading the previous
+    // channel, which other circuits share. Flow control bounds the queue; a cheat overflows it and
+    // the channel closes this circuit (#queueOverflow).
+    next.send(cell);
   }
 
   #fromNext(bytes: Uint8Array): void {
@@ -297,46 +464,66 @@ class RelayCircuit {
     this.#stats.bytesRelayed += cell.length - CELL_HEADER_BYTES;
     writeCircId(cell, this.#prevId!);
     this.#init.tamper?.(cell, 'backward');
-    if (!this.#prev.send(cell)) {
-      this.#next!.pauseReading();
-      this.#prev.onDrain(() => this.#next?.resumeReading());
-    }
-  }
-
-  /** Sends a relay message that this hop originates (towards the client). */
-  #originate(streamId: number, command: number, data: Uint8Array): void {
-    if (this.#closed) return;
-    const cell = encodeRelayCell(this.#prevId!, streamId, command, data);
-    this.#hop!.backwardOriginate(cell.subarray(CELL_HEADER_BYTES));
+    // As in #relayForward: queued for this circuit alone, the next channel keeps being read.
     this.#prev.send(cell);
   }
 
-  #local(body: Uint8Array): void {
+  /**
+   * A queue of this circuit passed its limit (its client or its exit ignores flow control), or the
+   * node ran short of queue memory and this circuit held the most. The channel of that side dropped
+   * its queue and sent DESTROY (RESOURCELIMIT); the other side's backlog is dropped too. Towards the
+   * client a lost next side is a TRUNCATED first, as for a lost link.
+   */
+  #queueOverflow(side: 'prev' | 'next', _why: QueueOverflow): void {
+    this.#prev.discard();
+    this.#next?.discard();
+    if (side === 'next') this.#truncate(DestroyReason.RESOURCELIMIT);
+    else this.destroy(DestroyReason.RESOURCELIMIT);
+  }
+
+  /**
+   * Sends a relay message that this hop originates (towards the client). `sendmeDigest`: this DATA cell
+   * makes the client's circuit SENDME due (stream-table.ts): random padding, and its digest copied out.
+   */
+  #originate(streamId: number, command: number, data: Uint8Array, sendmeDigest?: Uint8Array): void {
+    if (this.#closed) return;
+    const cell = encodeRelayCell(this.#prevId!, streamId, command, data);
+    if (sendmeDigest !== undefined) randomFillSync(relayCellPadding(cell));
+    this.#hop!.backwardOriginate(cell.subarray(CELL_HEADER_BYTES), sendmeDigest);
+    this.#prev.send(cell);
+  }
+
+  #local(body: Uint8Array, early: boolean): void {
     const m = decodeRelayBody(body);
     if (m === undefined) return this.destroy(DestroyReason.PROTOCOL);
+    // The codec's stream-id rule: stream commands on a stream, circuit commands on stream 0. (A
+    // RESOLVE on stream 0 was answered with a RESOLVED no client can decode: protocol fuzzer.)
+    if (!streamIdAllowed(m.command, m.streamId)) return this.destroy(DestroyReason.PROTOCOL);
     if (m.command === RelayCommand.EXTEND) {
-      void this.#extend(m.data);
+      void this.#extend(m.data, early);
       return;
     }
     if (this.#next !== undefined) return this.destroy(DestroyReason.PROTOCOL);
     const table = this.#table();
     try {
-      if (table.handle(m.streamId, m.command, m.data)) return;
-    } catch {
+      if (table.handle(m.streamId, m.command, m.data, body)) return;
+    } catch (err) {
+      if (err instanceof FlowControlError && err.code !== 'FLOW_VIOLATION')
+        this.#origin.refusals.refuse(
+          err.code,
+          'destroyed a circuit whose client sent a SENDME for data it did not receive (a forged acknowledgement: an amplification attempt)',
+          { reason: err.message },
+        );
       return this.destroy(DestroyReason.PROTOCOL);
     }
-    const ctx = {
-      table,
-      sendRelay: (s: number, c: number, d: Uint8Array) => this.#originate(s, c, d),
-      log: this.#init.log,
-    };
     switch (m.command) {
       case RelayCommand.BEGIN:
         if (m.streamId === 0) return this.destroy(DestroyReason.PROTOCOL);
-        void this.#init.exit.begin(ctx, m.streamId, m.data);
+        void this.#exitSide(table).begin(m.streamId, m.data);
         return;
       case RelayCommand.RESOLVE:
-        void this.#init.exit.resolve(ctx, m.streamId, m.data);
+        if (m.streamId === 0) return this.destroy(DestroyReason.PROTOCOL);
+        void this.#exitSide(table).resolve(m.streamId, m.data);
         return;
       case RelayCommand.DROP:
         return;
@@ -345,26 +532,52 @@ class RelayCircuit {
     }
   }
 
+  /** The exit's side of this circuit, with its shares of the exit (src/stream/exit-circuit.ts). */
+  #exitSide(table: StreamTable): ExitCircuit {
+    this.#exit ??= this.#init.exit.attach({
+      table,
+      sendRelay: (s, c, d) => this.#originate(s, c, d),
+      closeCircuit: (reason) => this.destroy(reason),
+      signal: this.#gone.signal,
+    });
+    return this.#exit;
+  }
+
   #table(): StreamTable {
     const prev = this.#prev;
     this.#streams ??= new StreamTable(
       {
         maxData: MAX_RELAY_DATA,
         get linkWritable() {
-          return !prev.closed;
+          return prev.writable;
         },
         onLinkWritable: (fn) => prev.onDrain(fn),
-        sendRelay: (s, c, d) => this.#originate(s, c, d),
+        sendRelay: (s, c, d, sendmeDigest) => this.#originate(s, c, d, sendmeDigest),
       },
       this.#limits.maxStreamsPerCircuit,
     );
     return this.#streams;
   }
 
-  async #extend(data: Uint8Array): Promise<void> {
+  async #extend(data: Uint8Array, early: boolean): Promise<void> {
+    if (!early) {
+      this.#origin.refusals.refuse(
+        'EXTEND_NOT_EARLY',
+        'destroyed a circuit whose client sent EXTEND outside a RELAY_EARLY cell (an attempt to lengthen a circuit past its bound)',
+      );
+      return this.destroy(DestroyReason.PROTOCOL);
+    }
     const req = msg.decodeExtendData(data);
     if (req === undefined || this.#next !== undefined || this.#extending || this.#streams !== undefined) {
       return this.destroy(DestroyReason.PROTOCOL);
+    }
+    const refusal = this.#loopRefusal(req.identityKey);
+    if (refusal !== undefined) {
+      this.#origin.refusals.refuse(
+        refusal,
+        'refused an EXTEND back to the previous hop or to this relay (a looping circuit)',
+      );
+      return this.#truncate(DestroyReason.PROTOCOL);
     }
     const addresses = this.#init.lookupRelay(req.identityKey);
     if (addresses === undefined || addresses.length === 0) return this.destroy(DestroyReason.CONNECTFAILED);
@@ -384,6 +597,8 @@ class RelayCircuit {
       this.#nextId = next.id;
       next.onCell = (cell) => this.#fromNext(cell);
       next.onClose = () => this.#truncate(DestroyReason.CHANNEL_CLOSED);
+      next.owner = this;
+      next.onQueueOverflow = (why) => this.#queueOverflow('next', why);
       const created = new Promise<Uint8Array>((resolve, reject) => {
         this.#pendingCreated = resolve;
         signal.addEventListener('abort', () => reject(new Error('extend timed out')), { once: true });
@@ -400,6 +615,14 @@ class RelayCircuit {
       this.#init.log.debug({ err: (err as Error).message }, 'extend failed');
       this.#truncate(DestroyReason.CONNECTFAILED);
     }
+  }
+
+  /** Why an EXTEND to `identityKey` would make a loop through this relay, or undefined when it would not. */
+  #loopRefusal(identityKey: Uint8Array): 'EXTEND_TO_SELF' | 'EXTEND_TO_PREVIOUS_HOP' | undefined {
+    if (Buffer.compare(identityKey, this.#init.identityKey) === 0) return 'EXTEND_TO_SELF';
+    if (peerIdOfIdentity(identityKey)?.equals(this.#origin.prevPeer) === true)
+      return 'EXTEND_TO_PREVIOUS_HOP';
+    return undefined;
   }
 
   /**

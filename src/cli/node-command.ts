@@ -16,7 +16,10 @@ export interface NodeFlags {
   bootstrap?: string[];
   transports?: string;
   minPeers?: number;
-  maxPeers?: number;
+  maxConnections?: number;
+  maxConnectionsPerPeer?: number;
+  maxConnectionsPerIp?: number;
+  maxPendingPerIp?: number;
   roles?: string;
   bandwidth?: number;
   exitPolicy?: string[];
@@ -76,8 +79,11 @@ export function addNodeOptions(cmd: Command): Command {
       collect,
     )
     .option('--transports <list>', 'transports in dial preference order, e.g. tcp,quic')
-    .option('--min-peers <n>', 'keep at least this many peers', int)
-    .option('--max-peers <n>', 'never more than this many connections', int)
+    .option('--min-peers <n>', 'dial known relays while fewer than this many are connected', int)
+    .option('--max-connections <n>', 'connections held at most (default 512)', int)
+    .option('--max-connections-per-peer <n>', 'connections one peer may hold (default 4)', int)
+    .option('--max-connections-per-ip <n>', 'inbound connections from one IP address (default 32)', int)
+    .option('--max-pending-per-ip <n>', 'inbound handshakes in progress from one IP address (default 8)', int)
     .option('--roles <list>', 'roles: relay,exit,validator')
     .option('--bandwidth <bytesPerSecond>', 'advertised relay bandwidth', int)
     .option('--family <peerIds>', 'comma-separated PeerIds of the other relays you run (relay family)')
@@ -128,7 +134,10 @@ export function flagsToConfig(f: NodeFlags): Record<string, unknown> {
       bootstrap: f.bootstrap,
       transports: csv(f.transports),
       minPeers: f.minPeers,
-      maxPeers: f.maxPeers,
+      maxConnections: f.maxConnections,
+      maxConnectionsPerPeer: f.maxConnectionsPerPeer,
+      maxConnectionsPerIp: f.maxConnectionsPerIp,
+      maxPendingConnectionsPerIp: f.maxPendingPerIp,
       allowPrivateAddresses: f.allowPrivateAddresses,
       inboundPerHostPerSecond: f.inboundPerHost,
       nat,

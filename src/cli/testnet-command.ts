@@ -102,9 +102,14 @@ export async function runTestnet(flags: TestnetFlags): Promise<void> {
           String(Math.max(1, Math.min(3, n - 1))),
         ]
       : ['--no-socks', '--no-http-proxy', '--no-api']),
-    // Every node dials from 127.0.0.1: the per-host rate limit would turn most of them away.
+    // Every node dials from 127.0.0.1: the per-host rate limit would turn most of them away, and the
+    // per-IP caps count every node of the network as one address (docs/security.md, section 6).
     '--inbound-per-host',
     '1000',
+    '--max-connections-per-ip',
+    String(Math.max(32, 4 * n)),
+    '--max-pending-per-ip',
+    String(Math.max(8, 2 * n)),
     '--no-upnp',
     '--transports',
     flags.transports,

@@ -1,15 +1,43 @@
 // The daemon's configuration: one zod schema validates the config file, the environment and the flags,
 // so a bad value is refused at start with the field it came from named.
 import { z } from 'zod';
+import { defaultAdmissionLimits as relayLimit } from '../circuit/admission-limits.ts';
 import { defaultPathLimits } from '../circuit/path-selection.ts';
 import { DEFAULT_POW_DIFFICULTY } from '../crypto/pow.ts';
 import { defaultRelayProberOptions } from '../directory/prober.ts';
 import { defaultRelayViewLimits } from '../directory/relay-view.ts';
+import { defaultConnectionLimits } from '../p2p/connection-limits.ts';
+import { defaultExitLimits } from '../stream/exit-limits.ts';
 
 const multiaddr = z
   .string()
   .regex(/^\/(ip4|ip6|dns|dns4|dns6)\//, 'must be a multiaddr such as /ip4/1.2.3.4/tcp/4950');
 const duration = z.number().int().positive();
+
+/** What one relay lets its neighbours hold and spend on circuits (src/circuit/admission-limits.ts). */
+const relayLimits = z
+  .object({
+    maxCircuits: z.number().int().min(1).max(1_000_000).default(relayLimit.maxCircuits),
+    maxCircuitsPerPeer: z.number().int().min(1).max(1_000_000).default(relayLimit.maxCircuitsPerPeer),
+    maxCircuitsPerIp: z.number().int().min(1).max(1_000_000).default(relayLimit.maxCircuitsPerIp),
+    ipv4PrefixBits: z.number().int().min(8).max(32).default(relayLimit.ipv4PrefixBits),
+    ipv6PrefixBits: z.number().int().min(16).max(128).default(relayLimit.ipv6PrefixBits),
+    createRatePerPeer: z.number().positive().max(100_000).default(relayLimit.createRatePerPeer),
+    createBurstPerPeer: z.number().int().min(1).max(100_000).default(relayLimit.createBurstPerPeer),
+    createRateGlobal: z.number().positive().max(1_000_000).default(relayLimit.createRateGlobal),
+    createBurstGlobal: z.number().int().min(1).max(1_000_000).default(relayLimit.createBurstGlobal),
+    /** At least 5 s: an honest client's first cell follows CREATED within one round trip. */
+    unusedCircuitTimeoutMs: duration.min(5_000).default(relayLimit.unusedCircuitTimeoutMs),
+    /** At least 10 min: clients keep idle circuits alive with a DROP cell every 4 minutes. */
+    idleCircuitTimeoutMs: duration.min(600_000).default(relayLimit.idleCircuitTimeoutMs),
+    handshakeQueueMax: z.number().int().min(1).max(100_000).default(relayLimit.handshakeQueueMax),
+    handshakeQueuePerPeer: z.number().int().min(1).max(100_000).default(relayLimit.handshakeQueuePerPeer),
+    maxQueueDelayMs: duration.default(relayLimit.maxQueueDelayMs),
+    handshakeSliceMs: duration.max(1_000).default(relayLimit.handshakeSliceMs),
+    maxChannelsPerConnection: z.number().int().min(1).max(1_024).default(relayLimit.maxChannelsPerConnection),
+  })
+  .strict()
+  .prefault({});
 
 export const configSchema = z
   .object({
@@ -25,8 +53,39 @@ export const configSchema = z
           .array(z.enum(['tcp', 'quic']))
           .min(1)
           .default(['tcp', 'quic']),
+        /** The peer keeper dials known relays while fewer than this many are connected. */
         minPeers: z.number().int().min(0).max(1000).default(20),
-        maxPeers: z.number().int().min(1).max(10000).default(50),
+        // Connections accepted are another number than peers kept (src/p2p/connection-limits.ts).
+        /** Connections held at most, both directions; new inbound ones are refused past it. */
+        maxConnections: z.number().int().min(1).max(100_000).default(defaultConnectionLimits.maxConnections),
+        /** Inbound handshakes in progress at once. */
+        maxPendingConnections: z
+          .number()
+          .int()
+          .min(1)
+          .max(10_000)
+          .default(defaultConnectionLimits.maxPendingConnections),
+        /** Connections one peer identity may hold. */
+        maxConnectionsPerPeer: z
+          .number()
+          .int()
+          .min(1)
+          .max(1000)
+          .default(defaultConnectionLimits.maxConnectionsPerPeer),
+        /** Inbound connections from one IP address (IPv6: a /64), handshakes included; loopback too. */
+        maxConnectionsPerIp: z
+          .number()
+          .int()
+          .min(1)
+          .max(100_000)
+          .default(defaultConnectionLimits.maxConnectionsPerIp),
+        /** Inbound handshakes in progress from one IP address. */
+        maxPendingConnectionsPerIp: z
+          .number()
+          .int()
+          .min(1)
+          .max(10_000)
+          .default(defaultConnectionLimits.maxPendingConnectionsPerIp),
         allowPrivateAddresses: z.boolean().default(false),
         /** New inbound connections accepted per remote host per second (a local testnet needs more). */
         inboundPerHostPerSecond: z.number().int().min(1).max(10_000).default(5),
@@ -57,6 +116,8 @@ export const configSchema = z
         exitPolicy: z.array(z.string()).default(['reject *:25', 'accept *:*']),
         /** PeerIds of the other relays this operator runs; counts only where they list us too. */
         family: z.array(z.string()).max(16).default([]),
+        /** Circuit slots, CREATE rates, the handshake queue, idle circuits (docs/security.md, 5). */
+        limits: relayLimits,
       })
       .strict()
       .prefault({}),
@@ -74,11 +135,43 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    channels: z
+      .object({
+        /**
+         * Memory for the cells queued on all channels together, in MiB (Tor's MaxMemInQueues); above
+         * it the circuits holding the most queued cells are closed until 10% is free again.
+         */
+        maxQueuedMiB: z.number().int().min(1).max(1_048_576).default(512),
+        /**
+         * Cells one circuit may queue towards one neighbour: flow control keeps an honest circuit
+         * under 1000 DATA cells plus a few control cells, so more means it cheats and it is closed.
+         */
+        maxCircuitQueueCells: z.number().int().min(1_200).max(1_000_000).default(2_000),
+      })
+      .strict()
+      .prefault({}),
     exit: z
       .object({
         /** Let exit streams reach 127.0.0.0/8 and ::1 (local test networks only). */
         allowLoopback: z.boolean().default(false),
         connectTimeoutMs: duration.default(10_000),
+        // What circuits may make this exit hold (src/stream/exit-limits.ts; docs/security.md, section 9).
+        /** Exit sockets the process may hold at once (its file-descriptor budget for exits). */
+        maxSockets: z.number().int().min(1).max(1_000_000).default(defaultExitLimits.maxSockets),
+        /** One circuit's share of maxSockets. */
+        maxSocketsPerCircuit: z.number().int().min(1).default(defaultExitLimits.maxSocketsPerCircuit),
+        /** A circuit's share once three quarters of maxSockets are in use. */
+        busySocketsPerCircuit: z.number().int().min(1).default(defaultExitLimits.busySocketsPerCircuit),
+        /** BEGINs and RESOLVEs a circuit may send at once, then per second. */
+        beginBurst: z.number().int().min(1).default(defaultExitLimits.beginBurst),
+        beginsPerSecond: z.number().positive().default(defaultExitLimits.beginsPerSecond),
+        /** Refusals of its own making after which a circuit is closed. */
+        maxRefusalsPerCircuit: z.number().int().min(0).default(defaultExitLimits.maxRefusalsPerCircuit),
+        /** Name lookups in flight, in the process and per circuit. */
+        maxLookups: z.number().int().min(1).default(defaultExitLimits.maxLookups),
+        maxLookupsPerCircuit: z.number().int().min(1).default(defaultExitLimits.maxLookupsPerCircuit),
+        /** Bytes one circuit's streams may buffer at the exit, both ways together. */
+        maxBufferedPerCircuit: z.number().int().min(65_536).default(defaultExitLimits.maxBufferedPerCircuit),
       })
       .strict()
       .prefault({}),
@@ -136,14 +229,44 @@ export const configSchema = z
         /** Base round timeout; each later round of one height waits timeoutDeltaMs longer. */
         timeoutProposeMs: duration.default(3_000),
         timeoutDeltaMs: duration.default(500),
+        /** Mempool admission (unset: the defaults of src/consensus/mempool.ts). */
+        mempool: z
+          .object({
+            maxTxs: z.number().int().min(1).max(1_000_000).optional(),
+            maxBytes: z.number().int().min(4096).optional(),
+            maxPerSender: z.number().int().min(1).max(10_000).optional(),
+            /** Queued per sender while an earlier nonce is missing. */
+            maxGappedPerSender: z.number().int().min(0).max(10_000).optional(),
+            maxGappedTxs: z.number().int().min(0).max(1_000_000).optional(),
+            /** Claims of starting credits, outside maxTxs. */
+            maxClaims: z.number().int().min(1).max(1_000_000).optional(),
+          })
+          .strict()
+          .prefault({}),
+        /** What one ledger peer may send and ask (unset: src/consensus/net/ledger-net.ts, ledger-limits.ts). */
+        peerLimits: z
+          .object({
+            framesPerSecond: z.number().int().min(1).optional(),
+            bytesPerSecond: z.number().int().min(1024).optional(),
+            totalFramesPerSecond: z.number().int().min(1).optional(),
+            totalBytesPerSecond: z.number().int().min(1024).optional(),
+            syncAnswersPerSecond: z.number().min(0.01).optional(),
+            totalSyncAnswersPerSecond: z.number().min(0.01).optional(),
+          })
+          .strict()
+          .prefault({}),
       })
       .strict()
       .prefault({}),
   })
   .strict()
   .superRefine((c, ctx) => {
-    if (c.p2p.minPeers > c.p2p.maxPeers) {
-      ctx.addIssue({ code: 'custom', path: ['p2p', 'minPeers'], message: 'must not exceed p2p.maxPeers' });
+    if (c.p2p.minPeers > c.p2p.maxConnections) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['p2p', 'minPeers'],
+        message: 'must not exceed p2p.maxConnections',
+      });
     }
     const loopback = (h: string) =>
       h === '127.0.0.1' || h === '::1' || h === 'localhost' || h.startsWith('127.');

@@ -3,9 +3,20 @@
 //
 // Every node runs the engine; it votes only at heights where its key is a validator, so a follower
 // tracks the chain by the same rules. Committed blocks also spread as COMMITTED messages, and a node
-// that learns (STATUS, or a message from a later height) that it is behind asks one peer at a time for
-// the missing blocks (SYNC_REQUEST), verifying every commit before applying its block. After a commit
-// the next height starts one block interval later (a governed parameter), at once while catching up.
+// that hears (STATUS, or a message from a later height) that it may be behind asks one peer at a time
+// for the missing blocks (SYNC_REQUEST), verifying every commit before applying its block.
+//
+// Catching up is sync; the block interval is consensus. After a commit by the engine or a peer's
+// verified COMMITTED the next height starts one block interval later (a governed parameter); only a
+// block applied from a sync answer (a real commit we were missing) starts the next height at once.
+// Heights a peer claims are never trusted: they only choose whom to ask (height-claims.ts), expire,
+// go with the peer, and a claim that does not deliver gets its peer ignored for a while.
+//
+// What peers send is bounded before it costs much (hardening issue, classes 2-4): the link's per-peer
+// frame budget (net/ledger-net.ts), a size per message type checked from the first byte, proposals and
+// votes verified before they reach the engine or are relayed (relay-guard.ts), transactions admitted
+// by the mempool's policy (mempool.ts), SYNC_REQUEST answers under per-peer and total token buckets,
+// SYNC_RESPONSE taken only from the peer asked. Each refusal leaves one rate-limited line (RefusalLog).
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import type { Identity } from '../crypto/identity.ts';
@@ -17,6 +28,7 @@ import { genesisState } from '../ledger/genesis.ts';
 import { assembleBlock, selectEvidence } from '../ledger/propose.ts';
 import { getAccount, type LedgerState } from '../ledger/state.ts';
 import type { Logger } from '../log/logger.ts';
+import { RefusalLog } from '../log/refusals.ts';
 import {
   type Block,
   blockHash,
@@ -30,14 +42,21 @@ import {
 import {
   type CommittedBlock,
   type ConsensusMessage,
+  consensusMessageKind,
   decodeConsensusMessage,
   encodeConsensusMessage,
+  encodeSyncResponse,
   MAX_SYNC_BLOCKS,
+  maxConsensusMessageBytes,
 } from '../wire/consensus-msg.ts';
 import { ConsensusEngine, type ConsensusTimeouts, type EngineInput, type EngineOutput } from './engine.ts';
-import { type AddResult, Mempool, type TxStatus } from './mempool.ts';
+import { HeightClaims } from './height-claims.ts';
+import { type LedgerLimits, type LedgerLimitsInput, ledgerLimits } from './ledger-limits.ts';
+import { type AddResult, Mempool, type MempoolStats, type TxStatus } from './mempool.ts';
 import type { LedgerNet } from './net/ledger-net.ts';
+import { SharedBuckets } from './net/token-bucket.ts';
 import { isOwnMessage, ownMessageHeight, restoredLock } from './own-messages.ts';
+import { type ConsensusItem, RelayGuard } from './relay-guard.ts';
 import { VerifiedSignatures } from './sig-cache.ts';
 import { guardSigner, type LastSignState } from './sign-guard.ts';
 import { type BlockStore, openBlockStore } from './store/block-store.ts';
@@ -54,6 +73,8 @@ export interface LedgerNodeOptions {
   readonly net: LedgerNet;
   readonly log: Logger;
   readonly timeouts: ConsensusTimeouts;
+  /** Bounds on what peers can make this node hold and do (defaults: ledger-limits.ts). */
+  readonly limits?: LedgerLimitsInput;
   readonly now?: () => number;
 }
 
@@ -76,12 +97,27 @@ export interface LedgerNodeStatus {
   readonly mempool: number;
   readonly peers: number;
   readonly round: number;
+  /** What the hardening bounds did since start (for operators, tests and the attack benchmark). */
+  readonly guard: LedgerGuardStats;
+}
+
+export interface LedgerGuardStats {
+  readonly mempool: MempoolStats;
+  /** RefusalLog counts by code. */
+  readonly refusals: Readonly<Record<string, number>>;
+  /** Proposals and votes relayed after they verified. */
+  readonly relayed: number;
+  /** Frames dropped unread for being over their peer's budget. */
+  readonly droppedFrames: number;
+  /** Peers with an unexpired height claim above our height, and the highest such claim (0: none). */
+  readonly heightClaims: number;
+  readonly highestClaim: number;
+  readonly syncAnswers: number;
 }
 
 const SEEN_LIMIT = 20_000;
 const STATUS_EVERY_MS = 2_000;
 const SYNC_TIMEOUT_MS = 5_000;
-const MAX_SYNC_RESPONSE_BYTES = 6 * 1024 * 1024;
 const MAX_PENDING_EVIDENCE = 64;
 
 export class LedgerNode {
@@ -89,9 +125,16 @@ export class LedgerNode {
   readonly #log: Logger;
   readonly #net: LedgerNet;
   readonly #store: BlockStore;
-  readonly #mempool = new Mempool();
+  readonly #limits: LedgerLimits;
+  readonly #mempool: Mempool;
   readonly #sigCache = new VerifiedSignatures();
   readonly #engine: ConsensusEngine;
+  readonly #refusals: RefusalLog;
+  readonly #claims: HeightClaims;
+  readonly #relay: RelayGuard;
+  readonly #syncAnswers: SharedBuckets;
+  readonly #syncBytes: SharedBuckets;
+  #syncAnswered = 0;
   readonly #now: () => number;
   readonly #self: string;
   #state: LedgerState;
@@ -100,7 +143,6 @@ export class LedgerNode {
   readonly #timers = new Set<ReturnType<typeof setTimeout>>();
   #startTimer: ReturnType<typeof setTimeout> | undefined;
   #intervals: ReturnType<typeof setInterval>[] = [];
-  readonly #peerHeights = new Map<string, number>();
   #syncing: { peer: string; until: number } | undefined;
   #pendingEvidence: Evidence[] = [];
   #lastCommit: Commit | null = null;
@@ -114,6 +156,24 @@ export class LedgerNode {
     this.#net = opts.net;
     this.#now = opts.now ?? Date.now;
     this.#self = Buffer.from(opts.identity.publicKey).toString('hex');
+    this.#limits = ledgerLimits(opts.limits);
+    this.#mempool = new Mempool(this.#limits.mempool);
+    this.#refusals = new RefusalLog(opts.log, undefined, this.#now);
+    this.#claims = new HeightClaims(this.#limits.heights, this.#now);
+    const sync = this.#limits.sync;
+    this.#syncAnswers = new SharedBuckets(
+      { perPeer: sync.answersPerSecond, total: sync.totalAnswersPerSecond, burstSeconds: sync.burstSeconds },
+      this.#now,
+    );
+    this.#syncBytes = new SharedBuckets(
+      {
+        perPeer: sync.bytesPerSecond,
+        total: sync.totalBytesPerSecond,
+        burstSeconds: sync.burstSeconds,
+        minCapacity: sync.maxAnswerBytes,
+      },
+      this.#now,
+    );
     this.#store = openBlockStore(opts.storePath);
     this.#state = this.#store.loadState(genesisState(opts.genesis));
     const tip = this.#store.tip();
@@ -141,6 +201,9 @@ export class LedgerNode {
         },
       },
     );
+    this.#relay = new RelayGuard(this.#limits.relay, opts.genesis.chainId, this.#sigCache, (h) =>
+      validatorsForHeight(this.#state, h),
+    );
   }
 
   get state(): LedgerState {
@@ -158,8 +221,15 @@ export class LedgerNode {
   start(): void {
     this.#net.onMessage = (from, bytes) => this.#onMessage(from, bytes);
     this.#net.onPeer = (peer) => this.#send(peer, { kind: 'STATUS', height: this.#state.height });
+    this.#net.onPeerGone = (peer) => this.#peerGone(peer);
+    this.#net.onRefused = (_peer, code, reason) =>
+      this.#refusals.refuse(code, refusalMessage(code), { reason });
     this.#intervals.push(
-      setInterval(() => this.#broadcast({ kind: 'STATUS', height: this.#state.height }), STATUS_EVERY_MS),
+      setInterval(() => {
+        this.#broadcast({ kind: 'STATUS', height: this.#state.height });
+        // A sync request that went unanswered is noticed here even when no new claim arrives.
+        this.#maybeSync();
+      }, STATUS_EVERY_MS),
       // Resend this height's messages so peers that lost some still reach a quorum.
       setInterval(() => {
         for (const m of this.#engine.gossip()) this.#broadcast(m);
@@ -196,6 +266,15 @@ export class LedgerNode {
       mempool: this.#mempool.size,
       peers: this.#net.peers().length,
       round: this.#engine.round,
+      guard: {
+        mempool: this.#mempool.stats(),
+        refusals: Object.fromEntries(this.#refusals.counts),
+        relayed: this.#relay.relayed,
+        droppedFrames: this.#net.droppedFrames,
+        heightClaims: this.#claims.size,
+        highestClaim: this.#claims.highest(),
+        syncAnswers: this.#syncAnswered,
+      },
     };
   }
 
@@ -213,10 +292,21 @@ export class LedgerNode {
     return this.#admit(tx, bytes);
   }
 
-  /** Into the mempool and on to every peer but `from`; `bytes` is the TX message, already marked seen. */
+  /**
+   * Into the mempool and on to every peer but `from`; `bytes` is the TX message, already marked seen.
+   * A transaction the mempool evicted to make room is forwarded by nobody: it simply leaves this pool.
+   */
   #admit(tx: Uint8Array, bytes: Uint8Array, from?: string): AddResult {
     const r = this.#mempool.add(tx, this.#state);
-    if (r.ok) this.#net.broadcast(bytes, from);
+    if (r.ok) {
+      this.#net.broadcast(bytes, from);
+      if (r.evicted > 0)
+        this.#refusals.refuse('MEMPOOL_EVICTED', 'mempool full: lower-ranked transactions evicted', {
+          evicted: r.evicted,
+        });
+    } else if (from !== undefined && POLICY_REFUSALS.has(r.code)) {
+      this.#refusals.refuse(`MEMPOOL_${r.code}`, mempoolMessage(r.code), { reason: r.reason });
+    }
     return r;
   }
 
@@ -228,38 +318,47 @@ export class LedgerNode {
 
   #onMessage(from: string, bytes: Uint8Array): void {
     if (this.#stopped) return;
+    // From the first byte, before decoding: a size no message of that type can have, and answers
+    // nobody asked for, are refused without reading further.
+    const kind = consensusMessageKind(bytes);
+    if (kind !== undefined && bytes.length > maxConsensusMessageBytes(kind)) {
+      this.counters.badMessages++;
+      this.#refusals.refuse('LEDGER_OVERSIZE', 'a ledger message larger than its type allows was dropped', {
+        kind,
+        bytes: bytes.length,
+      });
+      return;
+    }
+    if (kind === 'SYNC_RESPONSE' && this.#syncing?.peer !== from) {
+      this.#refusals.refuse('SYNC_UNSOLICITED', 'a sync answer nobody asked for was dropped');
+      return;
+    }
     const d = decodeConsensusMessage(bytes);
     if (d.kind !== 'ok') {
       this.counters.badMessages++;
-      this.#log.debug({ code: d.kind === 'error' ? d.code : 'TRUNCATED' }, 'ledger message refused');
+      this.#refusals.refuse('LEDGER_BAD_MESSAGE', 'an undecodable ledger message was dropped', {
+        code: d.kind === 'error' ? d.code : 'TRUNCATED',
+      });
       return;
     }
     const m = d.value;
     switch (m.kind) {
       case 'PROPOSAL':
-      case 'VOTE': {
-        const h = m.kind === 'PROPOSAL' ? m.proposal.height : m.vote.height;
-        const tip = this.#state.height;
-        if (h > tip + 1) this.#behind(from, h - 1);
-        if (this.#markSeen(bytes) && h >= tip + 1 && h <= tip + 2) this.#net.broadcast(bytes, from);
-        this.#feed(
-          m.kind === 'PROPOSAL' ? { kind: 'proposal', proposal: m.proposal } : { kind: 'vote', vote: m.vote },
-        );
+      case 'VOTE':
+        this.#onConsensus(from, bytes, m);
         return;
-      }
       case 'TX':
         if (this.#markSeen(bytes)) this.#admit(m.tx, bytes, from);
         return;
       case 'COMMITTED': {
         if (!this.#markSeen(bytes)) return;
         const h = m.block.header.height;
-        if (h > this.#state.height + 1) this.#behind(from, h);
+        if (h > this.#state.height + 1) this.#claim(from, h);
         else if (this.#applyCommitted(m.block, m.commit, 'peer')) this.#net.broadcast(bytes, from);
         return;
       }
       case 'STATUS':
-        this.#peerHeights.set(from, m.height);
-        if (m.height > this.#state.height) this.#behind(from, m.height);
+        this.#claim(from, m.height);
         return;
       case 'SYNC_REQUEST':
         this.#answerSync(from, m.fromHeight, m.maxBlocks);
@@ -268,6 +367,37 @@ export class LedgerNode {
         this.#onSyncResponse(from, m.blocks);
         return;
     }
+  }
+
+  /**
+   * A proposal or vote: for the next two heights it is verified (relay-guard.ts) before the engine
+   * sees it and before it is relayed; an earlier height is dropped (the engine would refuse it); a
+   * later one is not checked at all and only hints that we may be behind (a sync request, nothing else).
+   */
+  #onConsensus(from: string, bytes: Uint8Array, m: ConsensusItem): void {
+    const h = m.kind === 'PROPOSAL' ? m.proposal.height : m.vote.height;
+    const tip = this.#state.height;
+    if (h <= tip) return;
+    if (h > tip + 2) {
+      this.#claim(from, h - 1);
+      return;
+    }
+    if (!this.#markSeen(bytes)) return;
+    const bad = this.#relay.check(m);
+    if (bad !== null) {
+      this.counters.badMessages++;
+      this.#refusals.refuse(
+        'LEDGER_BAD_CONSENSUS',
+        'a proposal or vote that does not verify was dropped, not relayed',
+        { reason: bad },
+      );
+      return;
+    }
+    if (h === tip + 2) this.#claim(from, h - 1);
+    if (this.#relay.shouldRelay(m, this.#engine.height, this.#engine.round)) this.#net.broadcast(bytes, from);
+    this.#feed(
+      m.kind === 'PROPOSAL' ? { kind: 'proposal', proposal: m.proposal } : { kind: 'vote', vote: m.vote },
+    );
   }
 
   #feed(input: EngineInput): void {
@@ -319,7 +449,15 @@ export class LedgerNode {
           ? 'no validator set for that height'
           : verifyCommitted(block, hash, commit, this.#state.chainId, validators, this.#sigCache);
       if (bad !== null) {
-        this.#log.debug({ height: h, reason: bad }, 'committed block refused');
+        this.#refusals.refuse(
+          'LEDGER_BAD_COMMIT',
+          'a committed block whose commit does not verify was refused',
+          {
+            height: h,
+            reason: bad,
+            source,
+          },
+        );
         return false;
       }
     }
@@ -335,6 +473,8 @@ export class LedgerNode {
     this.#tipTimeMs = block.header.timeMs;
     this.#lastCommit = commit;
     this.#mempool.onCommit(r.receipts.txIds, r.state);
+    this.#relay.onCommit(h);
+    this.#claims.prune(h);
     this.#pendingEvidence = selectEvidence(r.state, this.#pendingEvidence, MAX_PENDING_EVIDENCE);
     this.counters.committed++;
     if (source === 'sync') this.counters.syncedBlocks++;
@@ -353,8 +493,9 @@ export class LedgerNode {
       }
     }
     this.#log.debug({ height: h, txs: block.txs.length, source }, 'block committed');
-    const behind = Math.max(0, ...this.#peerHeights.values()) > h;
-    this.#startNextHeight(source === 'sync' || behind ? 0 : Number(this.#state.params.blockIntervalMs));
+    // The interval is consensus: no claim of any peer shortens it. A block from a sync answer is one
+    // the network committed long ago (its commit verified), so its successor may start at once.
+    this.#startNextHeight(source === 'sync' ? 0 : Number(this.#state.params.blockIntervalMs));
     return true;
   }
 
@@ -401,43 +542,95 @@ export class LedgerNode {
 
   // ---- catching up ----
 
-  #behind(peer: string, theirHeight: number): void {
-    const cur = this.#peerHeights.get(peer) ?? 0;
-    if (theirHeight > cur) this.#peerHeights.set(peer, theirHeight);
-    const now = this.#now();
-    if (this.#syncing !== undefined && this.#syncing.until > now) return;
-    this.#syncing = { peer, until: now + SYNC_TIMEOUT_MS };
-    this.#send(peer, {
-      kind: 'SYNC_REQUEST',
-      fromHeight: this.#state.height + 1,
-      maxBlocks: MAX_SYNC_BLOCKS,
-    });
+  /** `peer` says it has `height` (unverified): remembered only to choose whom to ask for blocks. */
+  #claim(peer: string, height: number): void {
+    if (height <= this.#state.height) return;
+    this.#claims.note(peer, height);
+    this.#maybeSync();
   }
 
-  #answerSync(peer: string, fromHeight: number, maxBlocks: number): void {
-    const blocks: CommittedBlock[] = [];
-    let size = 0;
-    for (const s of this.#store.range(fromHeight, Math.min(maxBlocks, MAX_SYNC_BLOCKS))) {
-      size += s.block.length + s.commit.length;
-      if (size > MAX_SYNC_RESPONSE_BYTES && blocks.length > 0) break;
-      const b = decodeBlock(s.block);
-      const c = decodeCommit(s.commit);
-      if (b.kind !== 'ok' || c.kind !== 'ok') break;
-      blocks.push({ block: b.value, commit: c.value });
+  #peerGone(peer: string): void {
+    this.#claims.forget(peer);
+    this.#syncAnswers.forget(peer);
+    this.#syncBytes.forget(peer);
+    if (this.#syncing?.peer === peer) {
+      this.#syncing = undefined;
+      this.#maybeSync();
     }
-    this.#send(peer, { kind: 'SYNC_RESPONSE', blocks });
+  }
+
+  /** One sync request at a time, to the best peer claiming more than we have (height-claims.ts). */
+  #maybeSync(): void {
+    if (this.#stopped) return;
+    const now = this.#now();
+    if (this.#syncing !== undefined) {
+      if (this.#syncing.until > now) return;
+      this.#claimFailed(this.#syncing.peer, 'no sync answer in time');
+      this.#syncing = undefined;
+    }
+    const peer = this.#claims.pick(this.#state.height);
+    if (peer === undefined) return;
+    const sent = this.#net.send(
+      peer,
+      encodeConsensusMessage({
+        kind: 'SYNC_REQUEST',
+        fromHeight: this.#state.height + 1,
+        maxBlocks: MAX_SYNC_BLOCKS,
+      }),
+    );
+    if (sent) this.#syncing = { peer, until: now + SYNC_TIMEOUT_MS };
+    else this.#claims.forget(peer);
+  }
+
+  #claimFailed(peer: string, why: string): void {
+    this.#claims.failed(peer);
+    this.#refusals.refuse(
+      'HEIGHT_CLAIM_FAILED',
+      'a peer claimed blocks it did not deliver: its height claims are ignored for a while',
+      { reason: why },
+    );
+  }
+
+  /** Up to maxBlocks stored blocks from fromHeight, as stored (no decode, no re-encode), within budget. */
+  #answerSync(peer: string, fromHeight: number, maxBlocks: number): void {
+    const limits = this.#limits.sync;
+    if (!this.#syncAnswers.take(peer, 1) || !this.#syncBytes.take(peer, 0)) {
+      this.#refusals.refuse(
+        'SYNC_LIMIT',
+        'sync requests over their per-peer or total budget went unanswered',
+      );
+      return;
+    }
+    const parts =
+      fromHeight > this.#state.height
+        ? []
+        : this.#store.range(fromHeight, Math.min(maxBlocks, MAX_SYNC_BLOCKS), limits.maxAnswerBytes);
+    let bytes: Uint8Array;
+    try {
+      bytes = encodeSyncResponse(parts);
+    } catch (err) {
+      this.#log.warn({ err: (err as Error).message }, 'could not build a sync answer');
+      return;
+    }
+    this.#syncBytes.take(peer, bytes.length);
+    this.#syncAnswered++;
+    this.#net.send(peer, bytes);
   }
 
   #onSyncResponse(peer: string, blocks: readonly CommittedBlock[]): void {
-    if (this.#syncing?.peer === peer) this.#syncing = undefined;
+    // Only the peer asked gets here (#onMessage drops other answers before decoding them).
+    this.#syncing = undefined;
     let applied = 0;
     for (const { block, commit } of blocks) {
       if (block.header.height <= this.#state.height) continue;
       if (!this.#applyCommitted(block, commit, 'sync')) break;
       applied++;
     }
-    // More to fetch: ask again at once.
-    if (applied > 0 && (this.#peerHeights.get(peer) ?? 0) > this.#state.height) this.#behind(peer, 0);
+    if (applied > 0) this.#claims.delivered(peer);
+    else if (this.#claims.height(peer) > this.#state.height)
+      this.#claimFailed(peer, 'sync answer applied nothing');
+    // More to fetch (from this peer or another): ask again at once.
+    this.#maybeSync();
   }
 
   // ---- sending ----
@@ -478,6 +671,33 @@ export class LedgerNode {
       if (oldest !== undefined) this.#seen.delete(oldest);
     }
     return true;
+  }
+}
+
+/** Mempool refusals that a peer's flood causes (the routine ones, stale or duplicate, are not logged). */
+const POLICY_REFUSALS: ReadonlySet<string> = new Set(['UNFUNDED', 'GAP_LIMIT', 'SENDER_LIMIT', 'FULL']);
+
+function mempoolMessage(code: string): string {
+  switch (code) {
+    case 'UNFUNDED':
+      return 'transactions from senders whose balance does not cover them were refused';
+    case 'GAP_LIMIT':
+      return 'transactions waiting for a missing earlier nonce were refused (over the limit)';
+    case 'SENDER_LIMIT':
+      return 'transactions over the per-sender limit were refused';
+    default:
+      return 'mempool full: transactions ranking no higher than those queued were refused';
+  }
+}
+
+function refusalMessage(code: string): string {
+  switch (code) {
+    case 'LEDGER_PEER_RATE':
+      return 'a ledger peer sent more than its share: frames dropped unread';
+    case 'LEDGER_FRAMING':
+      return 'a ledger peer sent a frame over the size limit: its stream was closed';
+    default:
+      return 'a ledger message handler failed: that peer stream was closed';
   }
 }
 

@@ -9,6 +9,7 @@ import type { Identity } from '../crypto/identity.ts';
 import { GenesisError, parseGenesis } from '../ledger/genesis.ts';
 import type { Logger } from '../log/logger.ts';
 import { defaultTimeouts } from './engine.ts';
+import { defined } from './ledger-limits.ts';
 import { LedgerNode, type LedgerNodeStatus } from './ledger-node.ts';
 import { LedgerNet } from './net/ledger-net.ts';
 
@@ -32,7 +33,16 @@ export async function startLedger(config: NodeConfig, deps: LedgerDeps): Promise
     throw new GenesisError(`cannot read the genesis file ${path}: ${(err as Error).message}`);
   }
   const genesis = parseGenesis(text);
-  const net = new LedgerNet(deps.host);
+  const peer = config.ledger.peerLimits;
+  const net = new LedgerNet(deps.host, {
+    peerLimits: defined({
+      framesPerSecond: peer.framesPerSecond,
+      bytesPerSecond: peer.bytesPerSecond,
+      totalFramesPerSecond: peer.totalFramesPerSecond,
+      totalBytesPerSecond: peer.totalBytesPerSecond,
+    }),
+    now: deps.now,
+  });
   await net.start();
   const base = config.ledger.timeoutProposeMs;
   let node: LedgerNode;
@@ -45,6 +55,13 @@ export async function startLedger(config: NodeConfig, deps: LedgerDeps): Promise
       net,
       log: deps.log,
       now: deps.now,
+      limits: {
+        mempool: defined(config.ledger.mempool),
+        sync: defined({
+          answersPerSecond: peer.syncAnswersPerSecond,
+          totalAnswersPerSecond: peer.totalSyncAnswersPerSecond,
+        }),
+      },
       timeouts: {
         ...defaultTimeouts,
         proposeMs: base,

@@ -2,9 +2,15 @@
 // function answers null (valid) or the reason it is not, and never throws.
 import { verifySignature } from '../crypto/identity.ts';
 import type { Commit, Evidence, Proposal, Vote } from '../wire/block.ts';
-import { compareBytes, proposalSigningBytes, voteSigningBytes } from '../wire/block.ts';
+import {
+  checkBlockHashes,
+  compareBytes,
+  MAX_ROUND,
+  proposalSigningBytes,
+  voteSigningBytes,
+} from '../wire/block.ts';
 import { bytesEqual } from '../wire/bytes.ts';
-import { quorum } from './quorum.ts';
+import { proposerFor, quorum } from './quorum.ts';
 import type { VerifiedSignatures } from './sig-cache.ts';
 import { keyHex } from './vote-set.ts';
 
@@ -34,6 +40,58 @@ export function verifyProposalSignature(p: Proposal, cache?: VerifiedSignatures)
   } catch {
     return false;
   }
+}
+
+/** A height's validator set as a relay check needs it: sorted (for the proposer) and as a key set. */
+export interface HeightSet {
+  readonly sorted: readonly Uint8Array[];
+  readonly members: ReadonlySet<string>;
+}
+
+/**
+ * What a node checks before it relays a proposal (hardening issue, class 4): its chain, a valid round
+ * and POL round, that it comes from the proposer of its (height, round), that the block's body matches
+ * the hashes in its header (the signature covers only the header: anyone could pad a real proposal),
+ * and the signature. The engine checks the same again before using it.
+ */
+export function checkProposal(
+  p: Proposal,
+  chainId: string,
+  set: HeightSet,
+  cache?: VerifiedSignatures,
+): string | null {
+  try {
+    if (p.chainId !== chainId) return 'proposal from another chain';
+    if (!isRound(p.round) || !(p.polRound === -1 || (isRound(p.polRound) && p.polRound < p.round)))
+      return 'proposal: bad round';
+    if (set.sorted.length === 0) return 'no validators at that height';
+    if (!bytesEqual(p.proposer, proposerFor(set.sorted, p.height, p.round)))
+      return 'proposal: not from the proposer of its round';
+    if (p.block.header.height !== p.height || p.block.header.chainId !== chainId)
+      return 'proposal: block for another height or chain';
+    const hashes = checkBlockHashes(p.block);
+    if (hashes !== null) return `proposal: ${hashes}`;
+    return verifyProposalSignature(p, cache) ? null : 'proposal: bad signature';
+  } catch (err) {
+    return `proposal: ${(err as Error).message}`;
+  }
+}
+
+/** The same for a vote: its chain, type and round, a validator of its height, the signature. */
+export function checkVote(
+  v: Vote,
+  chainId: string,
+  set: HeightSet,
+  cache?: VerifiedSignatures,
+): string | null {
+  if (v.chainId !== chainId) return 'vote from another chain';
+  if ((v.type !== 'PREVOTE' && v.type !== 'PRECOMMIT') || !isRound(v.round)) return 'vote: bad type or round';
+  if (!set.members.has(keyHex(v.validator))) return 'vote: not from a validator of its height';
+  return verifyVoteSignature(v, cache) ? null : 'vote: bad signature';
+}
+
+function isRound(r: number): boolean {
+  return Number.isInteger(r) && r >= 0 && r <= MAX_ROUND;
 }
 
 /**

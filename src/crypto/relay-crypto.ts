@@ -112,6 +112,15 @@ function hopState(keys: HopKeys): HopState {
   }
 }
 
+function checkDigestOut(out: Uint8Array | undefined): void {
+  if (out !== undefined && (!(out instanceof Uint8Array) || out.length !== RELAY_DIGEST_BYTES))
+    throw new CryptoError('BAD_ARGUMENT', `a digest copy is ${RELAY_DIGEST_BYTES} bytes`);
+}
+
+function copyDigest(body: Uint8Array, out: Uint8Array): void {
+  out.set(body.subarray(RELAY_DIGEST_OFFSET, RELAY_DIGEST_OFFSET + RELAY_DIGEST_BYTES));
+}
+
 function checkBody(body: Uint8Array): void {
   if (!(body instanceof Uint8Array) || body.length < RELAY_HEADER_BYTES)
     throw new CryptoError('BAD_ARGUMENT', `a relay body is at least ${RELAY_HEADER_BYTES} bytes`);
@@ -142,14 +151,18 @@ export class ClientCircuitCrypto {
 
   /**
    * In place: sets recognized = 0 and the digest for `targetHop`, then adds the layers of hops
-   * targetHop..0. Throws CryptoError 'BAD_ARGUMENT' on a hop that does not exist or a short body.
+   * targetHop..0. `digestOut` (RELAY_DIGEST_BYTES), when given, gets a copy of the digest field before
+   * encryption (an authenticated SENDME names it). Throws CryptoError 'BAD_ARGUMENT' on a hop that does
+   * not exist or a short body.
    */
-  encryptForward(body: Uint8Array, targetHop: number): void {
+  encryptForward(body: Uint8Array, targetHop: number, digestOut?: Uint8Array): void {
     checkBody(body);
+    checkDigestOut(digestOut);
     const target = this.#hops[targetHop];
     if (!Number.isInteger(targetHop) || target === undefined)
       throw new CryptoError('BAD_ARGUMENT', `no hop ${targetHop} (circuit has ${this.#hops.length})`);
     target.forwardDigest.seal(body);
+    if (digestOut !== undefined) copyDigest(body, digestOut);
     for (let i = targetHop; i >= 0; i--) this.#hops[i]!.forward.apply(body);
   }
 
@@ -188,10 +201,15 @@ export class RelayHopCrypto {
     return this.#hop.forwardDigest.open(body);
   }
 
-  /** A cell we originate towards the client: sets recognized = 0 and our digest, then adds our layer. */
-  backwardOriginate(body: Uint8Array): void {
+  /**
+   * A cell we originate towards the client: sets recognized = 0 and our digest, then adds our layer.
+   * `digestOut`, when given, gets a copy of the digest field before encryption (as encryptForward).
+   */
+  backwardOriginate(body: Uint8Array, digestOut?: Uint8Array): void {
     checkBody(body);
+    checkDigestOut(digestOut);
     this.#hop.backwardDigest.seal(body);
+    if (digestOut !== undefined) copyDigest(body, digestOut);
     this.#hop.backward.apply(body);
   }
 

@@ -5,16 +5,37 @@
 //   responder → requester:  status u8 (0 = descriptor follows, 1 = none yet) | descriptor bytes | EOF
 import type { Libp2p } from '@libp2p/interface';
 import { peerIdFromString } from '@libp2p/peer-id';
+import type { RefusalLog } from '../log/refusals.ts';
 import { MAX_DESCRIPTOR_BYTES } from '../wire/descriptor.ts';
 
 export const DESCRIPTOR_PROTOCOL = '/anonnet/descriptor/1.0.0';
 const STATUS_OK = 0;
 const STATUS_NONE = 1;
 
-export function serveOwnDescriptor(host: Libp2p, current: () => Uint8Array | undefined): Promise<void> {
+/**
+ * Answers every request with our current descriptor. The requester sends nothing (docs/protocol.md):
+ * a byte from it is a protocol error that resets the stream, with one line in `refusals`; reading
+ * nothing also means a requester cannot park data in our read buffer (it took ~4 MiB per stream).
+ */
+export function serveOwnDescriptor(
+  host: Libp2p,
+  current: () => Uint8Array | undefined,
+  refusals?: RefusalLog,
+): Promise<void> {
   return host.handle(
     DESCRIPTOR_PROTOCOL,
     async (stream) => {
+      stream.addEventListener(
+        'message',
+        () => {
+          refusals?.refuse(
+            'DESCRIPTOR_PROTOCOL',
+            'reset a descriptor request that carried data (requesters send nothing: a buggy or hostile peer)',
+          );
+          stream.abort(new DescriptorFetchError('REQUEST_DATA', 'the requester sent data'));
+        },
+        { once: true },
+      );
       try {
         const bytes = current();
         const reply = new Uint8Array(1 + (bytes?.length ?? 0));
@@ -32,8 +53,8 @@ export function serveOwnDescriptor(host: Libp2p, current: () => Uint8Array | und
 
 export class DescriptorFetchError extends Error {
   override readonly name = 'DescriptorFetchError';
-  readonly code: 'TOO_LARGE' | 'NONE' | 'EMPTY';
-  constructor(code: 'TOO_LARGE' | 'NONE' | 'EMPTY', message: string) {
+  readonly code: 'TOO_LARGE' | 'NONE' | 'EMPTY' | 'REQUEST_DATA';
+  constructor(code: 'TOO_LARGE' | 'NONE' | 'EMPTY' | 'REQUEST_DATA', message: string) {
     super(message);
     this.code = code;
   }

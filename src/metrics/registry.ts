@@ -34,6 +34,8 @@ export interface MetricSources {
   };
   /** Process-wide cell-link totals (cell-link.ts `linkCounters`). */
   links(): { readonly cellsIn: number; readonly cellsOut: number };
+  /** Cells queued on the node's channels (cell-queue.ts QueueMemory) and circuits closed for them. */
+  cellQueues(): { readonly bytes: number; readonly overflowClosed: number; readonly oomClosed: number };
 }
 
 export const CIRCUIT_BUILD_BUCKETS_SECONDS = [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30];
@@ -139,7 +141,7 @@ export function createMetrics(opts: MetricsOptions = {}) {
       ),
       circuitsRefused: mirrored(
         'anonnet_relay_circuits_refused_total',
-        'Circuits this relay refused at its circuit limit.',
+        'CREATEs this relay refused (circuit limit, a peer or address share, a CREATE rate, the handshake queue).',
         (s) => s.relay?.().circuitsRefused,
       ),
       cells: mirrored(
@@ -156,6 +158,23 @@ export function createMetrics(opts: MetricsOptions = {}) {
         'anonnet_relay_integrity_failures_total',
         'Cells that were neither for this relay nor forwardable (tampered or replayed).',
         (s) => s.relay?.().integrityFailures,
+      ),
+    },
+    cellQueues: {
+      bytes: gauge(
+        'anonnet_cell_queue_bytes',
+        'Bytes of cells queued on all channels, waiting for a neighbour to read (bounded by channels.maxQueuedMiB).',
+        (s) => s.cellQueues?.().bytes,
+      ),
+      overflowClosed: mirrored(
+        'anonnet_cell_queue_overflow_circuits_closed_total',
+        'Circuits closed because their queue towards a neighbour passed channels.maxCircuitQueueCells.',
+        (s) => s.cellQueues?.().overflowClosed,
+      ),
+      oomClosed: mirrored(
+        'anonnet_cell_queue_oom_circuits_closed_total',
+        'Circuits closed by the out-of-memory policy (queued cells over channels.maxQueuedMiB).',
+        (s) => s.cellQueues?.().oomClosed,
       ),
     },
     links: {

@@ -22,6 +22,10 @@ import { type Ping, ping } from '@libp2p/ping';
 import { tcp } from '@libp2p/tcp';
 import { uPnPNAT } from '@libp2p/upnp-nat';
 import { createLibp2p, type Libp2pOptions } from 'libp2p';
+import { createLogger } from '../log/logger.ts';
+import { RefusalLog } from '../log/refusals.ts';
+import { ConnectionGuard } from './connection-limits.ts';
+import { startPruner } from './connection-pruner.ts';
 import { noiseCrypto } from './noise-crypto.ts';
 import type { P2pOptions } from './options.ts';
 import { quicTransportOptions } from './quic-options.ts';
@@ -41,6 +45,8 @@ export interface HostInit {
   readonly validators: Record<string, ValidateFn>;
   readonly selectors: Record<string, SelectFn>;
   readonly agentVersion: string;
+  /** Where connection refusals are counted and logged (a silent one when absent). */
+  readonly refusals?: RefusalLog;
 }
 
 export async function createHost(init: HostInit): Promise<Host> {
@@ -81,6 +87,7 @@ export async function createHost(init: HostInit): Promise<Host> {
   if (options.nat.relayServer) services['relay'] = circuitRelayServer();
   if (options.nat.upnp) services['upnp'] = uPnPNAT();
 
+  const refusals = init.refusals ?? new RefusalLog(createLogger({ level: 'silent' }));
   const host = await createLibp2p({
     privateKey,
     addresses: { listen: [...options.listen] },
@@ -89,11 +96,17 @@ export async function createHost(init: HostInit): Promise<Host> {
     streamMuxers: [yamux()],
     peerDiscovery,
     connectionManager: {
-      maxConnections: options.maxPeers,
+      maxConnections: options.maxConnections,
+      maxIncomingPendingConnections: options.maxPendingConnections,
       inboundConnectionThreshold: options.inboundPerHostPerSecond,
     },
+    // Per-peer and per-IP caps (libp2p has neither): connection-limits.ts.
+    connectionGater: new ConnectionGuard(options, refusals),
     nodeInfo: { userAgent: init.agentVersion },
     services: services as Factories,
   });
+  // Room for new peers once the node is nearly full (connection-pruner.ts); it ends with the host.
+  const stopPruner = startPruner(host, { maxConnections: options.maxConnections }, refusals);
+  host.addEventListener('stop', stopPruner, { once: true });
   return host as unknown as Host;
 }

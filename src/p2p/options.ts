@@ -1,18 +1,20 @@
 // Options of the peer-to-peer layer, with defaults. CLI flags and the config file mirror these.
+import { type ConnectionLimits, defaultConnectionLimits } from './connection-limits.ts';
 
 export type Transport = 'tcp' | 'quic';
 
-export interface P2pOptions {
+export interface P2pOptions extends ConnectionLimits {
   /** Multiaddrs to listen on; empty means "pick from listenHost/ports". */
   readonly listen: readonly string[];
   /** Multiaddrs (with /p2p/<id>) of peers to bootstrap from. */
   readonly bootstrap: readonly string[];
   /** Transports, in order of preference for dialing. TCP first: see docs/transports.md. */
   readonly transports: readonly Transport[];
-  /** The connection manager keeps at least this many peers when it knows enough relays... */
+  /**
+   * The peer keeper dials known relays while fewer than this many are connected. Connections accepted
+   * are another number (maxConnections, with per-peer and per-IP caps: connection-limits.ts).
+   */
   readonly minPeers: number;
-  /** ...and never more than this many connections. */
-  readonly maxPeers: number;
   /** Keep private and loopback addresses in DHT answers (a local test network needs this). */
   readonly allowPrivateAddresses: boolean;
   /** New inbound connections accepted per remote host per second. */
@@ -39,7 +41,7 @@ export const defaultP2pOptions: P2pOptions = {
   bootstrap: [],
   transports: ['tcp', 'quic'],
   minPeers: 20,
-  maxPeers: 50,
+  ...defaultConnectionLimits,
   allowPrivateAddresses: false,
   inboundPerHostPerSecond: 5,
   nat: { autonat: true, dcutr: true, relayClient: true, relayServer: true, upnp: true },

@@ -1,5 +1,7 @@
-// Keeps the node connected to at least `minPeers` peers (libp2p's connection manager enforces the
-// maximum): when below, it dials candidates the layers above know about, a few at a time.
+// Keeps the node connected to at least `minPeers` of the peers the layers above know (relays of the
+// view, bootstrap peers): when below, it dials candidates a few at a time. Only those count: a crowd
+// of unknown identities connected to us (an attacker's) must not make the keeper think it has peers.
+// Connections accepted are bounded elsewhere (connection-limits.ts).
 import type { Multiaddr } from '@multiformats/multiaddr';
 import type { Logger } from '../log/logger.ts';
 import type { Host } from './host.ts';
@@ -45,11 +47,13 @@ export class PeerKeeper {
     if (this.#busy || this.#stop.signal.aborted) return;
     const { host } = this.#init;
     const connected = new Set(host.getConnections().map((c) => c.remotePeer.toString()));
-    const missing = this.#init.minPeers - connected.size;
+    const candidates = this.#init.candidates();
+    const kept = new Set(candidates.filter((c) => connected.has(c.peerId)).map((c) => c.peerId)).size;
+    const missing = this.#init.minPeers - kept;
     if (missing <= 0) return;
     this.#busy = true;
     try {
-      const pool = this.#init.candidates().filter((c) => !connected.has(c.peerId) && c.addresses.length > 0);
+      const pool = candidates.filter((c) => !connected.has(c.peerId) && c.addresses.length > 0);
       // Random order: every node dialling the same "first" relays would make them hot spots.
       for (let i = pool.length - 1; i > 0; i--) {
         const j = Math.floor(Math.random() * (i + 1));

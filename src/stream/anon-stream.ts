@@ -152,7 +152,10 @@ export class AnonStream extends Duplex {
     this.#sendWindow.clear();
     if (!this.#remoteEnded && !this.#endSent) {
       this.#endSent = true;
-      this.#carrier.sendEnd(err ? EndReason.MISC : EndReason.DONE);
+      // A StreamEndedError we raise ourselves names its reason (the exit's RESOURCELIMIT).
+      this.#carrier.sendEnd(
+        err instanceof StreamEndedError ? err.reason : err ? EndReason.MISC : EndReason.DONE,
+      );
     }
     this.#forget();
     cb(err);

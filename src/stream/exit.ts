@@ -1,17 +1,21 @@
 // The exit side of streams: BEGIN opens a TCP connection to host:port (the exit resolves the name,
 // never the client), RESOLVE answers a name. The exit policy is checked against the port before
 // resolving and against the address after; private destinations are refused unless allowed.
-import { lookup } from 'node:dns/promises';
-import { isIP, type Socket, connect as tcpConnect } from 'node:net';
-import * as msg from '../circuit/messages.ts';
+// `Exit` holds what all circuits share (the socket budget, lookups in flight, the refusal log);
+// each circuit that reaches us as its last hop gets an `ExitCircuit` (exit-circuit.ts) with its shares.
+import { lookup as dnsLookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
 import { ipBytes } from '../directory/exit-policy.ts';
 import { isExitAllowed } from '../directory/verify-descriptor.ts';
-import type { Logger } from '../log/logger.ts';
-import { RelayCommand } from '../wire/cell.ts';
+import { createLogger, type Logger } from '../log/logger.ts';
+import { RefusalLog } from '../log/refusals.ts';
 import type { ExitRule } from '../wire/descriptor-types.ts';
-import { EndReason } from './anon-stream.ts';
+import { ExitCircuit, type ExitContext } from './exit-circuit.ts';
+import { defaultExitLimits, type ExitLimits, SocketBudget } from './exit-limits.ts';
 import { isLoopbackIp, isPrivateIp } from './private-address.ts';
-import type { StreamTable } from './stream-table.ts';
+
+export type { ExitCircuit, ExitContext } from './exit-circuit.ts';
+export { defaultExitLimits, type ExitLimits } from './exit-limits.ts';
 
 export interface ExitOptions {
   readonly enabled: boolean;
@@ -19,13 +23,20 @@ export interface ExitOptions {
   /** Allow 127.0.0.0/8 and ::1 (local test networks only). */
   readonly allowLoopback: boolean;
   readonly connectTimeoutMs: number;
+  readonly limits?: ExitLimits;
 }
 
-export interface ExitContext {
-  readonly table: StreamTable;
-  readonly sendRelay: (streamId: number, command: number, data: Uint8Array) => void;
-  readonly log: Logger;
+/** Every address a name has (getaddrinfo, as the system resolves it). */
+export type LookupFn = (host: string) => Promise<string[]>;
+
+export interface ExitDeps {
+  readonly log?: Logger;
+  readonly lookup?: LookupFn;
+  readonly now?: () => number;
 }
+
+const systemLookup: LookupFn = async (host) =>
+  (await dnsLookup(host, { all: true, verbatim: true })).map((a) => a.address);
 
 export class ExitStats {
   opened = 0;
@@ -33,137 +44,72 @@ export class ExitStats {
   failed = 0;
 }
 
+/** What every ExitCircuit shares. */
+export interface ExitCore {
+  readonly enabled: boolean;
+  readonly limits: ExitLimits;
+  readonly connectTimeoutMs: number;
+  readonly budget: SocketBudget;
+  readonly stats: ExitStats;
+  readonly refusals: RefusalLog;
+  readonly log: Logger;
+  readonly now: () => number;
+  readonly lookup: LookupFn;
+  lookupsInFlight: number;
+  portAccepted(port: number): boolean;
+  allowedAddress(ip: string, port: number): boolean;
+  publicOrAllowed(ip: string): boolean;
+  isIpLiteral(host: string): boolean;
+}
+
 export class Exit {
   readonly #opts: ExitOptions;
+  readonly #core: ExitCore;
   readonly stats = new ExitStats();
+  readonly refusals: RefusalLog;
+  readonly limits: ExitLimits;
 
-  constructor(opts: ExitOptions) {
+  constructor(opts: ExitOptions, deps: ExitDeps = {}) {
     this.#opts = opts;
-  }
-
-  #allowedAddress(ip: string, port: number): boolean {
-    if (isPrivateIp(ip) && !(this.#opts.allowLoopback && isLoopbackIp(ip))) return false;
-    return isExitAllowed(this.#opts.policy, ipBytes(ip), port);
-  }
-
-  async #resolve(host: string): Promise<string[]> {
-    if (isIP(host) !== 0) return [host];
-    const answers = await lookup(host, { all: true, verbatim: true });
-    return answers.map((a) => a.address);
-  }
-
-  /** Handles BEGIN: answers CONNECTED and creates the stream, or END with a reason. */
-  async begin(ctx: ExitContext, streamId: number, data: Uint8Array): Promise<void> {
-    const end = (reason: number) => {
-      ctx.sendRelay(streamId, RelayCommand.END, Uint8Array.of(reason));
+    this.limits = opts.limits ?? defaultExitLimits;
+    const log = deps.log ?? createLogger({ level: 'silent' });
+    this.refusals = new RefusalLog(log);
+    const allowedIp = (ip: string) => !isPrivateIp(ip) || (opts.allowLoopback && isLoopbackIp(ip));
+    this.#core = {
+      enabled: opts.enabled,
+      limits: this.limits,
+      connectTimeoutMs: opts.connectTimeoutMs,
+      budget: new SocketBudget(this.limits),
+      stats: this.stats,
+      refusals: this.refusals,
+      log,
+      now: deps.now ?? Date.now,
+      lookup: deps.lookup ?? systemLookup,
+      lookupsInFlight: 0,
+      portAccepted: (port) =>
+        opts.policy.some((r) => r.action === 'accept' && port >= r.portLow && port <= r.portHigh),
+      allowedAddress: (ip, port) => allowedIp(ip) && isExitAllowed(opts.policy, ipBytes(ip), port),
+      publicOrAllowed: allowedIp,
+      isIpLiteral: (host) => isIP(host) !== 0,
     };
-    const begin = msg.decodeBeginData(data);
-    if (begin === undefined) return end(EndReason.TORPROTOCOL);
-    const { host, port } = begin;
-    // A policy that accepts no address at this port refuses before any DNS lookup.
-    if (
-      !this.#opts.enabled ||
-      !this.#opts.policy.some((r) => r.action === 'accept' && port >= r.portLow && port <= r.portHigh)
-    ) {
-      this.stats.refused++;
-      return end(EndReason.EXITPOLICY);
-    }
-    let addresses: string[];
-    try {
-      addresses = await this.#resolve(host);
-    } catch {
-      this.stats.failed++;
-      return end(EndReason.RESOLVEFAILED);
-    }
-    const allowed = addresses.filter((ip) => this.#allowedAddress(ip, port));
-    if (allowed.length === 0) {
-      this.stats.refused++;
-      return end(EndReason.EXITPOLICY);
-    }
-    // Try each allowed address in turn ("localhost" is ::1 and 127.0.0.1; a server may listen on one).
-    let socket: Socket | undefined;
-    let lastCode: string | undefined;
-    let first = allowed[0]!;
-    for (const ip of allowed.slice(0, 4)) {
-      try {
-        socket = await this.#connect(ip, port);
-        first = ip;
-        break;
-      } catch (err) {
-        lastCode = (err as NodeJS.ErrnoException).code;
-      }
-    }
-    if (socket === undefined) {
-      this.stats.failed++;
-      ctx.log.debug({ code: lastCode }, 'exit connect failed');
-      return end(
-        lastCode === 'ECONNREFUSED'
-          ? EndReason.CONNECTREFUSED
-          : lastCode === 'ETIMEDOUT'
-            ? EndReason.TIMEOUT
-            : lastCode === 'ENETUNREACH' || lastCode === 'EHOSTUNREACH'
-              ? EndReason.NOROUTE
-              : EndReason.MISC,
-      );
-    }
-    if (ctx.table.streams.has(streamId) || ctx.table.full) {
-      socket.destroy();
-      return end(EndReason.RESOURCELIMIT);
-    }
-    this.stats.opened++;
-    const stream = ctx.table.create(streamId);
-    ctx.sendRelay(streamId, RelayCommand.CONNECTED, msg.encodeConnectedData(first));
-    socket.pipe(stream);
-    stream.pipe(socket);
-    socket.on('error', (err) => stream.destroy(err));
-    stream.on('error', () => socket.destroy());
-    stream.on('close', () => socket.destroy());
-    socket.on('close', () => {
-      if (!stream.writableEnded) stream.end();
-    });
   }
 
-  /** Handles RESOLVE: answers RESOLVED (public addresses only) or an error. */
-  async resolve(ctx: ExitContext, streamId: number, data: Uint8Array): Promise<void> {
-    const host = msg.decodeResolveData(data);
-    if (host === undefined || !this.#opts.enabled) {
-      return ctx.sendRelay(
-        streamId,
-        RelayCommand.RESOLVED,
-        msg.encodeResolvedData({ ok: false, addresses: [] }),
-      );
-    }
-    try {
-      const all = await this.#resolve(host);
-      const addresses = all.filter(
-        (ip) => !isPrivateIp(ip) || (this.#opts.allowLoopback && isLoopbackIp(ip)),
-      );
-      ctx.sendRelay(
-        streamId,
-        RelayCommand.RESOLVED,
-        msg.encodeResolvedData({ ok: addresses.length > 0, addresses }),
-      );
-    } catch {
-      ctx.sendRelay(streamId, RelayCommand.RESOLVED, msg.encodeResolvedData({ ok: false, addresses: [] }));
-    }
+  get enabled(): boolean {
+    return this.#opts.enabled;
   }
 
-  #connect(ip: string, port: number): Promise<Socket> {
-    return new Promise((resolve, reject) => {
-      const socket = tcpConnect({ host: ip, port, allowHalfOpen: true });
-      const timer = setTimeout(() => {
-        socket.destroy();
-        reject(Object.assign(new Error('connect timeout'), { code: 'ETIMEDOUT' }));
-      }, this.#opts.connectTimeoutMs);
-      socket.once('connect', () => {
-        clearTimeout(timer);
-        socket.removeAllListeners('error');
-        resolve(socket);
-      });
-      socket.once('error', (err) => {
-        clearTimeout(timer);
-        reject(err);
-      });
-    });
+  /** Exit sockets held now (connecting or open), against `limits.maxSockets`. */
+  get socketsInUse(): number {
+    return this.#core.budget.used;
+  }
+
+  /** Name lookups in flight now. */
+  get lookupsInFlight(): number {
+    return this.#core.lookupsInFlight;
+  }
+
+  /** The exit side of one circuit; its shares live as long as the circuit. */
+  attach(ctx: ExitContext): ExitCircuit {
+    return new ExitCircuit(this.#core, ctx);
   }
 }

@@ -1,4 +1,4 @@
-// Circuit cells: the fixed-size link cell two adjacent nodes exchange on a `/anonnet/circuit/1.0.0`
+// Circuit cells: the fixed-size link cell two adjacent nodes exchange on a `/anonnet/circuit/2.0.0`
 // stream, the plaintext relay body inside a RELAY cell, and the relay messages it carries.
 // Specification: docs/protocol.md, "Circuits". Pure codecs: decoders never throw.
 //
@@ -7,8 +7,11 @@
 //   offset  size   field
 //   ------  -----  -----------------------------------------------------------
 //        0  4      circuitId (u32, nonzero, chosen at random by the node that opened the link stream)
-//        4  1      command (u8): PADDING 0, CREATE 1, CREATED 2, RELAY 3, DESTROY 4; others kept
-//        5  2043   body (RELAY_BODY_BYTES): zero-padded for CREATE, CREATED, DESTROY and PADDING
+//        4  1      command (u8): PADDING 0, CREATE 1, CREATED 2, RELAY 3, DESTROY 4, RELAY_EARLY 5;
+//                  others kept
+//        5  2043   body (RELAY_BODY_BYTES): zero-padded for CREATE, CREATED, DESTROY and PADDING; RELAY and
+//                  RELAY_EARLY carry the same encrypted relay body (at most MAX_RELAY_EARLY_CELLS
+//                  RELAY_EARLY cells per circuit, and EXTEND only in one of them)
 //
 // Relay body (the RELAY cell body once every layer of encryption is off), 2043 bytes:
 //
@@ -20,7 +23,8 @@
 //       20  2      length (u16) = number of data bytes, 0..MAX_RELAY_DATA
 //       22  1      command (u8): RelayCommand; unknown commands are kept
 //       23  length data: the relay message payload (layouts below, encodeRelayPayload)
-//        .  rest   padding: zero bytes
+//        .  rest   padding: zero bytes, except in DATA, whose padding may be any bytes (random in the DATA
+//                  cell that makes a circuit SENDME due, so that its digest cannot be predicted)
 //
 // Relay message payloads (the `data` above), per command:
 //
@@ -28,7 +32,10 @@
 //   CONNECTED 2   nothing, or one address: family u8 (4|6) | address (4|16) | ttl u32 (seconds)
 //   DATA 3        1..MAX_RELAY_DATA bytes of stream data
 //   END 4         reason u8 (EndReason)
-//   SENDME 5      nothing (streamId != 0: stream window; 0: circuit window)
+//   SENDME 5      nothing (version 0: the stream-level SENDME, streamId != 0), or an authenticator:
+//                 version u8 (1..255) | dataLen u16 | data (dataLen bytes). Version 1 (every circuit-level
+//                 SENDME, streamId 0): dataLen 16, data = the digest field of the DATA cell that made the
+//                 SENDME due (Tor proposal 289). Other versions are kept.
 //   EXTEND 6      identityKey (32) | CREATE message (CREATE_MESSAGE_BYTES = 1128)
 //   EXTENDED 7    CREATED message (CREATED_MESSAGE_BYTES = 64)
 //   TRUNCATE 8    nothing
@@ -66,6 +73,18 @@ export const CREATED_MESSAGE_BYTES = 32 + 32;
 export const IDENTITY_KEY_BYTES = 32;
 export const EXTEND_PAYLOAD_BYTES = IDENTITY_KEY_BYTES + CREATE_MESSAGE_BYTES;
 
+/**
+ * RELAY_EARLY cells a circuit may carry from the client side, as Tor's: every EXTEND travels in one and
+ * every relay passes them on as RELAY_EARLY, so the first hop sees them all and a circuit has at most
+ * 8 extends (9 hops), however it loops.
+ */
+export const MAX_RELAY_EARLY_CELLS = 8;
+
+/** SENDME authenticator versions: 1 names the digest field of the cell that made the SENDME due. */
+export const SENDME_VERSION_DIGEST = 1;
+/** Bytes of a version-1 SENDME authenticator (the relay body's digest field). */
+export const SENDME_DIGEST_BYTES = 16;
+
 export const MAX_HOST_BYTES = 255;
 export const MAX_RESOLVED_ADDRESSES = 16;
 
@@ -84,6 +103,8 @@ export const LinkCommand = {
   CREATED: 2,
   RELAY: 3,
   DESTROY: 4,
+  /** A RELAY cell that counts against the circuit's MAX_RELAY_EARLY_CELLS; EXTEND travels only in one. */
+  RELAY_EARLY: 5,
 } as const;
 export type LinkCommand = (typeof LinkCommand)[keyof typeof LinkCommand];
 
@@ -206,21 +227,21 @@ export interface RelayBody {
 }
 
 /**
- * A RELAY_BODY_BYTES plaintext body: recognized 0, digest 0 (relay-crypto fills it), zero padding.
- * Throws WireError on a stream id that is not a u16, a command that is not a u8, or too much data.
- */
-/**
- * A whole RELAY link cell whose body holds this relay message, in one allocation: the hot path of
- * senders (the body, `cell.subarray(CELL_HEADER_BYTES)`, is then encrypted in place).
+ * A whole RELAY (or RELAY_EARLY) link cell whose body holds this relay message, zero-padded, in one
+ * allocation: the hot path of senders (the body, `cell.subarray(CELL_HEADER_BYTES)`, is then encrypted
+ * in place; a DATA cell's padding may be overwritten before that).
  */
 export function encodeRelayCell(
   circuitId: CircuitId,
   streamId: number,
   command: number,
   data: Uint8Array,
+  linkCommand: number = LinkCommand.RELAY,
 ): Uint8Array {
   if (asCircuitId(circuitId) === undefined)
     throw new WireError('BAD_FIELD', `circuit id ${circuitId} is not a nonzero u32`);
+  if (linkCommand !== LinkCommand.RELAY && linkCommand !== LinkCommand.RELAY_EARLY)
+    throw new WireError('BAD_FIELD', `link command ${linkCommand} does not carry a relay body`);
   if (!Number.isInteger(streamId) || streamId < 0 || streamId > 0xffff)
     throw new WireError('BAD_STREAM_ID', `${streamId} is not a u16 stream id`);
   if (!Number.isInteger(command) || command < 0 || command > 0xff)
@@ -230,7 +251,7 @@ export function encodeRelayCell(
   const out = new Uint8Array(CELL_BYTES);
   const view = new DataView(out.buffer);
   view.setUint32(0, circuitId);
-  out[4] = LinkCommand.RELAY;
+  out[4] = linkCommand;
   view.setUint16(CELL_HEADER_BYTES + RELAY_STREAM_ID_OFFSET, streamId);
   view.setUint16(CELL_HEADER_BYTES + RELAY_LENGTH_OFFSET, data.length);
   out[CELL_HEADER_BYTES + RELAY_COMMAND_OFFSET] = command;
@@ -238,26 +259,54 @@ export function encodeRelayCell(
   return out;
 }
 
-export function encodeRelayBody(streamId: number, command: number, data: Uint8Array): Uint8Array {
+/**
+ * The padding of the relay body in a whole RELAY cell as encodeRelayCell wrote it (before encryption):
+ * a view of the bytes after the data, which a sender may overwrite in a DATA cell.
+ */
+export function relayCellPadding(cell: Uint8Array): Uint8Array {
+  if (cell.length !== CELL_BYTES) throw new WireError('BAD_LENGTH', `a cell is ${CELL_BYTES} bytes`);
+  const at = CELL_HEADER_BYTES + RELAY_LENGTH_OFFSET;
+  const length = Math.min(MAX_RELAY_DATA, (cell[at]! << 8) | cell[at + 1]!);
+  return cell.subarray(CELL_HEADER_BYTES + RELAY_HEADER_BYTES + length);
+}
+
+/**
+ * A RELAY_BODY_BYTES plaintext body: recognized 0, digest 0 (relay-crypto fills it), then `padding`
+ * (DATA only) and zeros. Throws WireError on a stream id that is not a u16, a command that is not a u8,
+ * too much data, or padding on another command.
+ */
+export function encodeRelayBody(
+  streamId: number,
+  command: number,
+  data: Uint8Array,
+  padding?: Uint8Array,
+): Uint8Array {
   if (!Number.isInteger(streamId) || streamId < 0 || streamId > 0xffff)
     throw new WireError('BAD_STREAM_ID', `${streamId} is not a u16 stream id`);
   if (!Number.isInteger(command) || command < 0 || command > 0xff)
     throw new WireError('BAD_FIELD', `${command} is not a u8 relay command`);
   if (data.length > MAX_RELAY_DATA)
     throw new WireError('TOO_LARGE', `a relay cell carries at most ${MAX_RELAY_DATA} bytes`);
+  if (padding !== undefined && padding.length > 0) {
+    if (command !== RelayCommand.DATA) throw new WireError('BAD_PADDING', 'only DATA carries padding bytes');
+    if (data.length + padding.length > MAX_RELAY_DATA)
+      throw new WireError('TOO_LARGE', 'the padding does not fit after the data');
+  }
   const out = new Uint8Array(RELAY_BODY_BYTES);
   const view = new DataView(out.buffer);
   view.setUint16(RELAY_STREAM_ID_OFFSET, streamId);
   view.setUint16(RELAY_LENGTH_OFFSET, data.length);
   out[RELAY_COMMAND_OFFSET] = command;
   out.set(data, RELAY_HEADER_BYTES);
+  if (padding !== undefined) out.set(padding, RELAY_HEADER_BYTES + data.length);
   return out;
 }
 
 /**
  * Reads a plaintext relay body (after relay-crypto recognized it). Errors: 'BAD_LENGTH' (body not
- * RELAY_BODY_BYTES, or length field past the body), 'BAD_FIELD' (recognized != 0), 'BAD_PADDING'.
- * The digest field is not checked here (relay-crypto did).
+ * RELAY_BODY_BYTES, or length field past the body), 'BAD_FIELD' (recognized != 0), 'BAD_PADDING'
+ * (nonzero padding in a command other than DATA). The digest field is not checked here (relay-crypto
+ * did).
  */
 export function decodeRelayBody(body: Uint8Array): DecodeResult<RelayBody> {
   if (body.length !== RELAY_BODY_BYTES)
@@ -268,12 +317,14 @@ export function decodeRelayBody(body: Uint8Array): DecodeResult<RelayBody> {
   if (length > MAX_RELAY_DATA)
     return decodeError('BAD_LENGTH', `length ${length} is above ${MAX_RELAY_DATA}`);
   const end = RELAY_HEADER_BYTES + length;
-  if (!isZero(body, end, body.length)) return decodeError('BAD_PADDING', 'nonzero padding');
+  const command = body[RELAY_COMMAND_OFFSET]!;
+  if (command !== RelayCommand.DATA && !isZero(body, end, body.length))
+    return decodeError('BAD_PADDING', 'nonzero padding');
   return {
     kind: 'ok',
     value: {
       streamId: view.getUint16(RELAY_STREAM_ID_OFFSET),
-      command: body[RELAY_COMMAND_OFFSET]!,
+      command,
       data: body.subarray(RELAY_HEADER_BYTES, end),
     },
     consumed: RELAY_BODY_BYTES,
@@ -293,12 +344,23 @@ export interface ResolvedAddress {
 
 export type ResolveStatus = 'ok' | 'transient-error' | 'permanent-error';
 
+/** What a SENDME carries besides its command: a version (1..255) and that version's data. */
+export interface SendmeAuth {
+  readonly version: number;
+  /** SENDME_DIGEST_BYTES for version 1; up to 0xffff bytes for versions this codec does not know. */
+  readonly data: Uint8Array;
+}
+
 export type RelayMessage =
   | { readonly kind: 'begin'; readonly host: string; readonly port: number; readonly flags: number }
   | { readonly kind: 'connected'; readonly address: ResolvedAddress | undefined }
   | { readonly kind: 'data'; readonly data: Uint8Array }
   | { readonly kind: 'end'; readonly reason: number }
-  | { readonly kind: 'sendme' }
+  | {
+      readonly kind: 'sendme';
+      /** Absent: the empty payload (version 0, stream-level). */
+      readonly auth?: SendmeAuth;
+    }
   | { readonly kind: 'extend'; readonly identityKey: Uint8Array; readonly create: Uint8Array }
   | { readonly kind: 'extended'; readonly created: Uint8Array }
   | { readonly kind: 'truncate' }
@@ -386,6 +448,9 @@ export function encodeRelayPayload(m: RelayMessage): Uint8Array {
       w.u8(m.reason);
       break;
     case 'sendme':
+      if (m.auth === undefined) return EMPTY;
+      writeSendmeAuth(w, m.auth);
+      break;
     case 'truncate':
     case 'fin':
       return EMPTY;
@@ -486,7 +551,7 @@ function readPayload(command: number, data: Uint8Array, r: Reader): RelayMessage
     case RelayCommand.END:
       return { kind: 'end', reason: r.u8() };
     case RelayCommand.SENDME:
-      return { kind: 'sendme' };
+      return data.length === 0 ? { kind: 'sendme' } : { kind: 'sendme', auth: readSendmeAuth(r) };
     case RelayCommand.EXTEND:
       return {
         kind: 'extend',
@@ -523,6 +588,24 @@ const KNOWN_RELAY_COMMANDS: ReadonlySet<number> = new Set(Object.values(RelayCom
 
 function isKnownRelayCommand(command: number): boolean {
   return KNOWN_RELAY_COMMANDS.has(command);
+}
+
+function writeSendmeAuth(w: Writer, a: SendmeAuth): void {
+  if (!Number.isInteger(a.version) || a.version < 1 || a.version > 0xff)
+    throw new WireError('BAD_FIELD', `SENDME version ${a.version} is not 1..255`);
+  if (a.version === SENDME_VERSION_DIGEST) checkLength(a.data, SENDME_DIGEST_BYTES, 'SENDME v1 digest');
+  if (a.data.length > 0xffff) throw new WireError('TOO_LARGE', 'SENDME data is at most 65535 bytes');
+  w.u8(a.version).u16(a.data.length).bytes(a.data);
+}
+
+function readSendmeAuth(r: Reader): SendmeAuth {
+  const version = r.u8();
+  // Version 0 is the empty payload: it has no other encoding.
+  if (version === 0) throw new WireError('BAD_FIELD', 'SENDME version 0 carries no data');
+  const length = r.u16();
+  if (version === SENDME_VERSION_DIGEST && length !== SENDME_DIGEST_BYTES)
+    throw new WireError('BAD_LENGTH', `a SENDME v1 digest is ${SENDME_DIGEST_BYTES} bytes, not ${length}`);
+  return { version, data: r.bytes(length) };
 }
 
 function writeHost(w: Writer, host: string): void {

@@ -13,9 +13,18 @@
 //   total <= MAX_CONSENSUS_MESSAGE_BYTES; nothing may follow the body.
 //
 // An unknown type is refused (UNKNOWN_TYPE): peers of one version speak one set of messages.
+//
+// Each type has a largest possible encoding (maxConsensusMessageBytes: a VOTE is at most 181 bytes, a
+// STATUS exactly 9), so a receiver can refuse an oversized frame from its first byte, before decoding.
+// encodeSyncResponse builds a SYNC_RESPONSE from blocks and commits already encoded (as a block store
+// keeps them): the same bytes as encodeConsensusMessage, without decoding and re-encoding each block.
 import type { Block, Commit, Proposal, Vote } from './block.ts';
 import {
+  MAX_BLOCK_BYTES,
+  MAX_COMMIT_BYTES,
   MAX_HEIGHT,
+  MAX_PROPOSAL_BYTES,
+  MAX_VOTE_BYTES,
   readBlock,
   readCommit,
   readProposal,
@@ -60,6 +69,17 @@ export type ConsensusMessage =
   | { readonly kind: 'SYNC_REQUEST'; readonly fromHeight: number; readonly maxBlocks: number }
   | { readonly kind: 'SYNC_RESPONSE'; readonly blocks: readonly CommittedBlock[] }
   | { readonly kind: 'STATUS'; readonly height: number };
+
+/** Largest encoding of each message type, type byte included (never above the envelope's limit). */
+const MAX_BYTES_BY_KIND: Readonly<Record<ConsensusMessageKind, number>> = {
+  PROPOSAL: 1 + MAX_PROPOSAL_BYTES,
+  VOTE: 1 + MAX_VOTE_BYTES,
+  TX: 1 + 2 + MAX_TX_BYTES,
+  COMMITTED: Math.min(MAX_CONSENSUS_MESSAGE_BYTES, 1 + MAX_BLOCK_BYTES + MAX_COMMIT_BYTES),
+  SYNC_REQUEST: 1 + 8 + 2,
+  SYNC_RESPONSE: MAX_CONSENSUS_MESSAGE_BYTES,
+  STATUS: 1 + 8,
+};
 
 const KIND_BY_NUMBER: ReadonlyMap<number, ConsensusMessageKind> = new Map(
   Object.entries(CONSENSUS_MSG_TYPE).map(([k, v]) => [v, k as ConsensusMessageKind]),
@@ -108,6 +128,36 @@ export function encodeConsensusMessage(m: ConsensusMessage): Uint8Array {
   }
   if (w.length > MAX_CONSENSUS_MESSAGE_BYTES) {
     throw new WireError('TOO_LARGE', `message would exceed ${MAX_CONSENSUS_MESSAGE_BYTES} bytes`);
+  }
+  return w.finish();
+}
+
+/** The type named by a message's first byte, without decoding it (undefined: empty or unknown). */
+export function consensusMessageKind(bytes: Uint8Array): ConsensusMessageKind | undefined {
+  const n = bytes[0];
+  return n === undefined ? undefined : KIND_BY_NUMBER.get(n);
+}
+
+/** The largest encoding a message of `kind` can have, type byte included. */
+export function maxConsensusMessageBytes(kind: ConsensusMessageKind): number {
+  return MAX_BYTES_BY_KIND[kind];
+}
+
+/**
+ * A SYNC_RESPONSE from encoded blocks and commits (as a block store keeps them, each decoded and
+ * verified when it was stored). Throws WireError (TOO_MANY, TOO_LARGE) past the format's limits.
+ */
+export function encodeSyncResponse(
+  parts: readonly { readonly block: Uint8Array; readonly commit: Uint8Array }[],
+): Uint8Array {
+  if (parts.length > MAX_SYNC_BLOCKS) throw new WireError('TOO_MANY', `${parts.length} blocks`);
+  const w = new Writer();
+  w.u8(CONSENSUS_MSG_TYPE.SYNC_RESPONSE).u16(parts.length);
+  for (const p of parts) {
+    w.bytes(p.block).bytes(p.commit);
+    if (w.length > MAX_CONSENSUS_MESSAGE_BYTES) {
+      throw new WireError('TOO_LARGE', `message would exceed ${MAX_CONSENSUS_MESSAGE_BYTES} bytes`);
+    }
   }
   return w.finish();
 }

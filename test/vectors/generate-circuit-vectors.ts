@@ -23,9 +23,11 @@ import { ClientCircuitCrypto, RelayHopCrypto } from '../../src/crypto/relay-cryp
 import {
   type CircuitId,
   encodeCell,
+  encodeRelayBody,
   encodeRelayMessage,
   encodeRelayPayload,
   LinkCommand,
+  RELAY_DIGEST_BYTES,
   type RelayMessage,
   relayCommandOf,
 } from '../../src/wire/cell.ts';
@@ -89,6 +91,12 @@ export interface CellVector {
   streamId: number;
   command: number;
   payload: string;
+  /** DATA only: the bytes right after the payload (random in the cell that makes a SENDME due). */
+  padding: string;
+  /** The link command the cell travels in: RELAY 3, or RELAY_EARLY 5 (forward only). */
+  linkCommand: number;
+  /** Its digest field, as a circuit SENDME v1 names it. */
+  digest: string;
   /** The relay body in plaintext with its digest filled in (what the target hop reads). */
   plaintext: string;
   /** Forward: the body hop 0 receives. Backward: the body the client receives from hop 0. */
@@ -217,9 +225,10 @@ export function buildCircuitVectors(previous: VectorFile | undefined): VectorFil
   for (const k of clientKeys) client.addHop(k);
   const relays = relayKeys.map((k) => new RelayHopCrypto(k));
   const cells: CellVector[] = [];
-  const forward = (name: string, hop: number, streamId: number, m: RelayMessage) => {
+  const forward = (name: string, hop: number, streamId: number, m: RelayMessage, linkCommand: number) => {
     const body = encodeRelayMessage(streamId, m);
-    client.encryptForward(body, hop);
+    const digest = new Uint8Array(RELAY_DIGEST_BYTES);
+    client.encryptForward(body, hop, digest);
     const wire = body.slice();
     const afterHop: string[] = [];
     for (let i = 0; i <= hop; i++) {
@@ -234,15 +243,20 @@ export function buildCircuitVectors(previous: VectorFile | undefined): VectorFil
       streamId,
       command: relayCommandOf(m),
       payload: hex(encodeRelayPayload(m)),
+      padding: '',
+      linkCommand,
+      digest: hex(digest),
       plaintext: hex(body),
       wire: hex(wire),
       afterHop,
-      linkCell: hex(encodeCell({ circuitId: CIRCUIT_ID, command: LinkCommand.RELAY, body: wire })),
+      linkCell: hex(encodeCell({ circuitId: CIRCUIT_ID, command: linkCommand, body: wire })),
     });
   };
-  const backward = (name: string, hop: number, streamId: number, m: RelayMessage) => {
-    const body = encodeRelayMessage(streamId, m);
-    relays[hop]!.backwardOriginate(body);
+  const backward = (name: string, hop: number, streamId: number, m: RelayMessage, padding?: Uint8Array) => {
+    const payload = encodeRelayPayload(m);
+    const body = encodeRelayBody(streamId, relayCommandOf(m), payload, padding);
+    const digest = new Uint8Array(RELAY_DIGEST_BYTES);
+    relays[hop]!.backwardOriginate(body, digest);
     for (let i = hop - 1; i >= 0; i--) relays[i]!.backwardRelay(body);
     const wire = body.slice();
     if (client.decryptBackward(body) !== hop) throw new Error(`${name}: not recognized at the client`);
@@ -252,28 +266,44 @@ export function buildCircuitVectors(previous: VectorFile | undefined): VectorFil
       hop,
       streamId,
       command: relayCommandOf(m),
-      payload: hex(encodeRelayPayload(m)),
+      payload: hex(payload),
+      padding: hex(padding ?? new Uint8Array(0)),
+      linkCommand: LinkCommand.RELAY,
+      digest: hex(digest),
       plaintext: hex(body),
       wire: hex(wire),
       afterHop: [],
       linkCell: hex(encodeCell({ circuitId: CIRCUIT_ID, command: LinkCommand.RELAY, body: wire })),
     });
+    return digest;
   };
-  forward('BEGIN to the exit', 2, 0x1234, { kind: 'begin', host: 'example.com', port: 443, flags: 0 });
+  // The client's first cells past the first hop travel in RELAY_EARLY, as client-circuit.ts sends them.
+  const EARLY = LinkCommand.RELAY_EARLY;
+  forward('BEGIN to the exit', 2, 0x1234, { kind: 'begin', host: 'example.com', port: 443, flags: 0 }, EARLY);
   backward('CONNECTED from the exit', 2, 0x1234, {
     kind: 'connected',
     address: { family: 4, address: Uint8Array.of(93, 184, 215, 14), ttl: 300 },
   });
-  forward('DATA to the exit', 2, 0x1234, { kind: 'data', data: new TextEncoder().encode('GET / HTTP/1.1\r\n\r\n') });
-  forward('DROP to the middle hop', 1, 0, { kind: 'drop', data: new Uint8Array(0) });
-  backward('circuit SENDME from the middle hop', 1, 0, { kind: 'sendme' });
-  backward('DATA from the exit', 2, 0x1234, { kind: 'data', data: new TextEncoder().encode('HTTP/1.1 200 OK\r\n') });
+  forward('DATA to the exit', 2, 0x1234, { kind: 'data', data: new TextEncoder().encode('GET / HTTP/1.1\r\n\r\n') }, EARLY);
+  forward('DROP to the middle hop', 1, 0, { kind: 'drop', data: new Uint8Array(0) }, EARLY);
+  const due = backward(
+    'DATA from the exit that makes a circuit SENDME due (random padding)',
+    2,
+    0x1234,
+    { kind: 'data', data: new TextEncoder().encode('HTTP/1.1 200 OK\r\n') },
+    secret('circuit:sendme-padding', 16),
+  );
+  forward('circuit SENDME v1 naming that cell', 2, 0, { kind: 'sendme', auth: { version: 1, data: due } }, EARLY);
+  backward('stream SENDME from the exit', 2, 0x1234, { kind: 'sendme' });
+  backward('DATA from the exit', 2, 0x1234, { kind: 'data', data: new TextEncoder().encode('<html></html>') });
 
   const msgs: [string, number, RelayMessage][] = [
     ['BEGIN IPv6 literal, flags', 7, { kind: 'begin', host: '2001:db8::1', port: 8080, flags: 5 }],
     ['CONNECTED without address', 7, { kind: 'connected', address: undefined }],
     ['END DONE', 7, { kind: 'end', reason: 6 }],
-    ['stream SENDME', 7, { kind: 'sendme' }],
+    ['stream SENDME (version 0: empty)', 7, { kind: 'sendme' }],
+    ['circuit SENDME v1', 0, { kind: 'sendme', auth: { version: 1, data: secret('circuit:sendme-digest', 16) } }],
+    ['SENDME of a later version (kept)', 0, { kind: 'sendme', auth: { version: 2, data: Uint8Array.of(9, 9) } }],
     ['FIN', 7, { kind: 'fin' }],
     ['TRUNCATE', 0, { kind: 'truncate' }],
     ['TRUNCATED', 0, { kind: 'truncated', reason: 8 }],
@@ -308,7 +338,9 @@ export function buildCircuitVectors(previous: VectorFile | undefined): VectorFil
       'relayEphemeralPrivate y) and a fixed KEM result (mlkemCiphertext decapsulates to mlkemSharedSecret ' +
       'under mlkemSeed); create/created are the exact messages and keys the derived hop keys. cells: one ' +
       'circuit through the three hops with those keys, cells processed in this order (the AES-256-CTR ' +
-      'streams and digest chains carry over from cell to cell); plaintext has the digest filled in. ' +
+      'streams and digest chains carry over from cell to cell); plaintext has the digest filled in, ' +
+      'digest is that field (what a circuit SENDME v1 names), padding the DATA padding after the payload, ' +
+      'linkCommand RELAY (3) or RELAY_EARLY (5). ' +
       'relayMessages: payload encodings. Generated by test/vectors/generate-circuit-vectors.ts.',
     protoid: HANDSHAKE_PROTOID,
     circuitId: CIRCUIT_ID,

@@ -39,31 +39,69 @@ export function encodeFrame(payload: Uint8Array): Uint8Array {
   return out;
 }
 
-/** Reassembles frames from stream chunks; throws FrameError on an oversized length. */
+/**
+ * Reassembles frames from stream chunks; throws FrameError on an oversized length. Chunks wait in a
+ * list until a frame is complete and each byte is copied once, into its frame: a large frame that
+ * trickles in as many small chunks costs its length, not its length times the number of chunks.
+ */
 export class FrameReader {
   readonly #max: number;
-  #buf: Uint8Array = new Uint8Array(0);
+  readonly #chunks: Uint8Array[] = [];
+  /** Bytes of #chunks[0] already consumed. */
+  #offset = 0;
+  /** Unconsumed bytes in #chunks. */
+  #have = 0;
+  /** Payload length of the frame being read, or -1 while its header is not complete. */
+  #need = -1;
 
   constructor(maxFrameBytes: number) {
     this.#max = maxFrameBytes;
   }
 
+  /** Bytes held for frames not yet complete. */
+  get buffered(): number {
+    return this.#have;
+  }
+
   /** Feeds a chunk; returns the complete frames it finished. */
   push(chunk: Uint8Array): Uint8Array[] {
-    this.#buf = this.#buf.length === 0 ? chunk : Buffer.concat([this.#buf, chunk]);
-    const frames: Uint8Array[] = [];
-    let off = 0;
-    while (this.#buf.length - off >= FRAME_HEADER_BYTES) {
-      const len = new DataView(this.#buf.buffer, this.#buf.byteOffset + off, 4).getUint32(0);
-      if (len > this.#max) throw new FrameError('FRAME_TOO_LARGE', `frame of ${len} bytes`);
-      if (this.#buf.length - off - FRAME_HEADER_BYTES < len) break;
-      frames.push(
-        new Uint8Array(this.#buf.subarray(off + FRAME_HEADER_BYTES, off + FRAME_HEADER_BYTES + len)),
-      );
-      off += FRAME_HEADER_BYTES + len;
+    if (chunk.length > 0) {
+      this.#chunks.push(chunk);
+      this.#have += chunk.length;
     }
-    this.#buf = off === this.#buf.length ? new Uint8Array(0) : this.#buf.subarray(off);
+    const frames: Uint8Array[] = [];
+    for (;;) {
+      if (this.#need < 0) {
+        if (this.#have < FRAME_HEADER_BYTES) break;
+        const header = this.#take(FRAME_HEADER_BYTES);
+        const len = new DataView(header.buffer, header.byteOffset, FRAME_HEADER_BYTES).getUint32(0);
+        if (len > this.#max) throw new FrameError('FRAME_TOO_LARGE', `frame of ${len} bytes`);
+        this.#need = len;
+      }
+      if (this.#have < this.#need) break;
+      frames.push(this.#take(this.#need));
+      this.#need = -1;
+    }
     return frames;
+  }
+
+  /** The next `n` buffered bytes as a new array (the caller checked that they are there). */
+  #take(n: number): Uint8Array {
+    const out = new Uint8Array(n);
+    let filled = 0;
+    while (filled < n) {
+      const c = this.#chunks[0] as Uint8Array;
+      const k = Math.min(n - filled, c.length - this.#offset);
+      out.set(c.subarray(this.#offset, this.#offset + k), filled);
+      filled += k;
+      this.#offset += k;
+      if (this.#offset === c.length) {
+        this.#chunks.shift();
+        this.#offset = 0;
+      }
+    }
+    this.#have -= n;
+    return out;
   }
 }
 

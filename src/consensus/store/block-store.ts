@@ -164,15 +164,22 @@ export class BlockStore {
     return (this.#q.commit.get(height) as { bytes: Uint8Array } | undefined)?.bytes;
   }
 
-  /** Up to `max` consecutive blocks with their commits from `from` (for peers catching up). */
-  range(from: number, max: number): StoredBlock[] {
+  /**
+   * Up to `max` consecutive blocks with their commits from `from` (for peers catching up), stopping
+   * before the block that would take the total past `maxBytes` (the first block always comes). Rows
+   * are read one at a time, so a request for many large blocks never loads more than it answers.
+   */
+  range(from: number, max: number, maxBytes = Number.POSITIVE_INFINITY): StoredBlock[] {
     this.#check();
-    const rows = this.#q.range.all(from, Math.max(0, Math.floor(max))) as {
-      height: number;
-      block: Uint8Array;
-      commit_bytes: Uint8Array;
-    }[];
-    return rows.map((r) => ({ height: r.height, block: r.block, commit: r.commit_bytes }));
+    const out: StoredBlock[] = [];
+    let bytes = 0;
+    for (const row of this.#q.range.iterate(from, Math.max(0, Math.floor(max)))) {
+      const r = row as { height: number; block: Uint8Array; commit_bytes: Uint8Array };
+      bytes += r.block.length + r.commit_bytes.length;
+      if (bytes > maxBytes && out.length > 0) break;
+      out.push({ height: r.height, block: r.block, commit: r.commit_bytes });
+    }
+    return out;
   }
 
   /**

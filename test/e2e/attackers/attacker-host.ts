@@ -6,16 +6,35 @@ import { noise } from '@chainsafe/libp2p-noise';
 import { yamux } from '@chainsafe/libp2p-yamux';
 import { identify } from '@libp2p/identify';
 import type { Libp2p, Stream } from '@libp2p/interface';
-import { tcp } from '@libp2p/tcp';
+import { type TCPSocketOptions, tcp } from '@libp2p/tcp';
 import { multiaddr } from '@multiformats/multiaddr';
 import { createLibp2p } from 'libp2p';
 
-export async function createAttackerHost(): Promise<Libp2p> {
+export interface AttackerHostOptions {
+  /**
+   * The most yamux receive window this host grants a stream (default: yamux's 16 MiB). An attacker
+   * that wants its peer to buffer for it keeps it at the 256 KiB minimum.
+   */
+  readonly maxStreamWindow?: number;
+  /** Dial from this local address (any of 127.0.0.0/8 on Linux): another "IP" on one machine. */
+  readonly dialFrom?: string;
+  /** Listen on 127.0.0.1 (default true); a host that only dials needs no listener. */
+  readonly listen?: boolean;
+}
+
+export async function createAttackerHost(opts: AttackerHostOptions = {}): Promise<Libp2p> {
+  // net.connect's localAddress: @libp2p/tcp passes its dial options through to net.connect.
+  const dialOpts: TCPSocketOptions & { localAddress?: string } =
+    opts.dialFrom === undefined ? {} : { localAddress: opts.dialFrom };
   return createLibp2p({
-    addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
-    transports: [tcp()],
+    addresses: { listen: opts.listen === false ? [] : ['/ip4/127.0.0.1/tcp/0'] },
+    transports: [tcp({ dialOpts })],
     connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
+    streamMuxers: [
+      opts.maxStreamWindow === undefined
+        ? yamux()
+        : yamux({ streamOptions: { maxStreamWindowSize: opts.maxStreamWindow } }),
+    ],
     // An attacker does not hold back: no per-host inbound threshold, many connections.
     connectionManager: { maxConnections: 10_000, inboundConnectionThreshold: 10_000 },
     services: { identify: identify() },
@@ -37,7 +56,17 @@ export function attackArgs<T>(): T {
   return JSON.parse(raw) as T;
 }
 
-/** One JSON line on stdout: how an attack script reports to the test that started it. */
+/**
+ * One JSON line on stdout: how an attack script reports to the test that started it. Every line also
+ * carries `attackerCpuS`, the CPU seconds this process has used so far (for the attack-cost bench).
+ */
 export function report(value: Record<string, unknown>): void {
-  process.stdout.write(`${JSON.stringify(value)}\n`);
+  const { user, system } = process.cpuUsage();
+  process.stdout.write(`${JSON.stringify({ ...value, attackerCpuS: (user + system) / 1e6 })}\n`);
+}
+
+/** Stops the hosts (a stream a victim stopped reading must not hold the script), then exits. */
+export async function stopAll(hosts: readonly Libp2p[]): Promise<never> {
+  await Promise.race([Promise.all(hosts.map((h) => h.stop())), new Promise((r) => setTimeout(r, 3000))]);
+  process.exit(0);
 }

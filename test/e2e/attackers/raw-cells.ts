@@ -3,6 +3,7 @@
 //   random   cells of random bytes with random commands and ids
 // Reports {channels, cells, closedByVictim} when done.
 import { randomBytes } from 'node:crypto';
+import { CIRCUIT_PROTOCOL } from '../../../src/circuit/protocol.ts';
 import { attackArgs, createAttackerHost, openProtocol, report } from './attacker-host.ts';
 
 interface Args {
@@ -11,7 +12,6 @@ interface Args {
   readonly channels: number;
 }
 
-const CIRCUIT_PROTOCOL = '/anonnet/circuit/1.0.0';
 const CELL_BYTES = 2048;
 
 const args = attackArgs<Args>();

@@ -15,6 +15,7 @@ export interface ReadyLine {
   socks: string;
   http: string;
   api: string;
+  token: string;
   readyMs: number;
   children: Array<{ index: number; pid: number; peerId: string; dataDir: string }>;
 }
@@ -40,9 +41,15 @@ export function tempDir(prefix: string): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
-export async function startTestnet(args: string[], timeoutMs = 150_000): Promise<RunningTestnet> {
+/** `env` reaches every node (e.g. ANONNET_CONFIG, a config file for limits no flag sets). */
+export async function startTestnet(
+  args: string[],
+  timeoutMs = 150_000,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<RunningTestnet> {
   const proc = spawn(process.execPath, [CLI, 'testnet', '--json', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
+    env,
   });
   let err = '';
   proc.stderr?.setEncoding('utf8');

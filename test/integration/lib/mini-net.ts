@@ -21,7 +21,7 @@ export interface RelaySpec {
   readonly exit?: boolean;
   /** Exit policy lines (default accept *:*). */
   readonly exitPolicy?: readonly string[];
-  readonly limits?: RelayLimits;
+  readonly limits?: Partial<RelayLimits>;
 }
 
 export interface MiniRelay {

@@ -54,7 +54,7 @@ test('every writable value the API accepts is one the config schema accepts too'
     'circuits.prebuilt': [0, 32, 33, -1],
   };
   for (const [path, values] of Object.entries(samples)) {
-    const schema = WRITABLE[path]!;
+    const schema = WRITABLE.get(path)!;
     for (const v of values) {
       const [a, b] = path.split('.');
       const input = b === undefined ? { dataDir: '/x', [a!]: v } : { dataDir: '/x', [a!]: { [b]: v } };

@@ -1,9 +1,12 @@
 // SENDME windows: a sender stops at its window and reopens by one increment per SENDME; a receiver
 // asks for a SENDME every `increment` cells delivered; credit beyond the window or cells beyond it are
-// protocol violations.
+// protocol violations. Circuit SENDMEs are authenticated: each must name, in order, the digest of the
+// cell that made it due.
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import {
+  AuthenticatedSendWindow,
   CIRCUIT_SENDME_EVERY,
   CIRCUIT_WINDOW,
   FlowControlError,
@@ -130,5 +133,78 @@ describe('ReceiveWindow', () => {
     for (let i = 0; i < 5; i++) sent.received();
     assert.throws(() => sent.received(), isViolation);
     assert.throws(() => r.received(), isViolation);
+  });
+});
+
+describe('AuthenticatedSendWindow (circuit SENDMEs, proposal 289)', () => {
+  const v1 = (data: Uint8Array) => ({ version: 1, data });
+
+  /** Sends `n` cells as a sender would: fills each returned buffer with the cell's (random) digest. */
+  function send(w: AuthenticatedSendWindow, n: number): Uint8Array[] {
+    const digests: Uint8Array[] = [];
+    for (let i = 0; i < n; i++) {
+      assert.ok(w.open);
+      const due = w.nextIsDue;
+      const d = w.take();
+      assert.equal(d !== undefined, due, `cell ${i + 1}: nextIsDue said ${due}`);
+      if (d !== undefined) {
+        d.set(randomBytes(16));
+        digests.push(Uint8Array.from(d));
+      }
+    }
+    return digests;
+  }
+
+  it('asks for a digest on every increment-th cell and accepts SENDMEs naming them in order', () => {
+    const w = new AuthenticatedSendWindow(CIRCUIT_WINDOW, CIRCUIT_SENDME_EVERY);
+    const digests = send(w, CIRCUIT_WINDOW);
+    assert.equal(digests.length, CIRCUIT_WINDOW / CIRCUIT_SENDME_EVERY);
+    assert.equal(w.outstanding, 10, 'the queue is bounded by the window: 10 digests');
+    assert.equal(w.open, false);
+    for (const d of digests) w.grant(v1(d));
+    assert.equal(w.left, CIRCUIT_WINDOW);
+    assert.equal(w.outstanding, 0);
+    // And it goes on: the 100th cell of the next round is due again.
+    const more = send(w, 250);
+    assert.equal(more.length, 2);
+    w.grant(v1(more[0]!));
+    w.grant(v1(more[1]!));
+  });
+
+  it('a SENDME for data never sent closes: SENDME_UNEXPECTED', () => {
+    const w = new AuthenticatedSendWindow(CIRCUIT_WINDOW, CIRCUIT_SENDME_EVERY);
+    const code = (e: unknown) => e instanceof FlowControlError && e.code === 'SENDME_UNEXPECTED';
+    assert.throws(() => w.grant(v1(new Uint8Array(16))), code);
+    send(w, CIRCUIT_SENDME_EVERY - 1);
+    assert.throws(() => w.grant(v1(new Uint8Array(16))), code, '99 cells sent: no SENDME due yet');
+  });
+
+  it('a SENDME naming another cell, out of order, without or with another version closes: SENDME_FORGED', () => {
+    const forged = (e: unknown) => e instanceof FlowControlError && e.code === 'SENDME_FORGED';
+    const w = new AuthenticatedSendWindow(CIRCUIT_WINDOW, CIRCUIT_SENDME_EVERY);
+    const [first, second] = send(w, 2 * CIRCUIT_SENDME_EVERY) as [Uint8Array, Uint8Array];
+    assert.throws(() => w.grant(v1(randomBytes(16))), forged, 'a guessed digest');
+    assert.throws(() => w.grant(v1(second)), forged, 'the second digest first');
+    assert.throws(() => w.grant(undefined), forged, 'an empty (version 0) SENDME');
+    assert.throws(() => w.grant({ version: 2, data: first }), forged, 'a version it does not speak');
+    assert.throws(() => w.grant(v1(first.subarray(0, 15))), forged, 'a short digest');
+    const wrongByOne = Uint8Array.from(first);
+    wrongByOne[15]! ^= 1;
+    assert.throws(() => w.grant(v1(wrongByOne)), forged, 'one bit off');
+    assert.equal(w.left, CIRCUIT_WINDOW - 2 * CIRCUIT_SENDME_EVERY, 'no refused SENDME granted anything');
+    w.grant(v1(first));
+    w.grant(v1(second));
+    assert.equal(w.left, CIRCUIT_WINDOW);
+  });
+
+  it('waiters run when an authentic SENDME reopens the window', () => {
+    const w = new AuthenticatedSendWindow(2 * CIRCUIT_SENDME_EVERY, CIRCUIT_SENDME_EVERY);
+    const [d] = send(w, 2 * CIRCUIT_SENDME_EVERY) as [Uint8Array];
+    let ran = 0;
+    w.whenOpen(() => ran++);
+    assert.throws(() => w.grant(v1(new Uint8Array(16))));
+    assert.equal(ran, 0);
+    w.grant(v1(d));
+    assert.equal(ran, 1);
   });
 });

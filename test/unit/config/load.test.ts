@@ -49,7 +49,7 @@ describe('loadConfig: defaults', () => {
     assert.deepEqual(c.p2p.bootstrap, []);
     assert.deepEqual(c.p2p.transports, ['tcp', 'quic']);
     assert.equal(c.p2p.minPeers, 20);
-    assert.equal(c.p2p.maxPeers, 50);
+    assert.equal(c.p2p.maxConnections, 512);
     assert.equal(c.p2p.allowPrivateAddresses, false);
     assert.deepEqual(c.p2p.nat, {
       autonat: true,
@@ -58,7 +58,9 @@ describe('loadConfig: defaults', () => {
       relayServer: true,
       upnp: true,
     });
-    assert.deepEqual(c.relay, {
+    const { limits, ...relay } = c.relay;
+    assert.equal(limits.maxCircuits, 2000);
+    assert.deepEqual(relay, {
       roles: ['relay'],
       bandwidth: 10 * 1024 * 1024,
       exitPolicy: ['reject *:25', 'accept *:*'],
@@ -84,7 +86,7 @@ describe('loadConfig: precedence base < file < env < flags', () => {
       [
         'logLevel = "debug"',
         '[p2p]',
-        'maxPeers = 80',
+        'maxConnections = 80',
         '[p2p.nat]',
         'upnp = false',
         '[relay]',
@@ -93,7 +95,7 @@ describe('loadConfig: precedence base < file < env < flags', () => {
     );
     const c = loadConfig({ file: path });
     assert.equal(c.logLevel, 'debug');
-    assert.equal(c.p2p.maxPeers, 80);
+    assert.equal(c.p2p.maxConnections, 80);
     assert.equal(c.p2p.minPeers, 20, 'a sibling default survives');
     assert.equal(c.p2p.nat.upnp, false);
     assert.equal(c.p2p.nat.autonat, true, 'a nested sibling default survives');
@@ -114,7 +116,7 @@ describe('loadConfig: precedence base < file < env < flags', () => {
         'dataDir = "/from/file"',
         'logLevel = "warn"',
         '[p2p]',
-        'maxPeers = 70',
+        'maxConnections = 70',
         'listen = ["/ip4/1.1.1.1/tcp/1"]',
       ].join('\n'),
     );
@@ -127,7 +129,7 @@ describe('loadConfig: precedence base < file < env < flags', () => {
     assert.equal(fromEnv.dataDir, '/from/env');
     assert.equal(fromEnv.logLevel, 'error');
     assert.deepEqual(fromEnv.p2p.listen, ['/ip4/2.2.2.2/tcp/2', '/ip6/::1/tcp/3']);
-    assert.equal(fromEnv.p2p.maxPeers, 70, 'the file value the env does not touch stays');
+    assert.equal(fromEnv.p2p.maxConnections, 70, 'the file value the env does not touch stays');
 
     const fromFlags = loadConfig({
       file: path,
@@ -135,12 +137,12 @@ describe('loadConfig: precedence base < file < env < flags', () => {
       flags: {
         dataDir: '/from/flags',
         logLevel: undefined,
-        p2p: { maxPeers: 90, listen: ['/ip4/3.3.3.3/tcp/3'] },
+        p2p: { maxConnections: 90, listen: ['/ip4/3.3.3.3/tcp/3'] },
       },
     });
     assert.equal(fromFlags.dataDir, '/from/flags');
     assert.equal(fromFlags.logLevel, 'error', 'an undefined flag does not erase the env value');
-    assert.equal(fromFlags.p2p.maxPeers, 90);
+    assert.equal(fromFlags.p2p.maxConnections, 90);
     assert.deepEqual(fromFlags.p2p.listen, ['/ip4/3.3.3.3/tcp/3'], 'arrays are replaced, not merged');
   });
 
@@ -172,11 +174,11 @@ describe('loadConfig: precedence base < file < env < flags', () => {
 
 describe('loadConfig: refusals name the field', () => {
   it('an invalid field gives CONFIG_INVALID naming its path', () => {
-    const msg = configError(() => loadConfig({ flags: { p2p: { maxPeers: 0 } } }));
-    assert.match(msg, /p2p\.maxPeers/);
+    const msg = configError(() => loadConfig({ flags: { p2p: { maxConnections: 0 } } }));
+    assert.match(msg, /p2p\.maxConnections/);
     assert.match(
-      configError(() => loadConfig({ flags: { p2p: { maxPeers: 1.5 } } })),
-      /p2p\.maxPeers/,
+      configError(() => loadConfig({ flags: { p2p: { maxConnections: 1.5 } } })),
+      /p2p\.maxConnections/,
     );
     assert.match(
       configError(() => loadConfig({ flags: { logLevel: 'loud' } })),
@@ -242,10 +244,10 @@ describe('loadConfig: refusals name the field', () => {
     );
   });
 
-  it('refuses minPeers > maxPeers and descriptorLifetimeMs > maxDescriptorLifetimeMs', () => {
-    const msg = configError(() => loadConfig({ flags: { p2p: { minPeers: 60, maxPeers: 50 } } }));
-    assert.match(msg, /p2p\.minPeers: must not exceed p2p\.maxPeers/);
-    assert.doesNotThrow(() => loadConfig({ flags: { p2p: { minPeers: 50, maxPeers: 50 } } }));
+  it('refuses minPeers > maxConnections and descriptorLifetimeMs > maxDescriptorLifetimeMs', () => {
+    const msg = configError(() => loadConfig({ flags: { p2p: { minPeers: 60, maxConnections: 50 } } }));
+    assert.match(msg, /p2p\.minPeers: must not exceed p2p\.maxConnections/);
+    assert.doesNotThrow(() => loadConfig({ flags: { p2p: { minPeers: 50, maxConnections: 50 } } }));
     assert.match(
       configError(() =>
         loadConfig({
@@ -289,9 +291,9 @@ describe('loadConfig: refusals name the field', () => {
   });
 
   it('lists every problem at once', () => {
-    const msg = configError(() => loadConfig({ flags: { logLevel: 'x', p2p: { maxPeers: -1 } } }));
+    const msg = configError(() => loadConfig({ flags: { logLevel: 'x', p2p: { maxConnections: -1 } } }));
     assert.match(msg, /logLevel/);
-    assert.match(msg, /p2p\.maxPeers/);
+    assert.match(msg, /p2p\.maxConnections/);
   });
 });
 
@@ -322,7 +324,7 @@ describe('readConfigFile', () => {
   });
 
   it('names invalid TOML and invalid JSON as such', () => {
-    const toml = file('broken.toml', '[p2p\nmaxPeers = ');
+    const toml = file('broken.toml', '[p2p\nmaxConnections = ');
     const msg = configError(() => loadConfig({ file: toml }));
     assert.ok(msg.includes(toml));
     assert.match(msg, /is not valid TOML/);

@@ -45,6 +45,22 @@ describe('FrameReader', () => {
     );
   });
 
+  it('joins a large frame sent in small pieces once (each byte copied once, not once per piece)', () => {
+    // 2 MiB in 1 KiB pieces: joining on every piece copied ~2 GiB and took seconds to minutes; joining
+    // once takes milliseconds. The bound is 100x the normal time: it only catches the quadratic case.
+    const size = 2 * 1024 * 1024;
+    const payload = new Uint8Array(size).map((_, i) => i * 7);
+    const all = encodeFrame(payload);
+    const reader = new FrameReader(size);
+    const started = performance.now();
+    const out: Uint8Array[] = [];
+    for (let off = 0; off < all.length; off += 1024) out.push(...reader.push(all.slice(off, off + 1024)));
+    const ms = performance.now() - started;
+    assert.equal(out.length, 1);
+    assert.ok(Buffer.from(out[0]!).equals(Buffer.from(payload)));
+    assert.ok(ms < 5_000, `reassembly took ${Math.round(ms)} ms`);
+  });
+
   it('fuzz: random bytes give frames or a FrameError, nothing else', () => {
     fc.assert(
       fc.property(fc.array(fc.uint8Array({ maxLength: 64 }), { maxLength: 10 }), (chunks) => {

@@ -30,7 +30,7 @@ describe('Mempool', () => {
     assert.equal(m.add(new Uint8Array([1, 2]), s).ok, false);
     const t1 = pay(a, 1n);
     const added = m.add(t1, s);
-    assert.deepEqual(added, { ok: true, txId: txId(t1) });
+    assert.deepEqual(added, { ok: true, txId: txId(t1), evicted: 0 });
     assert.deepEqual(m.status(txId(t1)), { status: 'pending' });
     const code = (bytes: Uint8Array) => {
       const r = m.add(bytes, s);
@@ -84,18 +84,19 @@ describe('Mempool', () => {
   it('after a commit drops included, stale and no-longer-valid transactions, keeps the rest', () => {
     const d = new ChainDriver(funded(), keyring(validatorIds, ids));
     const m = new Mempool();
-    const spendAll = pay(a, 1n, 99n); // leaves a with 0
-    const afterThat = pay(a, 2n, 1n); // can never be paid once spendAll commits
+    const first = pay(a, 1n, 10n);
+    const second = pay(a, 2n, 10n); // covered by a's 100 at admission, not after a spends 96 elsewhere
     const competing = pay(b, 1n, 5n);
-    const replacement = pay(b, 1n, 7n); // same nonce, other tx
+    const replacementA = pay(a, 1n, 95n); // same nonce, other tx (say, from another node's mempool)
+    const replacementB = pay(b, 1n, 7n);
     const later = pay(b, 2n, 5n);
-    for (const t of [spendAll, afterThat, competing, later]) assert.ok(m.add(t, d.state).ok);
-    // The block includes spendAll and a different b#1 (say, from another node's mempool).
-    const { receipts } = d.apply(d.build({ txs: [spendAll, replacement] }));
+    for (const t of [first, second, competing, later]) assert.ok(m.add(t, d.state).ok);
+    const { receipts } = d.apply(d.build({ txs: [replacementA, replacementB] }));
     const r = m.onCommit(receipts.txIds, d.state);
-    assert.equal(r.dropped, 2);
-    assert.deepEqual(m.status(txId(spendAll)), { status: 'committed', height: 1 });
-    assert.deepEqual(m.status(txId(afterThat)), { status: 'dropped', code: 'INSUFFICIENT_FUNDS' });
+    assert.equal(r.dropped, 3);
+    assert.deepEqual(m.status(txId(replacementA)), { status: 'committed', height: 1 });
+    assert.deepEqual(m.status(txId(first)), { status: 'dropped', code: 'STALE_NONCE' });
+    assert.deepEqual(m.status(txId(second)), { status: 'dropped', code: 'INSUFFICIENT_FUNDS' });
     assert.deepEqual(m.status(txId(competing)), { status: 'dropped', code: 'STALE_NONCE' });
     assert.deepEqual(m.pending(), [later]);
     assert.ok(applyBlock(d.state, d.build({ txs: m.pending() })).ok);

@@ -94,26 +94,33 @@ describe('circuit test vectors', () => {
     for (const h of file.handshakes) client.addHop(keysFromJson(h.keys));
     const relays = file.handshakes.map((h) => new RelayHopCrypto(keysFromJson(h.keys)));
     for (const c of file.cells) {
-      const body = encodeRelayBody(c.streamId, c.command, unhex(c.payload));
+      const body = encodeRelayBody(c.streamId, c.command, unhex(c.payload), unhex(c.padding));
       const cell = decodeCell(unhex(c.linkCell));
       assert.ok(cell.kind === 'ok', c.name);
       assert.equal(cell.value.circuitId, file.circuitId);
-      assert.equal(cell.value.command, LinkCommand.RELAY);
+      assert.equal(cell.value.command, c.linkCommand);
+      assert.ok(
+        c.linkCommand === LinkCommand.RELAY ||
+          (c.linkCommand === LinkCommand.RELAY_EARLY && c.direction === 'forward'),
+      );
       assert.equal(hex(cell.value.body), c.wire, c.name);
+      const digest = new Uint8Array(16);
       if (c.direction === 'forward') {
-        client.encryptForward(body, c.hop);
+        client.encryptForward(body, c.hop, digest);
         assert.equal(hex(body), c.wire, c.name);
         c.afterHop.forEach((after, i) => {
           assert.equal(relays[i]!.forward(body), i === c.hop, `${c.name}: hop ${i}`);
           assert.equal(hex(body), after, `${c.name}: after hop ${i}`);
         });
       } else {
-        relays[c.hop]!.backwardOriginate(body);
+        relays[c.hop]!.backwardOriginate(body, digest);
         for (let i = c.hop - 1; i >= 0; i--) relays[i]!.backwardRelay(body);
         assert.equal(hex(body), c.wire, c.name);
         assert.equal(client.decryptBackward(body), c.hop, c.name);
       }
       assert.equal(hex(body), c.plaintext, c.name);
+      assert.equal(hex(digest), c.digest, c.name);
+      assert.equal(hex(body.subarray(4, 20)), c.digest, c.name);
       const m = decodeRelayMessage(body);
       assert.ok(m.kind === 'ok', c.name);
       assert.equal(m.value.streamId, c.streamId);

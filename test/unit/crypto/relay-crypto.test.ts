@@ -13,6 +13,8 @@ import {
   encodeRelayBody,
   MAX_RELAY_DATA,
   RELAY_BODY_BYTES,
+  RELAY_DIGEST_BYTES,
+  RELAY_DIGEST_OFFSET,
   RelayCommand,
 } from '../../../src/wire/cell.ts';
 import { buildCircuit, deliverForward, sendBackward, type TestCircuit } from './circuit-fixtures.ts';
@@ -137,6 +139,31 @@ describe('relay crypto: layered round trips', () => {
     const b = body(1, Uint8Array.of(1));
     c.client.encryptForward(b, 1);
     assert.equal(deliverForward(c, b), 1);
+  });
+
+  it('digestOut: the sender gets the digest field the receiver reads after recognition', () => {
+    const c = keyedCircuit(3);
+    const fwd = body(1, Uint8Array.of(1, 2, 3));
+    const sent = new Uint8Array(RELAY_DIGEST_BYTES);
+    c.client.encryptForward(fwd, 2, sent);
+    assert.equal(deliverForward(c, fwd), 2);
+    assert.deepEqual(fwd.subarray(RELAY_DIGEST_OFFSET, RELAY_DIGEST_OFFSET + RELAY_DIGEST_BYTES), sent);
+    const back = body(1, Uint8Array.of(4));
+    const originated = new Uint8Array(RELAY_DIGEST_BYTES);
+    c.relays[2]!.backwardOriginate(back, originated);
+    for (let i = 1; i >= 0; i--) c.relays[i]!.backwardRelay(back);
+    assert.equal(c.client.decryptBackward(back), 2);
+    assert.deepEqual(
+      back.subarray(RELAY_DIGEST_OFFSET, RELAY_DIGEST_OFFSET + RELAY_DIGEST_BYTES),
+      originated,
+    );
+    assert.notDeepEqual(originated, new Uint8Array(RELAY_DIGEST_BYTES));
+    // A wrong-sized buffer is refused before anything advances.
+    const bad = body(1, Uint8Array.of(5));
+    assert.throws(() => c.client.encryptForward(bad, 2, new Uint8Array(15)), CryptoError);
+    const ok = body(1, Uint8Array.of(5));
+    c.client.encryptForward(ok, 2);
+    assert.equal(deliverForward(c, ok), 2, 'the refused call left the chain where it was');
   });
 
   it('refuses a target hop that does not exist and a short body', () => {

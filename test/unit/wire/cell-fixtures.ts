@@ -42,6 +42,13 @@ export const relayMessageArb: fc.Arbitrary<RelayMessage> = fc.oneof(
   fc.record({ kind: fc.constant('end' as const), reason: u8 }),
   fc.constant({ kind: 'sendme' as const }),
   fc.record({
+    kind: fc.constant('sendme' as const),
+    auth: fc.oneof(
+      fc.record({ version: fc.constant(1), data: fc.uint8Array({ minLength: 16, maxLength: 16 }) }),
+      fc.record({ version: fc.integer({ min: 2, max: 255 }), data: fc.uint8Array({ maxLength: 64 }) }),
+    ),
+  }),
+  fc.record({
     kind: fc.constant('extend' as const),
     identityKey: fc.uint8Array({ minLength: 32, maxLength: 32 }),
     create: fc.uint8Array({ minLength: CREATE_MESSAGE_BYTES, maxLength: CREATE_MESSAGE_BYTES }),

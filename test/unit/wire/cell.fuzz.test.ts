@@ -14,6 +14,8 @@ import {
   encodeRelayMessage,
   encodeRelayPayload,
   RELAY_BODY_BYTES,
+  RELAY_HEADER_BYTES,
+  RelayCommand,
   relayCommandOf,
 } from '../../../src/wire/cell.ts';
 import { relayMessageArb } from './cell-fixtures.ts';
@@ -59,6 +61,30 @@ describe('cell fuzz', () => {
     );
   });
 
+  it('SENDME payloads: mutated authenticators decode to what re-encodes, or a stable error', () => {
+    const v1 = fc.uint8Array({ minLength: 16, maxLength: 16 }).map((d) => Uint8Array.of(1, 0, 16, ...d));
+    const arb = fc.oneof(
+      v1,
+      fc
+        .tuple(v1, fc.array(fc.tuple(fc.nat(18), fc.integer({ min: 1, max: 255 })), { maxLength: 3 }))
+        .map(([b, edits]) => {
+          for (const [at, v] of edits) b[at]! ^= v;
+          return b;
+        }),
+      v1.chain((b) => fc.nat(b.length).map((n) => b.subarray(0, n))),
+      fc.uint8Array({ maxLength: 40 }),
+    );
+    fc.assert(
+      fc.property(arb, (data) => {
+        const d = decodeRelayPayload(RelayCommand.SENDME, data);
+        assert.notEqual(d.kind, 'needMore');
+        if (d.kind === 'ok') assert.deepEqual(encodeRelayPayload(d.value), data);
+        else assert.ok(d.kind === 'error' && d.code !== 'INTERNAL', d.kind === 'error' ? d.message : '');
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
   it('decodeRelayBody and decodeRelayMessage: random and mutated bodies', () => {
     const arb = fc.oneof(
       fc.uint8Array({ minLength: RELAY_BODY_BYTES, maxLength: RELAY_BODY_BYTES }),
@@ -80,7 +106,14 @@ describe('cell fuzz', () => {
       fc.property(arb, (body) => {
         const b = decodeRelayBody(body);
         if (b.kind === 'ok') {
-          const again = encodeRelayBody(b.value.streamId, b.value.command, b.value.data);
+          // DATA keeps whatever padding it carries; every other command's is zero.
+          const padding = body.subarray(RELAY_HEADER_BYTES + b.value.data.length);
+          const again = encodeRelayBody(
+            b.value.streamId,
+            b.value.command,
+            b.value.data,
+            b.value.command === RelayCommand.DATA ? padding : undefined,
+          );
           again.set(body.subarray(4, 20), 4); // the digest field is relay-crypto's
           assert.deepEqual(again, body);
         }
@@ -88,6 +121,10 @@ describe('cell fuzz', () => {
         if (m.kind === 'ok') {
           const again = encodeRelayMessage(m.value.streamId, m.value.message);
           again.set(body.subarray(4, 20), 4);
+          if (m.value.message.kind === 'data') {
+            const end = RELAY_HEADER_BYTES + m.value.message.data.length;
+            again.set(body.subarray(end), end);
+          }
           assert.deepEqual(again, body);
         } else {
           assert.ok(m.kind === 'error' && m.code !== 'INTERNAL');

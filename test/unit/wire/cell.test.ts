@@ -20,9 +20,13 @@ import {
   isValidHost,
   LinkCommand,
   MAX_RELAY_DATA,
+  MAX_RELAY_EARLY_CELLS,
   RELAY_BODY_BYTES,
   RelayCommand,
+  relayCellPadding,
   relayCommandOf,
+  SENDME_DIGEST_BYTES,
+  SENDME_VERSION_DIGEST,
 } from '../../../src/wire/cell.ts';
 import { WireError } from '../../../src/wire/errors.ts';
 import { relayMessageArb, u8 } from './cell-fixtures.ts';
@@ -140,7 +144,7 @@ describe('relay bodies and messages', () => {
     assert.deepEqual(d.value, { streamId: 0x0102, command: 3, data: Uint8Array.of(7, 8) });
   });
 
-  it('body refusals: size, recognized, length, padding', () => {
+  it('body refusals: size, recognized, length, padding (except in DATA)', () => {
     const code = (b: Uint8Array) => {
       const d = decodeRelayBody(b);
       return d.kind === 'error' ? d.code : d.kind;
@@ -154,9 +158,24 @@ describe('relay bodies and messages', () => {
     len[20] = 0x07;
     len[21] = 0xe5; // 2021
     assert.equal(code(len), 'BAD_LENGTH');
+    // DATA padding may be any bytes (the cell that makes a SENDME due carries random ones)...
     const pad = good.slice();
     pad[RELAY_BODY_BYTES - 1] = 1;
-    assert.equal(code(pad), 'BAD_PADDING');
+    assert.equal(code(pad), 'ok');
+    // ...every other command's is zero.
+    const end = encodeRelayBody(1, RelayCommand.END, Uint8Array.of(6));
+    end[RELAY_BODY_BYTES - 1] = 1;
+    assert.equal(code(end), 'BAD_PADDING');
+    const padded = encodeRelayBody(1, RelayCommand.DATA, Uint8Array.of(1), Uint8Array.of(7, 7));
+    assert.deepEqual([...padded.subarray(23, 27)], [1, 7, 7, 0]);
+    assert.throws(
+      () => encodeRelayBody(1, RelayCommand.END, Uint8Array.of(6), Uint8Array.of(1)),
+      isWire('BAD_PADDING'),
+    );
+    assert.throws(
+      () => encodeRelayBody(1, RelayCommand.DATA, new Uint8Array(MAX_RELAY_DATA), Uint8Array.of(1)),
+      isWire('TOO_LARGE'),
+    );
     const full = encodeRelayBody(1, RelayCommand.DATA, new Uint8Array(MAX_RELAY_DATA).fill(1));
     assert.equal(code(full), 'ok');
     assert.throws(() => encodeRelayBody(1, 3, new Uint8Array(MAX_RELAY_DATA + 1)), isWire('TOO_LARGE'));
@@ -190,7 +209,15 @@ describe('relay bodies and messages', () => {
     assert.equal(code(RelayCommand.DATA, []), 'BAD_LENGTH');
     assert.equal(code(RelayCommand.END, []), 'BAD_LENGTH');
     assert.equal(code(RelayCommand.END, [6, 0]), 'TRAILING_BYTES');
-    assert.equal(code(RelayCommand.SENDME, [1]), 'TRAILING_BYTES');
+    const digest = new Array<number>(SENDME_DIGEST_BYTES).fill(0xab);
+    assert.equal(code(RelayCommand.SENDME, []), 'ok');
+    assert.equal(code(RelayCommand.SENDME, [1, 0, 16, ...digest]), 'ok');
+    assert.equal(code(RelayCommand.SENDME, [1]), 'BAD_LENGTH');
+    assert.equal(code(RelayCommand.SENDME, [0, 0, 0]), 'BAD_FIELD');
+    assert.equal(code(RelayCommand.SENDME, [1, 0, 15, ...digest.slice(1)]), 'BAD_LENGTH');
+    assert.equal(code(RelayCommand.SENDME, [1, 0, 16, ...digest, 0]), 'TRAILING_BYTES');
+    assert.equal(code(RelayCommand.SENDME, [1, 0, 16, ...digest.slice(1)]), 'BAD_LENGTH');
+    assert.equal(code(RelayCommand.SENDME, [9, 0, 2, 1, 2]), 'ok', 'a later version is kept');
     assert.equal(code(RelayCommand.EXTEND, new Uint8Array(32 + CREATE_MESSAGE_BYTES - 1)), 'BAD_LENGTH');
     assert.equal(code(RelayCommand.EXTENDED, new Uint8Array(CREATED_MESSAGE_BYTES + 1)), 'TRAILING_BYTES');
     assert.equal(code(RelayCommand.CONNECTED, [5, 1, 2, 3, 4, 0, 0, 0, 0]), 'BAD_FIELD');
@@ -210,6 +237,31 @@ describe('relay bodies and messages', () => {
     );
     assert.throws(() => encodeRelayPayload({ kind: 'resolve', host: 'a/b' }), isWire('BAD_HOST'));
     assert.throws(() => encodeRelayPayload({ kind: 'data', data: new Uint8Array(0) }), isWire('BAD_LENGTH'));
+  });
+
+  it('SENDME: empty (version 0) or version | length | data; version 1 is a 16-byte digest', () => {
+    const digest = new Uint8Array(SENDME_DIGEST_BYTES).fill(3);
+    const v1 = encodeRelayPayload({ kind: 'sendme', auth: { version: SENDME_VERSION_DIGEST, data: digest } });
+    assert.deepEqual([...v1], [1, 0, 16, ...digest]);
+    const back = decodeRelayPayload(RelayCommand.SENDME, v1);
+    assert.ok(back.kind === 'ok' && back.value.kind === 'sendme');
+    assert.equal(back.value.auth?.version, 1);
+    assert.deepEqual(back.value.auth?.data, digest);
+    const empty = decodeRelayPayload(RelayCommand.SENDME, new Uint8Array(0));
+    assert.ok(empty.kind === 'ok' && empty.value.kind === 'sendme' && empty.value.auth === undefined);
+    assert.equal(encodeRelayPayload({ kind: 'sendme' }).length, 0);
+    assert.deepEqual(
+      [...encodeRelayPayload({ kind: 'sendme', auth: { version: 2, data: Uint8Array.of(5) } })],
+      [2, 0, 1, 5],
+    );
+    assert.throws(
+      () => encodeRelayPayload({ kind: 'sendme', auth: { version: 1, data: new Uint8Array(15) } }),
+      isWire('BAD_LENGTH'),
+    );
+    assert.throws(
+      () => encodeRelayPayload({ kind: 'sendme', auth: { version: 0, data: new Uint8Array(0) } }),
+      isWire('BAD_FIELD'),
+    );
   });
 
   it('hosts: names, IPv4 and IPv6 literals; not URLs, spaces, brackets or empty labels', () => {
@@ -268,5 +320,33 @@ describe('encodeRelayCell', () => {
       ),
       { numRuns: 300 },
     );
+  });
+
+  it('RELAY_EARLY carries the same body; no other link command does', () => {
+    assert.equal(LinkCommand.RELAY_EARLY, 5);
+    assert.equal(MAX_RELAY_EARLY_CELLS, 8);
+    const id = asCircuitId(9)!;
+    const relay = encodeRelayCell(id, 0, RelayCommand.EXTEND, Uint8Array.of(1, 2));
+    const early = encodeRelayCell(id, 0, RelayCommand.EXTEND, Uint8Array.of(1, 2), LinkCommand.RELAY_EARLY);
+    assert.equal(early[4], LinkCommand.RELAY_EARLY);
+    assert.deepEqual(early.subarray(5), relay.subarray(5));
+    const d = decodeCell(early);
+    assert.ok(d.kind === 'ok' && d.value.command === LinkCommand.RELAY_EARLY);
+    assert.throws(
+      () => encodeRelayCell(id, 0, RelayCommand.DATA, Uint8Array.of(1), LinkCommand.CREATE),
+      isWire('BAD_FIELD'),
+    );
+  });
+
+  it('relayCellPadding is the view after the data', () => {
+    const cell = encodeRelayCell(asCircuitId(9)!, 1, RelayCommand.DATA, new Uint8Array(100).fill(1));
+    const pad = relayCellPadding(cell);
+    assert.equal(pad.length, MAX_RELAY_DATA - 100);
+    pad.fill(0xee);
+    assert.equal(cell[5 + 23 + 99], 1);
+    assert.equal(cell[5 + 23 + 100], 0xee);
+    assert.equal(cell[CELL_BYTES - 1], 0xee);
+    const d = decodeRelayBody(cell.subarray(5));
+    assert.ok(d.kind === 'ok' && d.value.data.length === 100);
   });
 });

@@ -1,0 +1,195 @@
+// A ledger node's height handling and peer bounds against a real attacker host, in one process: a
+// one-validator chain (it commits alone) with a 250 ms block interval on a real libp2p host, and a
+// stock libp2p attacker speaking /anonnet/ledger/1.0.0 frames by hand (test/e2e/attackers/).
+// - STATUS / PROPOSAL / VOTE claiming a height of 2^40 leave the block interval alone, cost the node a
+//   sync request or two (the unanswered claim is penalised), and go when the liar disconnects;
+// - SYNC_REQUEST answers are bounded per peer (a burst, then the rate);
+// - a SYNC_RESPONSE nobody asked for and a frame larger than its type allows are refused unread.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { LedgerNode } from '../../../src/consensus/ledger-node.ts';
+import { LedgerNet } from '../../../src/consensus/net/ledger-net.ts';
+import { generateIdentity } from '../../../src/crypto/identity.ts';
+import { createLogger } from '../../../src/log/logger.ts';
+import { createHost, type Host } from '../../../src/p2p/host.ts';
+import { defaultP2pOptions } from '../../../src/p2p/options.ts';
+import { CONSENSUS_MSG_TYPE, encodeConsensusMessage } from '../../../src/wire/consensus-msg.ts';
+import { createAttackerHost } from '../../e2e/attackers/attacker-host.ts';
+import { junkProposal, junkVote } from '../../e2e/attackers/ledger-junk-msgs.ts';
+import { type LedgerLink, listenLedger, openLedgerLink } from '../../e2e/attackers/ledger-link.ts';
+import { until } from '../../e2e/lib/testnet.ts';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const INTERVAL_MS = 250;
+const CHAIN = 'ledger-node-attacks';
+
+let dir: string;
+let host: Host;
+let node: LedgerNode;
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'anonnet-ledger-node-'));
+  const identity = generateIdentity();
+  host = await createHost({
+    identitySeed: identity.seed,
+    options: {
+      ...defaultP2pOptions,
+      listen: ['/ip4/127.0.0.1/tcp/0'],
+      transports: ['tcp'],
+      bootstrap: [],
+      allowPrivateAddresses: true,
+      nat: { autonat: false, dcutr: false, relayClient: false, relayServer: false, upnp: false },
+    },
+    validators: {},
+    selectors: {},
+    agentVersion: 'anonnet-ledger-node-test',
+  });
+  const net = new LedgerNet(host);
+  await net.start();
+  node = new LedgerNode({
+    genesis: {
+      chainId: CHAIN,
+      params: { blockIntervalMs: INTERVAL_MS, validatorCount: 1, powDifficulty: 0, epochLength: 1000 },
+      validators: [identity.publicKey],
+      accounts: [],
+    },
+    storePath: join(dir, 'ledger.sqlite'),
+    signStatePath: join(dir, 'sign-state.json'),
+    identity,
+    net,
+    log: createLogger({ level: 'silent' }),
+    timeouts: { proposeMs: 400, prevoteMs: 150, precommitMs: 150, deltaMs: 50 },
+  });
+  node.start();
+  await until(() => node.height >= 2, 20_000, 'first blocks');
+});
+
+after(async () => {
+  node?.stop();
+  await host?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function attacker(
+  onFrame?: (payload: Uint8Array) => void,
+): Promise<{ link: LedgerLink; stop: () => Promise<void> }> {
+  const a = await createAttackerHost();
+  await listenLedger(a, (_from, payload) => onFrame?.(payload));
+  const address = host.getMultiaddrs()[0]!.toString();
+  const link = await openLedgerLink(a, address);
+  return {
+    link,
+    stop: async () => {
+      await a.stop();
+    },
+  };
+}
+
+async function rate(ms: number): Promise<number> {
+  const h0 = node.height;
+  await sleep(ms);
+  return (node.height - h0) / (ms / 1000);
+}
+
+describe('ledger node under hostile peers', () => {
+  it('lying heights leave the block interval alone and go with the liar', async () => {
+    const normal = await rate(2000);
+    let syncRequests = 0;
+    const liar = await attacker((p) => {
+      if (p[0] === CONSENSUS_MSG_TYPE.SYNC_REQUEST) syncRequests++;
+    });
+    const lies = [
+      encodeConsensusMessage({ kind: 'STATUS', height: 2 ** 40 }),
+      encodeConsensusMessage({
+        kind: 'PROPOSAL',
+        proposal: junkProposal(CHAIN, 2 ** 40, 0, generateIdentity().publicKey, 100),
+      }),
+      encodeConsensusMessage({
+        kind: 'VOTE',
+        vote: junkVote(CHAIN, 2 ** 40, 0, generateIdentity().publicKey),
+      }),
+    ];
+    const h0 = node.height;
+    const t0 = Date.now();
+    let sent = 0;
+    // Longer than the 5 s a sync request waits for its answer, so the unanswered claim is penalised.
+    while (Date.now() - t0 < 6500) {
+      for (const m of lies) await liar.link.send(m);
+      sent += lies.length;
+      await sleep(20);
+    }
+    const during = (node.height - h0) / ((Date.now() - t0) / 1000);
+    assert.ok(node.status().guard.highestClaim <= 2 ** 40);
+    await liar.stop();
+    await until(() => node.status().guard.highestClaim === 0, 5000, 'the claim gone with the liar');
+    const afterRate = await rate(2000);
+    const ceiling = Math.max(2 * normal, normal + 1);
+    assert.ok(during < ceiling, `during ${during} vs normal ${normal}`);
+    assert.ok(afterRate < ceiling, `after ${afterRate} vs normal ${normal}`);
+    assert.ok(during <= 1000 / INTERVAL_MS, 'never more than one block per interval');
+    assert.ok(syncRequests >= 1 && syncRequests <= 2, `sync requests: ${syncRequests} for ${sent} lies`);
+    assert.ok((node.status().guard.refusals['HEIGHT_CLAIM_FAILED'] ?? 0) >= 1, 'the claim was penalised');
+  });
+
+  it('refuses proposals and votes that do not verify, for the heights it is deciding', async () => {
+    const peer = await attacker();
+    const before = node.status().guard.refusals['LEDGER_BAD_CONSENSUS'] ?? 0;
+    const h = node.height + 1;
+    const v = node.status().validators[0]!;
+    const key = new Uint8Array(Buffer.from(v, 'hex'));
+    await peer.link.send(
+      encodeConsensusMessage({ kind: 'PROPOSAL', proposal: junkProposal(CHAIN, h, 0, key, 50_000) }),
+    );
+    await peer.link.send(encodeConsensusMessage({ kind: 'VOTE', vote: junkVote(CHAIN, h + 1, 0, key) }));
+    await until(
+      () => (node.status().guard.refusals['LEDGER_BAD_CONSENSUS'] ?? 0) >= before + 2,
+      5000,
+      'both refused',
+    );
+    await peer.stop();
+  });
+
+  it('answers SYNC_REQUESTs within its per-peer budget', async () => {
+    let answers = 0;
+    const peer = await attacker((p) => {
+      if (p[0] === CONSENSUS_MSG_TYPE.SYNC_RESPONSE) answers++;
+    });
+    // Let the node's stream to us open (its answers travel on it).
+    await sleep(500);
+    const request = encodeConsensusMessage({ kind: 'SYNC_REQUEST', fromHeight: 1, maxBlocks: 64 });
+    for (let i = 0; i < 50; i++) await peer.link.send(request);
+    await sleep(1000);
+    // Burst 4 s x 2/s = 8, plus about 2 per second of the test.
+    assert.ok(answers >= 1, 'honest requests are answered');
+    assert.ok(answers <= 12, `answers: ${answers} of 50`);
+    assert.ok((node.status().guard.refusals['SYNC_LIMIT'] ?? 0) >= 38);
+    await peer.stop();
+  });
+
+  it('refuses unsolicited sync answers and oversized frames before decoding them', async () => {
+    const peer = await attacker();
+    const before = node.status().guard.refusals;
+    const response = encodeConsensusMessage({ kind: 'SYNC_RESPONSE', blocks: [] });
+    await peer.link.send(response);
+    const fatVote = new Uint8Array(10_000);
+    fatVote[0] = CONSENSUS_MSG_TYPE.VOTE;
+    await peer.link.send(fatVote);
+    await until(
+      () => {
+        const r = node.status().guard.refusals;
+        return (
+          (r['SYNC_UNSOLICITED'] ?? 0) > (before['SYNC_UNSOLICITED'] ?? 0) &&
+          (r['LEDGER_OVERSIZE'] ?? 0) > (before['LEDGER_OVERSIZE'] ?? 0)
+        );
+      },
+      5000,
+      'both refused',
+    );
+    await peer.stop();
+    const h = node.height;
+    await until(() => node.height > h, 5000, 'the node still commits');
+  });
+});
