@@ -215,10 +215,13 @@ test('a Sybil flood fills only free and failed places: the testnet relays stay, 
     assert.ok(maxSize <= MAX_RELAYS, `the view held ${maxSize} relays`);
     assert.equal(minHonest, honest.length, 'every testnet relay stayed in the client view');
 
-    // A relay that joins now, while the flood goes on, still gets a place.
+    // A relay that joins now, while the flood goes on, still gets a place: it connects to the client
+    // (and to node 1), so the client has verified it, and a verified relay ranks above every Sybil.
     const lateDir = tempDir('anonnet-late-relay-');
     extraDirs.push(lateDir);
     const late = startDaemon(lateDir, [
+      '--bootstrap',
+      addressOf(0),
       '--bootstrap',
       addressOf(1),
       '--pow-difficulty',
@@ -231,11 +234,11 @@ test('a Sybil flood fills only free and failed places: the testnet relays stay, 
       'info',
     ]);
     try {
-      const lateStatus = await statusOf(late, (s) => s.descriptorsPublished > 0, 60_000, 'the late relay');
+      const lateStatus = await statusOf(late, (s) => s.peers > 0, 180_000, 'the late relay to connect');
       const joinedAt = Date.now();
       await until(
         () => client()?.relays.includes(lateStatus.peerId) ?? false,
-        60_000,
+        120_000,
         'the client to learn the late relay',
       );
       const after = client()!;
