@@ -70,4 +70,13 @@ export const ATTACKS: readonly Attack[] = [
     }),
     attackerBytes: () => 0,
   },
+  {
+    // Class 11: 60 valid Sybil descriptors stored in the DHT and named in every DHT answer the
+    // attacker gives; the victim is the client, whose discovery, view and prober take the flood.
+    name: 'sybil-flood',
+    script: 'sybil-flood',
+    victim: 0,
+    args: (v) => ({ peers: v.nodes.map((n) => n.address), count: 60, powDifficulty: 8 }),
+    attackerBytes: () => 0,
+  },
 ];

@@ -24,7 +24,11 @@ export interface DiscoveryInit {
   readonly isConnected?: (peerId: string) => boolean;
   readonly concurrency?: number;
   readonly maxQueue?: number;
+  /** Ids taken from each DHT server's answer in a random walk (a per-peer share of the queue). */
+  readonly walkIdsPerResponder?: number;
 }
+
+export const DEFAULT_WALK_IDS_PER_RESPONDER = 4;
 
 const FETCH_TIMEOUT_MS = 10_000;
 const DIRECT_TIMEOUT_MS = 3_000;
@@ -122,9 +126,10 @@ export class RelayDiscovery {
 
   async #fetch(peerId: string): Promise<void> {
     this.#lastTried.set(peerId, this.#init.now());
-    // First contact always goes through the DHT (that is how relays are discovered); the direct path
-    // only refreshes relays we already know and are connected to.
-    if (this.#init.fetchDirect && this.#init.view.has(peerId) && this.#init.isConnected?.(peerId)) {
+    // A peer we are connected to is asked for its own descriptor first (refresh or first contact), so
+    // DHT lookups slowed by made-up peers in answers cannot keep a neighbour out of the view; the DHT
+    // is the way to relays we are not connected to, and the fallback.
+    if (this.#init.fetchDirect && this.#init.isConnected?.(peerId)) {
       try {
         const bytes = await this.#init.fetchDirect(
           peerId,
@@ -132,7 +137,7 @@ export class RelayDiscovery {
         );
         const result = this.#init.view.offer(peerId, bytes);
         this.direct++;
-        if (result === 'updated') return;
+        if (result === 'updated' || result === 'added') return;
       } catch (err) {
         if (this.#stop.signal.aborted) return;
         this.#init.log.debug({ err: (err as Error).message }, 'direct descriptor fetch failed');
@@ -161,6 +166,7 @@ export class RelayDiscovery {
       for (const e of this.#init.view.list()) this.want(e.peerId);
       try {
         const found = await this.#init.dht.randomWalk({
+          perResponder: this.#init.walkIdsPerResponder ?? DEFAULT_WALK_IDS_PER_RESPONDER,
           signal: AbortSignal.any([signal, AbortSignal.timeout(FETCH_TIMEOUT_MS)]),
         });
         for (const p of found) this.want(p);

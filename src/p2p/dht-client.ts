@@ -8,8 +8,12 @@ export interface DhtClient {
   put(key: Uint8Array, value: Uint8Array, opts?: { signal?: AbortSignal }): Promise<number>;
   /** Records found for a key, at most `quorum` (default 2), each validated by the DHT; may disagree. */
   get(key: Uint8Array, opts?: { signal?: AbortSignal; quorum?: number }): Promise<Uint8Array[]>;
-  /** Looks up the peers closest to a random key and returns the peer ids it met on the way. */
-  randomWalk(opts?: { signal?: AbortSignal }): Promise<string[]>;
+  /**
+   * Looks up the peers closest to a random key and returns the peer ids it met on the way: the peers
+   * that answered, and at most `perResponder` (default all) of the ids each one named, so one DHT
+   * server advertising made-up ids (a Sybil flood) contributes no more than any other.
+   */
+  randomWalk(opts?: { signal?: AbortSignal; perResponder?: number }): Promise<string[]>;
 }
 
 export function dhtClient(dht: KadDHT, metrics?: Pick<Metrics, 'dht'>): DhtClient {
@@ -60,7 +64,9 @@ export function dhtClient(dht: KadDHT, metrics?: Pick<Metrics, 'dht'>): DhtClien
           opts.signal ? { signal: opts.signal } : {},
         )) {
           if (event.name === 'FINAL_PEER') seen.add(event.peer.id.toString());
-          if (event.name === 'PEER_RESPONSE') for (const p of event.closer) seen.add(p.id.toString());
+          if (event.name === 'PEER_RESPONSE')
+            for (const p of event.closer.slice(0, opts.perResponder ?? event.closer.length))
+              seen.add(p.id.toString());
         }
       } catch (err) {
         if (opts.signal?.aborted) {

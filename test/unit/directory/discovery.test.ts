@@ -162,6 +162,26 @@ describe('RelayDiscovery', () => {
     await discovery.stop();
   });
 
+  it('asks a connected peer for its own descriptor on first contact, and the DHT only when that fails', async () => {
+    const served = new Map([[a.peerId, a.descriptor().bytes]]);
+    const { dht, view, discovery } = setup({
+      isConnected: (id) => id === a.peerId || id === b.peerId,
+      fetchDirect: async (id) => {
+        const bytes = served.get(id);
+        if (bytes === undefined) throw new Error('no answer');
+        return bytes;
+      },
+    });
+    dht.set(relayRecordKey(b.peerId), b.descriptor().bytes);
+    discovery.want(a.peerId);
+    discovery.want(b.peerId);
+    await dht.until(() => view.has(a.peerId) && view.has(b.peerId));
+    assert.equal(dht.getsFor(relayRecordKey(a.peerId)), 0, 'a answered directly');
+    assert.equal(dht.getsFor(relayRecordKey(b.peerId)), 1, 'b did not: the DHT');
+    assert.equal(discovery.direct, 1);
+    await discovery.stop();
+  });
+
   it('stop() ends promptly during a walk, a lookup or a pause, and wants after it do nothing', async () => {
     for (const hang of ['walk', 'get', 'none'] as const) {
       const { dht, discovery } = setup({ walkIntervalMs: 60_000, connectedPeers: () => ['QmConnected'] });
