@@ -151,6 +151,9 @@ test('(a) slots taken with garbage handshakes and never used come back after the
     mode: 'fill',
     handshake: 'garbage',
     window: 8,
+    // Keep sending for the whole 12 s (the default 2500 CREATEs last ~1.3 s on a quiet machine, and the
+    // report would come before the 5 s unused timeout could close anything).
+    circuits: 1_000_000,
     durationMs: 12_000,
     victimPid: pid,
   });

@@ -1,5 +1,5 @@
 // Attack script: stateful protocol fuzzing of one victim over real libp2p streams, on every AnonNet
-// protocol it serves: `/anonnet/circuit/1.0.0`, `/anonnet/ledger/1.0.0`, `/anonnet/descriptor/1.0.0`
+// protocol it serves: `/anonnet/circuit/2.0.0`, `/anonnet/ledger/1.0.0`, `/anonnet/descriptor/1.0.0`
 // and the private DHT `/anonnet/kad/1.0.0` (sessions in ./fuzz/). Many sessions run in parallel; each
 // draws everything from its own PRNG seeded from the run's seed and its index, so a run is replayed
 // with the same `seed` (add `parallel: 1, verbose: true` to see which session was running when a
@@ -147,14 +147,23 @@ const progress = setInterval(
 await Promise.all(Array.from({ length: parallel }, () => worker()));
 clearInterval(progress);
 
-// Does the victim still serve every protocol, after all that?
+// Does the victim still serve every protocol, after all that? Asked from a fresh identity, as an
+// honest newcomer would: the fuzzing identity may rightly have used up its own per-peer shares (its
+// circuit slots, its CREATE and ledger rates), which is the hardening working, not the victim failing.
+// The fuzzing identity's own circuit probe is reported beside it, for information.
 const probeRng = new Prng(seed ^ 0x5eed);
+const probeHost = await createAttackerHost();
+const probeCtx = newContext(probeHost, args.address, victimPeerId, args.exitTarget);
+await ledger.listen(probeHost, probeCtx);
+await probeHost.dial(multiaddr(args.address), { signal: AbortSignal.timeout(10_000) }).catch(() => {});
+probeCtx.victim = ctx.victim;
 const probes = {
-  descriptor: await descriptor.probe(ctx),
-  dht: await dht.probe(ctx),
-  circuit: await circuit.probe(ctx, probeRng),
-  ledger: await ledger.probe(ctx),
+  descriptor: await descriptor.probe(probeCtx),
+  dht: await dht.probe(probeCtx),
+  circuit: await circuit.probe(probeCtx, probeRng),
+  ledger: await ledger.probe(probeCtx),
 };
+const fuzzingIdentityCircuit = await circuit.probe(ctx, probeRng);
 report({
   done: true,
   seed,
@@ -162,8 +171,11 @@ report({
   elapsedMs: Date.now() - started,
   stats: ctx.stats.toJSON(),
   probes,
+  fuzzingIdentityCircuit,
+  probeStats: probeCtx.stats.toJSON(),
   anomalies: ctx.anomalies.items,
   sessionErrors,
 });
 await Promise.resolve(host.stop()).catch(() => {});
+await Promise.resolve(probeHost.stop()).catch(() => {});
 process.exit(0);

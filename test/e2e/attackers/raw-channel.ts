@@ -5,6 +5,7 @@
 // can then be kept alive with DROP cells). Used by the attack scripts here and by integration tests.
 import { randomBytes } from 'node:crypto';
 import type { Libp2p, Stream } from '@libp2p/interface';
+import { CIRCUIT_PROTOCOL } from '../../../src/circuit/protocol.ts';
 import { createHandshakeClient, onionKeyId } from '../../../src/crypto/circuit-handshake.ts';
 import { ClientCircuitCrypto } from '../../../src/crypto/relay-crypto.ts';
 import { fetchPeerDescriptor } from '../../../src/directory/descriptor-protocol.ts';
@@ -21,8 +22,6 @@ import {
 } from '../../../src/wire/cell.ts';
 import { decodeDescriptor } from '../../../src/wire/descriptor.ts';
 import type { OnionKey } from '../../../src/wire/descriptor-types.ts';
-
-export const CIRCUIT_PROTOCOL = '/anonnet/circuit/2.0.0';
 
 /** What a CREATE for the victim needs: what its descriptor publishes. */
 export interface VictimKeys {

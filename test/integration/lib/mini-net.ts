@@ -58,6 +58,11 @@ const hostOptions: P2pOptions = {
   transports: ['tcp'],
   bootstrap: [],
   allowPrivateAddresses: true,
+  // Every host of this net is 127.0.0.1: the per-host accept rate and per-IP caps are for a real
+  // network (a burst of dials between them was reset by libp2p's per-host rate limit, ECONNRESET).
+  inboundPerHostPerSecond: 10_000,
+  maxConnectionsPerIp: 10_000,
+  maxPendingConnectionsPerIp: 10_000,
   nat: { autonat: false, dcutr: false, relayClient: false, relayServer: false, upnp: false },
 };
 

@@ -2,9 +2,9 @@
 // a cell, half a frame, half a DHT message, a descriptor request never read) and then stops without
 // closing anything, so the victim sees the whole connection vanish under its half-read streams.
 
+import { CIRCUIT_PROTOCOL } from '../../../../src/circuit/protocol.ts';
 import type { Prng } from '../../../sim/prng.ts';
 import { createAttackerHost, openProtocol } from '../attacker-host.ts';
-import { CIRCUIT_PROTOCOL } from './circuit.ts';
 import type { FuzzContext } from './context.ts';
 import { Conversation, sleep } from './conversation.ts';
 import { DESCRIPTOR_PROTOCOL } from './descriptor.ts';

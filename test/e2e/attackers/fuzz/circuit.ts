@@ -1,4 +1,4 @@
-// Fuzzing `/anonnet/circuit/1.0.0` (src/wire/cell.ts): sessions that open a channel to the victim and
+// Fuzzing `/anonnet/circuit/2.0.0` (src/wire/cell.ts): sessions that open a channel to the victim and
 // hold a conversation on it. A session builds real circuits with the project's own handshake and relay
 // crypto (so the victim recognizes our RELAY cells and parses what is inside), then sends every relay
 // command on them, valid, with a mutated plaintext (the digest still checks) or a mutated ciphertext,
@@ -6,6 +6,7 @@
 // relays; it reads what the victim answers (CREATED, DESTROY, relay answers decrypted with the hop
 // keys) and carries on from there. Other sessions write random cells, cut cells at odd places, and
 // open bursts of channels that they abort or half-close.
+import { CIRCUIT_PROTOCOL } from '../../../../src/circuit/protocol.ts';
 import { createHandshakeClient, type HandshakeClient } from '../../../../src/crypto/circuit-handshake.ts';
 import { ClientCircuitCrypto } from '../../../../src/crypto/relay-crypto.ts';
 import {
@@ -26,7 +27,6 @@ import type { Conversation } from './conversation.ts';
 import { sleep } from './conversation.ts';
 import * as v from './values.ts';
 
-export const CIRCUIT_PROTOCOL = '/anonnet/circuit/1.0.0';
 const TAG = 'circuit';
 const RELAY_COMMANDS: readonly number[] = Object.values(RelayCommand);
 const LINK_COMMANDS: readonly number[] = Object.values(LinkCommand);
@@ -306,7 +306,10 @@ function relayCell(
   if (mutate === 'plaintext' && namesAllowed) v.mutateInPlace(p, body, 3);
   c.crypto!.encryptForward(body, hop);
   if (mutate === 'ciphertext') v.mutateInPlace(p, body, 2);
-  return rawCell(c.id, LinkCommand.RELAY, body);
+  // EXTEND travels in RELAY_EARLY (else the victim refuses it); now and then any other command too,
+  // and now and then an EXTEND in a plain RELAY cell, to reach both refusals.
+  const early = command === RelayCommand.EXTEND ? p.chance(0.9) : p.chance(0.05);
+  return rawCell(c.id, early ? LinkCommand.RELAY_EARLY : LinkCommand.RELAY, body);
 }
 
 /** One step of the conversation on circuit `c`; answers how long to wait for the victim. */
