@@ -23,11 +23,6 @@ import {
   until,
 } from './lib/testnet.ts';
 
-// Failed in the merged tree on a machine at load average ~25 (seven jobs at once), after the branches
-// of the hardening issue were merged; each passed on its own branch. Run and reported on every test
-// run, but not counted as a failure until its cause is found (issue 9's closing note of 2026-12-02).
-const KNOWN_FAILING = 'failed after the hardening merge under heavy load: cause not yet found (issue 9)';
-
 const run = promisify(execFile);
 const MIB = 8;
 const ATTACK = { circuits: 3, streams: 2, mib: 64 };
@@ -96,9 +91,7 @@ function relayed(dataDir: string): number {
   return readStatus(dataDir)?.relayedCircuits ?? -1;
 }
 
-test('a client that stops reading does not stall honest downloads through the same guard and middle', {
-  todo: KNOWN_FAILING,
-}, async () => {
+test('a client that stops reading does not stall honest downloads through the same guard and middle', async () => {
   const expected = bigBodyHash(MIB);
   const page = await run('curl', [
     '-sS',
