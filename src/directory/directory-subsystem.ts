@@ -49,24 +49,37 @@ export interface DirectorySubsystem {
   stop(): void;
 }
 
-export function createDirectory(opts: DirectoryOptions, deps: DirectoryDeps): DirectorySubsystem {
-  const { log, now, host } = deps;
-  const selfId = host.peerId.toString();
-  const store = new RelayViewStore(join(opts.dataDir, opts.storeFile));
+/** The relay view over its store, restored from disk. */
+function openView(opts: DirectoryOptions, deps: DirectoryDeps, store: RelayViewStore): RelayView {
+  const { host, log } = deps;
   // The relay view ranks relays by what this node saw of them (relay-view.ts): a direct connection
   // verifies a relay's network, a circuit through it shows it works.
   const view = new RelayView({
     verify: deps.verify,
-    now,
+    now: deps.now,
     store,
     log,
-    selfId,
+    selfId: host.peerId.toString(),
     limits: { maxRelays: opts.maxRelays, maxPerSubnet: opts.maxRelaysPerSubnet },
     connectedSubnet: (id) =>
       directSubnet(host.getConnections().filter((c) => c.remotePeer.toString() === id)),
   });
   const restored = view.load();
   if (restored > 0) log.info({ relays: restored }, 'relay view restored from disk');
+  return view;
+}
+
+export function createDirectory(opts: DirectoryOptions, deps: DirectoryDeps): DirectorySubsystem {
+  const { log, now, host } = deps;
+  const selfId = host.peerId.toString();
+  const store = new RelayViewStore(join(opts.dataDir, opts.storeFile));
+  let view: RelayView;
+  try {
+    view = openView(opts, deps, store);
+  } catch (err) {
+    store.close();
+    throw err;
+  }
   const onConnectionOpen = (evt: CustomEvent<Connection>) => {
     const subnet = directSubnet([evt.detail]);
     if (subnet !== undefined) view.markConnected(evt.detail.remotePeer.toString(), subnet);
