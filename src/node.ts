@@ -11,9 +11,7 @@ import { createLedger } from './consensus/ledger-subsystem.ts';
 import { createBootstrapProgress, createRelayProgress } from './daemon/bootstrap-subsystem.ts';
 import { openDataDir } from './daemon/data-dir-subsystem.ts';
 import { createIdentity } from './daemon/identity-subsystem.ts';
-import { type NodeStatus, readNodeStatus, type StatusSources } from './daemon/node-status.ts';
 import type { BootstrapProgress } from './daemon/progress.ts';
-import { createStatusTicker } from './daemon/status-subsystem.ts';
 import { Lifecycle } from './daemon/subsystem.ts';
 import { descriptorVerifier, relayDhtRecords } from './directory/descriptor-checks.ts';
 import { createDirectory } from './directory/directory-subsystem.ts';
@@ -22,14 +20,16 @@ import { createPublishing } from './directory/publish-subsystem.ts';
 import type { RelayView } from './directory/relay-view.ts';
 import type { Logger } from './log/logger.ts';
 import { createMetrics, type Metrics } from './metrics/registry.ts';
-import { nodeApiSource } from './node-api-source.ts';
-import { subsystemOptions } from './node-options.ts';
+import { nodeApiSource } from './node/api-source.ts';
+import { subsystemOptions } from './node/options.ts';
+import { type NodeStatus, readNodeStatus, type StatusSources } from './node/status.ts';
+import { createStatusTicker } from './node/status-file.ts';
 import type { Host } from './p2p/host.ts';
 import { createP2p } from './p2p/p2p-subsystem.ts';
 import { createProxies } from './proxy/proxy-subsystem.ts';
 import { createExit } from './stream/exit-subsystem.ts';
 
-export type { NodeStatus } from './daemon/node-status.ts';
+export type { NodeStatus } from './node/status.ts';
 
 export interface AnonNode {
   readonly peerId: string;

@@ -1,20 +1,20 @@
 // Each subsystem's options, read from the node's configuration (as Lodestar's node/options.ts): the one
 // place where a config field meets the subsystem that uses it.
-import type { ApiServerOptions } from './api/api-subsystem.ts';
-import { type ClientOptions, defaultClientOptions } from './circuit/client-subsystem.ts';
-import type { RelaySubsystemOptions } from './circuit/relay-subsystem.ts';
-import type { NodeConfig } from './config/schema.ts';
-import type { RelayProgressOptions } from './daemon/bootstrap-subsystem.ts';
-import { files } from './daemon/data-dir.ts';
-import type { IdentityOptions } from './daemon/identity-subsystem.ts';
-import type { DescriptorCheckOptions } from './directory/descriptor-checks.ts';
-import type { DirectoryOptions } from './directory/directory-subsystem.ts';
-import type { DiscoveryOptions } from './directory/discovery-subsystem.ts';
-import type { PublishOptions } from './directory/publish-subsystem.ts';
-import type { P2pSubsystemOptions } from './p2p/p2p-subsystem.ts';
-import type { ProxyOptions } from './proxy/proxy-subsystem.ts';
-import type { ExitSubsystemOptions } from './stream/exit-subsystem.ts';
-import { VERSION } from './version.ts';
+import type { ApiServerOptions } from '../api/api-subsystem.ts';
+import { type ClientOptions, defaultClientOptions } from '../circuit/client-subsystem.ts';
+import type { RelaySubsystemOptions } from '../circuit/relay-subsystem.ts';
+import type { NodeConfig } from '../config/schema.ts';
+import type { RelayProgressOptions } from '../daemon/bootstrap-subsystem.ts';
+import { files } from '../daemon/data-dir.ts';
+import type { IdentityOptions } from '../daemon/identity-subsystem.ts';
+import type { DescriptorCheckOptions } from '../directory/descriptor-checks.ts';
+import type { DirectoryOptions } from '../directory/directory-subsystem.ts';
+import type { DiscoveryOptions } from '../directory/discovery-subsystem.ts';
+import type { PublishOptions } from '../directory/publish-subsystem.ts';
+import type { P2pSubsystemOptions } from '../p2p/p2p-subsystem.ts';
+import type { ProxyOptions } from '../proxy/proxy-subsystem.ts';
+import type { ExitSubsystemOptions } from '../stream/exit-subsystem.ts';
+import { VERSION } from '../version.ts';
 
 export interface SubsystemOptions {
   readonly dataDir: string;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { readNodeStatus, type StatusSources } from '../../../src/daemon/node-status.ts';
+import { readNodeStatus, type StatusSources } from '../../../src/node/status.ts';
 
 const piece = <T>(status: T) => ({ status: () => status });
 

@@ -2,13 +2,13 @@
 // piece each subsystem owns, by one pure function.
 import type { RelayStatus } from '../circuit/relay-subsystem.ts';
 import type { LedgerNodeStatus } from '../consensus/ledger-node.ts';
+import type { ProgressEvent } from '../daemon/progress.ts';
 import type { DirectoryStatus } from '../directory/directory-subsystem.ts';
 import type { DiscoveryStatus } from '../directory/discovery-subsystem.ts';
 import type { P2pStatus } from '../p2p/p2p-subsystem.ts';
 import type { ProxyStatus } from '../proxy/proxy-subsystem.ts';
 import type { ExitStatus } from '../stream/exit-subsystem.ts';
 import { VERSION } from '../version.ts';
-import type { ProgressEvent } from './progress.ts';
 
 export interface NodeStatus extends P2pStatus, DirectoryStatus, DiscoveryStatus, ProxyStatus, RelayStatus {
   readonly version: string;

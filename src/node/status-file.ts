@@ -2,10 +2,10 @@
 // bootstrap progress, onion key rotation, bandwidth sample), and every other second status.json is
 // rewritten for `anonnet status` and the testnet supervisor.
 import { join } from 'node:path';
+import { writeFileAtomic } from '../daemon/atomic-file.ts';
+import { files } from '../daemon/data-dir.ts';
 import type { Logger } from '../log/logger.ts';
-import { writeFileAtomic } from './atomic-file.ts';
-import { files } from './data-dir.ts';
-import type { NodeStatus } from './node-status.ts';
+import type { NodeStatus } from './status.ts';
 
 export const TICK_MS = 1_000;
 const STATUS_EVERY_TICKS = 2;
