@@ -1,26 +1,27 @@
-// The daemon's side of the control API: `ApiSource` over the node's parts (node.ts builds it).
+// The daemon's side of the control API: `ApiSource` over the node's subsystems. It belongs to the
+// composition (node.ts builds it), so the API itself reads the node only through that narrow interface.
+import type { BandwidthMeter } from '../api/bandwidth.ts';
+import { ledgerApiSource } from '../api/ledger-source.ts';
+import type { ApiSource, JsonObject, JsonValue, LedgerSource, PeerInfo } from '../api/source.ts';
 import type { CircuitManager } from '../circuit/circuit-manager.ts';
 import type { NodeConfig } from '../config/schema.ts';
+import type { LedgerNode } from '../consensus/ledger-node.ts';
 import type { RelayView } from '../directory/relay-view.ts';
 import type { Logger } from '../log/logger.ts';
-import type { NodeStatus } from '../node.ts';
 import type { Host } from '../p2p/host.ts';
 import { Role } from '../wire/descriptor-types.ts';
-import type { BandwidthMeter } from './bandwidth.ts';
-import type { ApiSource, JsonObject, JsonValue, LedgerSource, PeerInfo } from './source.ts';
+import type { NodeStatus } from './status.ts';
 
 export interface NodeParts {
   readonly status: () => NodeStatus;
-  readonly circuits: CircuitManager;
+  readonly client: { readonly circuits: CircuitManager; setPrebuilt(count: number): void };
   readonly view: RelayView;
   readonly host: Host;
-  readonly bandwidth: BandwidthMeter;
+  readonly feeds: { readonly bandwidth: BandwidthMeter };
   readonly config: NodeConfig;
   readonly log: Logger;
-  /** The circuit manager's options object: changing `prebuilt` here takes effect at the next top-up. */
-  readonly circuitOptions: { prebuilt: number };
   readonly now: () => number;
-  readonly ledger?: LedgerSource;
+  readonly ledger: { readonly node: LedgerNode | undefined };
 }
 
 export function roleNames(bits: number): string[] {
@@ -48,7 +49,10 @@ function setPath(obj: JsonObject, path: string, value: JsonValue): void {
 }
 
 export function nodeApiSource(parts: NodeParts): ApiSource {
-  const { circuits, view, host, log, now } = parts;
+  const { view, host, log, now } = parts;
+  const { circuits } = parts.client;
+  const ledger: LedgerSource | undefined =
+    parts.ledger.node !== undefined ? ledgerApiSource(parts.ledger.node) : undefined;
   // The config as the API shows it: the effective one, with the changes made through the API.
   const live = JSON.parse(JSON.stringify(parts.config)) as JsonObject;
   return {
@@ -70,7 +74,7 @@ export function nodeApiSource(parts: NodeParts): ApiSource {
         ...(s.socks !== undefined ? { socks: s.socks } : {}),
         ...(s.http !== undefined ? { http: s.http } : {}),
         ...(s.api !== undefined ? { api: s.api } : {}),
-        ledger: parts.ledger !== undefined,
+        ledger: ledger !== undefined,
       };
     },
     circuits: () =>
@@ -109,7 +113,7 @@ export function nodeApiSource(parts: NodeParts): ApiSource {
           bytesWritten: s.bytesWritten,
         })),
       ),
-    bandwidth: () => parts.bandwidth.snapshot(),
+    bandwidth: () => parts.feeds.bandwidth.snapshot(),
     buildCircuit: async (signal) => {
       const { circuit, buildMs } = await circuits.buildNow(signal);
       return { id: circuit.id, buildMs, hops: circuit.path.map((h) => h.peerId) };
@@ -120,13 +124,12 @@ export function nodeApiSource(parts: NodeParts): ApiSource {
       apply: (path, value) => {
         if (path === 'logLevel' && typeof value === 'string') log.level = value;
         else if (path === 'circuits.prebuilt' && typeof value === 'number') {
-          parts.circuitOptions.prebuilt = value;
-          circuits.maintain();
+          parts.client.setPrebuilt(value);
         } else return;
         setPath(live, path, value);
         log.info({ field: path }, 'configuration changed through the control API');
       },
     },
-    ...(parts.ledger !== undefined ? { ledger: parts.ledger } : {}),
+    ...(ledger !== undefined ? { ledger } : {}),
   };
 }

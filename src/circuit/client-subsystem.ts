@@ -1,0 +1,95 @@
+// This node's own circuits: its persistent entry guards and the circuit manager that builds, prebuilds
+// and retires circuits for the proxies; each circuit built vouches for its relays in the relay view.
+import { join } from 'node:path';
+import type { Libp2p } from '@libp2p/interface';
+import type { RelayView } from '../directory/relay-view.ts';
+import type { Logger } from '../log/logger.ts';
+import type { Metrics } from '../metrics/registry.ts';
+import { CircuitManager, defaultCircuitManagerOptions } from './circuit-manager.ts';
+import { GuardSet } from './guards.ts';
+
+export interface ClientOptions {
+  readonly dataDir: string;
+  /** The guards' file, inside dataDir. */
+  readonly guardsFile: string;
+  /** Entry guards kept. */
+  readonly guards: number;
+  readonly guardLifetimeMs: number;
+  readonly hops: number;
+  readonly prebuilt: number;
+  readonly buildTimeoutMs: number;
+  readonly buildAttempts: number;
+  readonly maxDirtyMs: number;
+  readonly allowSameSubnet: boolean;
+  readonly unmeasuredWeightCap: number;
+}
+
+/** The values the config file does not set (yet). */
+export const defaultClientOptions = {
+  guardLifetimeMs: 60 * 24 * 3600_000,
+  buildAttempts: defaultCircuitManagerOptions.buildAttempts,
+  maxDirtyMs: defaultCircuitManagerOptions.maxDirtyMs,
+} as const;
+
+export interface ClientDeps {
+  readonly log: Logger;
+  readonly host: Libp2p;
+  readonly view: RelayView;
+  readonly metrics: Metrics;
+}
+
+export interface ClientSubsystem {
+  readonly circuits: CircuitManager;
+  /** Changes the number of clean circuits kept ready; takes effect at once. */
+  setPrebuilt(count: number): void;
+  /** The part of the node status the client owns: its circuits open now. */
+  status(): { readonly circuitsOpen: number };
+  stop(): Promise<void>;
+}
+
+export function createClient(opts: ClientOptions, deps: ClientDeps): ClientSubsystem {
+  const { view, metrics } = deps;
+  const guards = new GuardSet(join(opts.dataDir, opts.guardsFile), {
+    count: opts.guards,
+    lifetimeMs: opts.guardLifetimeMs,
+  });
+  // Mutable: the control API may change `prebuilt` while running (the manager reads it at each top-up).
+  const options = {
+    hops: opts.hops,
+    prebuilt: opts.prebuilt,
+    buildTimeoutMs: opts.buildTimeoutMs,
+    buildAttempts: opts.buildAttempts,
+    maxDirtyMs: opts.maxDirtyMs,
+    allowSameSubnet: opts.allowSameSubnet,
+    unmeasuredWeightCap: opts.unmeasuredWeightCap,
+  };
+  const circuits = new CircuitManager({
+    host: deps.host,
+    view,
+    guards,
+    selfId: deps.host.peerId.toString(),
+    log: deps.log,
+    options,
+    metrics,
+  });
+  const offBuilt = circuits.onEvent((event, c) => {
+    if (event === 'built') for (const hop of c.path) view.markCircuitBuilt(hop.peerId);
+  });
+  const open = () => circuits.list().filter((c) => c.state === 'open').length;
+  metrics.bind({
+    circuitsOpen: open,
+    streamsOpen: () => circuits.list().reduce((n, c) => n + c.streams.streams.size, 0),
+  });
+  return {
+    circuits,
+    setPrebuilt: (count) => {
+      options.prebuilt = count;
+      circuits.maintain();
+    },
+    status: () => ({ circuitsOpen: open() }),
+    stop: async () => {
+      offBuilt();
+      await circuits.stop();
+    },
+  };
+}
