@@ -24,14 +24,16 @@ import {
   CREATED_MESSAGE_BYTES,
   DestroyReason,
   decodeCell,
+  decodeRelayMessage,
   encodeCell,
   encodeRelayCell,
+  encodeRelayPayload,
   LinkCommand,
   MAX_RELAY_DATA,
   MAX_RELAY_EARLY_CELLS,
   RelayCommand,
+  type RelayMessage,
   relayCellPadding,
-  streamIdAllowed,
 } from '../wire/cell.ts';
 import { ADMISSION_MESSAGES, type AdmissionCode, CircuitAdmission } from './admission.ts';
 import { type AdmissionLimits, defaultAdmissionLimits } from './admission-limits.ts';
@@ -42,10 +44,8 @@ import { CircuitActivity, sweepIntervalMs } from './circuit-activity.ts';
 import { FlowControlError } from './flow.ts';
 import { eventLoopClock, HandshakeQueue, type QueuedHandshake } from './handshake-queue.ts';
 import { ipGroupOfMultiaddr } from './ip-group.ts';
-import * as msg from './messages.ts';
 import { peerIdOfIdentity } from './open-link.ts';
 import { CIRCUIT_PROTOCOL } from './protocol.ts';
-import { decodeRelayBody } from './relay-body.ts';
 import { RelayEarlyCounter } from './relay-early.ts';
 
 /** The admission limits (admission-limits.ts: circuit shares, CREATE rates, handshake queue) and more. */
@@ -494,19 +494,18 @@ class RelayCircuit {
   }
 
   #local(body: Uint8Array, early: boolean): void {
-    const m = decodeRelayBody(body);
-    if (m === undefined) return this.destroy(DestroyReason.PROTOCOL);
-    // The codec's stream-id rule: stream commands on a stream, circuit commands on stream 0. (A
-    // RESOLVE on stream 0 was answered with a RESOLVED no client can decode: protocol fuzzer.)
-    if (!streamIdAllowed(m.command, m.streamId)) return this.destroy(DestroyReason.PROTOCOL);
-    if (m.command === RelayCommand.EXTEND) {
-      void this.#extend(m.data, early);
+    // The one decoder (wire/cell.ts): a message it refuses, stream-id rule included, is a violation.
+    const decoded = decodeRelayMessage(body);
+    if (decoded.kind !== 'ok') return this.destroy(DestroyReason.PROTOCOL);
+    const { streamId, message: m } = decoded.value;
+    if (m.kind === 'extend') {
+      void this.#extend(m, early);
       return;
     }
     if (this.#next !== undefined) return this.destroy(DestroyReason.PROTOCOL);
     const table = this.#table();
     try {
-      if (table.handle(m.streamId, m.command, m.data, body)) return;
+      if (table.handle(streamId, m, body)) return;
     } catch (err) {
       if (err instanceof FlowControlError && err.code !== 'FLOW_VIOLATION')
         this.#origin.refusals.refuse(
@@ -516,18 +515,15 @@ class RelayCircuit {
         );
       return this.destroy(DestroyReason.PROTOCOL);
     }
-    switch (m.command) {
-      case RelayCommand.BEGIN:
-        if (m.streamId === 0) return this.destroy(DestroyReason.PROTOCOL);
-        void this.#exitSide(table).begin(m.streamId, m.data);
+    switch (m.kind) {
+      case 'begin':
+        void this.#exitSide(table).begin(streamId, m.host, m.port);
         return;
-      case RelayCommand.RESOLVE:
-        if (m.streamId === 0) return this.destroy(DestroyReason.PROTOCOL);
-        void this.#exitSide(table).resolve(m.streamId, m.data);
-        return;
-      case RelayCommand.DROP:
+      case 'resolve':
+        void this.#exitSide(table).resolve(streamId, m.host);
         return;
       default:
+        // DROP, and messages a relay never acts on (unknown commands are ignored).
         return;
     }
   }
@@ -559,7 +555,7 @@ class RelayCircuit {
     return this.#streams;
   }
 
-  async #extend(data: Uint8Array, early: boolean): Promise<void> {
+  async #extend(req: Extract<RelayMessage, { kind: 'extend' }>, early: boolean): Promise<void> {
     if (!early) {
       this.#origin.refusals.refuse(
         'EXTEND_NOT_EARLY',
@@ -567,8 +563,7 @@ class RelayCircuit {
       );
       return this.destroy(DestroyReason.PROTOCOL);
     }
-    const req = msg.decodeExtendData(data);
-    if (req === undefined || this.#next !== undefined || this.#extending || this.#streams !== undefined) {
+    if (this.#next !== undefined || this.#extending || this.#streams !== undefined) {
       return this.destroy(DestroyReason.PROTOCOL);
     }
     const refusal = this.#loopRefusal(req.identityKey);
@@ -609,7 +604,7 @@ class RelayCircuit {
       this.#originate(
         0,
         RelayCommand.EXTENDED,
-        msg.encodeExtendedData(body.subarray(0, CREATED_MESSAGE_BYTES)),
+        encodeRelayPayload({ kind: 'extended', created: body.subarray(0, CREATED_MESSAGE_BYTES) }),
       );
     } catch (err) {
       this.#init.log.debug({ err: (err as Error).message }, 'extend failed');
