@@ -2,6 +2,7 @@
 // Connect/gRPC code, so a client of either face sees the same code and message. Invalid input names
 // the field. Anything unexpected becomes INTERNAL with no detail (never a stack trace).
 import { Code, ConnectError } from '@connectrpc/connect';
+import { CodedError } from '../wire/coded-error.ts';
 
 export const API_ERRORS = {
   INVALID_ARGUMENT: { status: 400, connect: Code.InvalidArgument },
@@ -18,14 +19,12 @@ export const API_ERRORS = {
 
 export type ApiErrorCode = keyof typeof API_ERRORS;
 
-export class ApiError extends Error {
+export class ApiError extends CodedError<ApiErrorCode> {
   override readonly name = 'ApiError';
-  readonly code: ApiErrorCode;
   /** The request field at fault (dotted path, JSON names), for INVALID_ARGUMENT. */
   readonly field: string | undefined;
   constructor(code: ApiErrorCode, message: string, field?: string) {
-    super(message);
-    this.code = code;
+    super(code, message);
     this.field = field;
   }
 

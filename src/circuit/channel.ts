@@ -14,17 +14,18 @@
 // queue for a well-behaved circuit, and a queue past `maxCircuitQueueCells` closes that circuit alone
 // (RESOURCELIMIT). The node-wide bound on all queues (QueueMemory) closes the biggest holders first.
 import type { CircuitId } from '../wire/cell.ts';
-import { CELL_BYTES, DestroyReason, encodeCell, LinkCommand } from '../wire/cell.ts';
+import {
+  CELL_BYTES,
+  CELL_COMMAND_OFFSET,
+  cellCircuitId,
+  DestroyReason,
+  encodeCell,
+  LinkCommand,
+} from '../wire/cell.ts';
 import { type CellLink, LinkProtocolError } from './cell-link.ts';
 import { CellQueue, ownBytes, type QueueHolder, QueueMemory, type QueueSource } from './cell-queue.ts';
 import type { ChannelLimits } from './channel-limits.ts';
 import { CircuitMux, type MuxEntry, muxEntry } from './circuit-mux.ts';
-
-const CIRC_ID_BYTES = 4;
-
-function readCircId(cell: Uint8Array): number {
-  return ((cell[0]! << 24) | (cell[1]! << 16) | (cell[2]! << 8) | cell[3]!) >>> 0;
-}
 
 /** Why a channel dropped a circuit's queue and closed the circuit. */
 export type QueueOverflow = 'circuit-limit' | 'memory';
@@ -115,7 +116,7 @@ export class Channel implements QueueSource {
     this.#mux = new CircuitMux(this.#limits.ewmaHalfLifeMs, performance.now());
     this.#memory.register(this);
     link.onCell = (cell) => {
-      const id = readCircId(cell);
+      const id = cellCircuitId(cell);
       // Circuit id 0 names no circuit (wire/cell.ts): a peer that uses it breaks the protocol, and
       // nothing may be attached under it (a DESTROY for id 0 cannot even be encoded).
       if (id === 0) throw new LinkProtocolError('a cell with circuit id 0');
@@ -349,7 +350,7 @@ export class ChannelCircuit implements CircuitLink, QueueHolder {
 
   send(cell: Uint8Array): boolean {
     if (this.closed) return false;
-    if (cell[CIRC_ID_BYTES] === LinkCommand.DESTROY) this.#destroySent = true;
+    if (cell[CELL_COMMAND_OFFSET] === LinkCommand.DESTROY) this.#destroySent = true;
     return this.#channel.enqueue(this, cell);
   }
 

@@ -14,22 +14,24 @@ import {
   CREATED_MESSAGE_BYTES,
   DestroyReason,
   decodeCell,
+  decodeRelayMessage,
   encodeCell,
   encodeRelayCell,
+  encodeRelayPayload,
   LinkCommand,
   MAX_RELAY_DATA,
   MAX_RELAY_EARLY_CELLS,
   RelayCommand,
+  type RelayMessage,
   relayCellPadding,
 } from '../wire/cell.ts';
 import type { OnionKey } from '../wire/descriptor-types.ts';
 import type { ChannelCircuit, CircuitLink } from './channel.ts';
 import { channelPool } from './channel-pool.ts';
 import { CircuitError } from './errors.ts';
-import * as msg from './messages.ts';
 import { peerIdOfIdentity } from './open-link.ts';
-import { decodeRelayBody } from './relay-body.ts';
 import { RelayEarlyBudget } from './relay-early.ts';
+import { type ResolvedAnswer, resolvedAnswerOf } from './resolved-answer.ts';
 
 export interface PathHop {
   readonly peerId: string;
@@ -74,8 +76,8 @@ export function randomCircuitId(): CircuitId {
   }
 }
 
-interface Pending {
-  resolve(data: Uint8Array): void;
+interface Pending<T> {
+  resolve(value: T): void;
   reject(err: Error): void;
 }
 
@@ -90,9 +92,10 @@ export class ClientCircuit {
   readonly #circId: CircuitId;
   readonly #crypto = new ClientCircuitCrypto();
   readonly streams: StreamTable;
-  #pendingCreated: Pending | undefined;
-  #pendingExtended: Pending | undefined;
-  readonly #pendingStreams = new Map<number, Pending>();
+  #pendingCreated: Pending<Uint8Array> | undefined;
+  #pendingExtended: Pending<Uint8Array> | undefined;
+  /** Streams waiting for CONNECTED or RESOLVED. */
+  readonly #pendingStreams = new Map<number, Pending<RelayMessage>>();
   readonly #closeListeners = new Set<(c: ClientCircuit, err: Error) => void>();
   /** Cells the client could not recognise: each one is a tampering or bug signal. */
   integrityFailures = 0;
@@ -204,7 +207,12 @@ export class ClientCircuit {
       throw new CircuitError('LIMIT', 'too many streams on this circuit');
     const stream = this.streams.create(id);
     const reply = this.#awaitStreamReply(id, signal);
-    this.#sendRelay(this.#crypto.hops - 1, id, RelayCommand.BEGIN, msg.encodeBeginData(host, port));
+    this.#sendRelay(
+      this.#crypto.hops - 1,
+      id,
+      RelayCommand.BEGIN,
+      encodeRelayPayload({ kind: 'begin', host, port, flags: 0 }),
+    );
     try {
       await reply;
       return stream;
@@ -215,13 +223,19 @@ export class ClientCircuit {
   }
 
   /** Asks the exit to resolve a hostname (no local DNS). */
-  async resolve(host: string, signal: AbortSignal): Promise<msg.ResolvedAnswer> {
+  async resolve(host: string, signal: AbortSignal): Promise<ResolvedAnswer> {
     if (this.state !== 'open') throw new CircuitError('CLOSED', 'circuit is not open');
     const id = this.streams.freeId();
     if (id === undefined) throw new CircuitError('LIMIT', 'too many streams on this circuit');
     const reply = this.#awaitStreamReply(id, signal);
-    this.#sendRelay(this.#crypto.hops - 1, id, RelayCommand.RESOLVE, msg.encodeResolveData(host));
-    return msg.decodeResolvedData(await reply);
+    this.#sendRelay(
+      this.#crypto.hops - 1,
+      id,
+      RelayCommand.RESOLVE,
+      encodeRelayPayload({ kind: 'resolve', host }),
+    );
+    const m = await reply;
+    return m.kind === 'resolved' ? resolvedAnswerOf(m) : { ok: false, addresses: [] };
   }
 
   close(err: Error = new CircuitError('CLOSED', 'closed by client')): void {
@@ -235,8 +249,8 @@ export class ClientCircuit {
     this.#closed(err);
   }
 
-  #awaitStreamReply(id: number, signal: AbortSignal): Promise<Uint8Array> {
-    return new Promise<Uint8Array>((resolve, reject) => {
+  #awaitStreamReply(id: number, signal: AbortSignal): Promise<RelayMessage> {
+    return new Promise<RelayMessage>((resolve, reject) => {
       const onAbort = () => {
         this.#pendingStreams.delete(id);
         reject(new StreamEndedError(EndReason.TIMEOUT, 'stream open aborted or timed out'));
@@ -273,9 +287,9 @@ export class ClientCircuit {
       this.#crypto.hops - 1,
       0,
       RelayCommand.EXTEND,
-      msg.encodeExtendData(hop.identityKey, hs.message),
+      encodeRelayPayload({ kind: 'extend', identityKey: hop.identityKey, create: hs.message }),
     );
-    this.#crypto.addHop(hs.finish(msg.decodeExtendedData(await extended)));
+    this.#crypto.addHop(hs.finish(await extended));
   }
 
   /** A DROP to the last hop now, and again whenever a keepalive period passed without a relay cell. */
@@ -353,34 +367,36 @@ export class ClientCircuit {
         new CircuitError('INTEGRITY', 'a relay cell failed its integrity check: circuit torn down'),
       );
     }
-    const m = decodeRelayBody(body);
-    if (m === undefined) return this.close(new CircuitError('PROTOCOL', 'malformed relay message'));
+    // The one decoder (wire/cell.ts): a message it refuses, stream-id rule included, is a violation.
+    const decoded = decodeRelayMessage(body);
+    if (decoded.kind !== 'ok') return this.close(new CircuitError('PROTOCOL', 'malformed relay message'));
+    const { streamId, message: m } = decoded.value;
     try {
-      if (this.streams.handle(m.streamId, m.command, m.data, body)) {
-        if (m.command === RelayCommand.END) this.#failPending(m.streamId, m.data[0] ?? EndReason.MISC);
+      if (this.streams.handle(streamId, m, body)) {
+        if (m.kind === 'end') this.#failPending(streamId, m.reason);
         return;
       }
     } catch (err) {
       return this.close(new CircuitError('PROTOCOL', (err as Error).message));
     }
-    switch (m.command) {
-      case RelayCommand.EXTENDED: {
+    switch (m.kind) {
+      case 'extended': {
         const p = this.#pendingExtended;
         this.#pendingExtended = undefined;
-        if (p) p.resolve(m.data);
+        if (p) p.resolve(m.created);
         else this.close(new CircuitError('PROTOCOL', 'unexpected EXTENDED'));
         return;
       }
-      case RelayCommand.CONNECTED:
-      case RelayCommand.RESOLVED: {
-        const p = this.#pendingStreams.get(m.streamId);
-        this.#pendingStreams.delete(m.streamId);
-        p?.resolve(m.data);
+      case 'connected':
+      case 'resolved': {
+        const p = this.#pendingStreams.get(streamId);
+        this.#pendingStreams.delete(streamId);
+        p?.resolve(m);
         return;
       }
-      case RelayCommand.TRUNCATED:
-        return this.#truncated(hop, m.data[0] ?? DestroyReason.NONE);
-      case RelayCommand.DROP:
+      case 'truncated':
+        return this.#truncated(hop, m.reason);
+      case 'drop':
         return;
       default:
         // Unknown relay commands from a recognised hop are ignored (forward compatibility).

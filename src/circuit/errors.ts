@@ -1,3 +1,5 @@
+import { CodedError } from '../wire/coded-error.ts';
+
 export type CircuitErrorCode =
   | 'BUILD_TIMEOUT'
   | 'BUILD_FAILED'
@@ -13,14 +15,12 @@ export type CircuitErrorCode =
   | 'LIMIT'
   | 'CLOSED';
 
-export class CircuitError extends Error {
+export class CircuitError extends CodedError<CircuitErrorCode> {
   override readonly name = 'CircuitError';
-  readonly code: CircuitErrorCode;
   /** The relay (peer id) this failure shows to be unreachable, when the failure points at one. */
   readonly unreachable: string | undefined;
   constructor(code: CircuitErrorCode, message: string, unreachable?: string) {
-    super(message);
-    this.code = code;
+    super(code, message);
     this.unreachable = unreachable;
   }
 }

@@ -8,6 +8,7 @@
 // client cannot acknowledge data it never received to make an exit pour data into the network.
 import { timingSafeEqual } from 'node:crypto';
 import { SENDME_DIGEST_BYTES, SENDME_VERSION_DIGEST, type SendmeAuth } from '../wire/cell.ts';
+import { CodedError } from '../wire/coded-error.ts';
 
 export const STREAM_WINDOW = 500;
 export const STREAM_SENDME_EVERY = 50;
@@ -25,13 +26,11 @@ export const SENDME_RANDOM_BYTES = 16;
  */
 export type FlowViolation = 'FLOW_VIOLATION' | 'SENDME_UNEXPECTED' | 'SENDME_FORGED';
 
-export class FlowControlError extends Error {
+export class FlowControlError extends CodedError<FlowViolation> {
   override readonly name = 'FlowControlError';
-  readonly code: FlowViolation;
 
   constructor(message: string, code: FlowViolation = 'FLOW_VIOLATION') {
-    super(message);
-    this.code = code;
+    super(code, message);
   }
 }
 

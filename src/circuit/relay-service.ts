@@ -18,20 +18,25 @@ import { RefusalLog } from '../log/refusals.ts';
 import type { Exit, ExitCircuit } from '../stream/exit.ts';
 import { StreamTable } from '../stream/stream-table.ts';
 import {
+  CELL_COMMAND_OFFSET,
   CELL_HEADER_BYTES,
   type CircuitId,
   CREATE_MESSAGE_BYTES,
   CREATED_MESSAGE_BYTES,
+  cellCircuitId,
   DestroyReason,
   decodeCell,
+  decodeRelayMessage,
   encodeCell,
   encodeRelayCell,
+  encodeRelayPayload,
   LinkCommand,
   MAX_RELAY_DATA,
   MAX_RELAY_EARLY_CELLS,
   RelayCommand,
+  type RelayMessage,
   relayCellPadding,
-  streamIdAllowed,
+  setCellCircuitId,
 } from '../wire/cell.ts';
 import { ADMISSION_MESSAGES, type AdmissionCode, CircuitAdmission } from './admission.ts';
 import { type AdmissionLimits, defaultAdmissionLimits } from './admission-limits.ts';
@@ -42,10 +47,8 @@ import { CircuitActivity, sweepIntervalMs } from './circuit-activity.ts';
 import { FlowControlError } from './flow.ts';
 import { eventLoopClock, HandshakeQueue, type QueuedHandshake } from './handshake-queue.ts';
 import { ipGroupOfMultiaddr } from './ip-group.ts';
-import * as msg from './messages.ts';
 import { peerIdOfIdentity } from './open-link.ts';
 import { CIRCUIT_PROTOCOL } from './protocol.ts';
-import { decodeRelayBody } from './relay-body.ts';
 import { RelayEarlyCounter } from './relay-early.ts';
 
 /** The admission limits (admission-limits.ts: circuit shares, CREATE rates, handshake queue) and more. */
@@ -172,7 +175,7 @@ export class RelayService {
     };
     channel.onUnknown = (id, cell) => {
       // Anything but CREATE for an unknown id is a straggler of a circuit already gone: dropped.
-      if (cell[CIRC_ID_BYTES] !== LinkCommand.CREATE) return;
+      if (cell[CELL_COMMAND_OFFSET] !== LinkCommand.CREATE) return;
       if (this.#stopped) {
         this.stats.circuitsRefused++;
         channel.refuse(id, DestroyReason.HIBERNATING);
@@ -204,25 +207,12 @@ export class RelayService {
   }
 }
 
-const CIRC_ID_BYTES = 4;
-
 /** What a circuit needs of the admission that let it in: its handshake's queue and the refusal log. */
 interface AdmittedBy {
   /** The previous hop's peer id: whose queue share the handshake counts against. */
   readonly peer: string;
   readonly handshakes: HandshakeQueue;
   readonly refused: (code: AdmissionCode) => void;
-}
-
-function readCircId(cell: Uint8Array): number {
-  return ((cell[0]! << 24) | (cell[1]! << 16) | (cell[2]! << 8) | cell[3]!) >>> 0;
-}
-
-function writeCircId(cell: Uint8Array, id: number): void {
-  cell[0] = id >>> 24;
-  cell[1] = (id >>> 16) & 0xff;
-  cell[2] = (id >>> 8) & 0xff;
-  cell[3] = id & 0xff;
 }
 
 /** What a circuit knows of where it came from, and where it reports refusals. */
@@ -277,7 +267,8 @@ class RelayCircuit {
     prev.onCell = (cell) => {
       if (
         this.#activity !== undefined &&
-        (cell[CIRC_ID_BYTES] === LinkCommand.RELAY || cell[CIRC_ID_BYTES] === LinkCommand.RELAY_EARLY)
+        (cell[CELL_COMMAND_OFFSET] === LinkCommand.RELAY ||
+          cell[CELL_COMMAND_OFFSET] === LinkCommand.RELAY_EARLY)
       )
         this.#activity.touched = true;
       this.#fromPrev(cell);
@@ -322,15 +313,15 @@ class RelayCircuit {
     // decoding into objects and no copy (the link gave us bytes we own).
     if (
       this.#prevId !== undefined &&
-      bytes[CIRC_ID_BYTES] === LinkCommand.RELAY &&
-      readCircId(bytes) === this.#prevId
+      bytes[CELL_COMMAND_OFFSET] === LinkCommand.RELAY &&
+      cellCircuitId(bytes) === this.#prevId
     ) {
       return this.#relayForward(bytes);
     }
     if (
-      bytes[CIRC_ID_BYTES] === LinkCommand.RELAY_EARLY &&
+      bytes[CELL_COMMAND_OFFSET] === LinkCommand.RELAY_EARLY &&
       this.#prevId !== undefined &&
-      readCircId(bytes) === this.#prevId
+      cellCircuitId(bytes) === this.#prevId
     ) {
       return this.#relayEarly(bytes);
     }
@@ -413,7 +404,7 @@ class RelayCircuit {
   #relayForward(cell: Uint8Array): void {
     const hop = this.#hop!;
     const body = cell.subarray(CELL_HEADER_BYTES);
-    if (hop.forward(body)) return this.#local(body, cell[CIRC_ID_BYTES] === LinkCommand.RELAY_EARLY);
+    if (hop.forward(body)) return this.#local(body, cell[CELL_COMMAND_OFFSET] === LinkCommand.RELAY_EARLY);
     const next = this.#next;
     if (next === undefined || this.#extending) {
       // Not for us and nowhere to go: a modified or replayed cell. Tear down.
@@ -422,7 +413,7 @@ class RelayCircuit {
     }
     this.#stats.cellsRelayed++;
     this.#stats.bytesRelayed += body.length;
-    writeCircId(cell, this.#nextId!);
+    setCellCircuitId(cell, this.#nextId!);
     this.#init.tamper?.(cell, 'forward');
     // Into this circuit's queue on the next channel: never a reason to stop reading the previous
     // channel, which other circuits share. Flow control bounds the queue; a cheat overflows it and
@@ -432,7 +423,7 @@ class RelayCircuit {
 
   #fromNext(bytes: Uint8Array): void {
     // The hot path first, as in #fromPrev: a RELAY cell of this circuit gets our layer in place.
-    if (bytes[CIRC_ID_BYTES] === LinkCommand.RELAY && readCircId(bytes) === this.#nextId) {
+    if (bytes[CELL_COMMAND_OFFSET] === LinkCommand.RELAY && cellCircuitId(bytes) === this.#nextId) {
       return this.#relayBackward(bytes);
     }
     const decoded = decodeCell(bytes);
@@ -462,7 +453,7 @@ class RelayCircuit {
     this.#hop!.backwardRelay(cell.subarray(CELL_HEADER_BYTES));
     this.#stats.cellsRelayed++;
     this.#stats.bytesRelayed += cell.length - CELL_HEADER_BYTES;
-    writeCircId(cell, this.#prevId!);
+    setCellCircuitId(cell, this.#prevId!);
     this.#init.tamper?.(cell, 'backward');
     // As in #relayForward: queued for this circuit alone, the next channel keeps being read.
     this.#prev.send(cell);
@@ -494,19 +485,18 @@ class RelayCircuit {
   }
 
   #local(body: Uint8Array, early: boolean): void {
-    const m = decodeRelayBody(body);
-    if (m === undefined) return this.destroy(DestroyReason.PROTOCOL);
-    // The codec's stream-id rule: stream commands on a stream, circuit commands on stream 0. (A
-    // RESOLVE on stream 0 was answered with a RESOLVED no client can decode: protocol fuzzer.)
-    if (!streamIdAllowed(m.command, m.streamId)) return this.destroy(DestroyReason.PROTOCOL);
-    if (m.command === RelayCommand.EXTEND) {
-      void this.#extend(m.data, early);
+    // The one decoder (wire/cell.ts): a message it refuses, stream-id rule included, is a violation.
+    const decoded = decodeRelayMessage(body);
+    if (decoded.kind !== 'ok') return this.destroy(DestroyReason.PROTOCOL);
+    const { streamId, message: m } = decoded.value;
+    if (m.kind === 'extend') {
+      void this.#extend(m, early);
       return;
     }
     if (this.#next !== undefined) return this.destroy(DestroyReason.PROTOCOL);
     const table = this.#table();
     try {
-      if (table.handle(m.streamId, m.command, m.data, body)) return;
+      if (table.handle(streamId, m, body)) return;
     } catch (err) {
       if (err instanceof FlowControlError && err.code !== 'FLOW_VIOLATION')
         this.#origin.refusals.refuse(
@@ -516,18 +506,15 @@ class RelayCircuit {
         );
       return this.destroy(DestroyReason.PROTOCOL);
     }
-    switch (m.command) {
-      case RelayCommand.BEGIN:
-        if (m.streamId === 0) return this.destroy(DestroyReason.PROTOCOL);
-        void this.#exitSide(table).begin(m.streamId, m.data);
+    switch (m.kind) {
+      case 'begin':
+        void this.#exitSide(table).begin(streamId, m.host, m.port);
         return;
-      case RelayCommand.RESOLVE:
-        if (m.streamId === 0) return this.destroy(DestroyReason.PROTOCOL);
-        void this.#exitSide(table).resolve(m.streamId, m.data);
-        return;
-      case RelayCommand.DROP:
+      case 'resolve':
+        void this.#exitSide(table).resolve(streamId, m.host);
         return;
       default:
+        // DROP, and messages a relay never acts on (unknown commands are ignored).
         return;
     }
   }
@@ -559,7 +546,7 @@ class RelayCircuit {
     return this.#streams;
   }
 
-  async #extend(data: Uint8Array, early: boolean): Promise<void> {
+  async #extend(req: Extract<RelayMessage, { kind: 'extend' }>, early: boolean): Promise<void> {
     if (!early) {
       this.#origin.refusals.refuse(
         'EXTEND_NOT_EARLY',
@@ -567,8 +554,7 @@ class RelayCircuit {
       );
       return this.destroy(DestroyReason.PROTOCOL);
     }
-    const req = msg.decodeExtendData(data);
-    if (req === undefined || this.#next !== undefined || this.#extending || this.#streams !== undefined) {
+    if (this.#next !== undefined || this.#extending || this.#streams !== undefined) {
       return this.destroy(DestroyReason.PROTOCOL);
     }
     const refusal = this.#loopRefusal(req.identityKey);
@@ -609,7 +595,7 @@ class RelayCircuit {
       this.#originate(
         0,
         RelayCommand.EXTENDED,
-        msg.encodeExtendedData(body.subarray(0, CREATED_MESSAGE_BYTES)),
+        encodeRelayPayload({ kind: 'extended', created: body.subarray(0, CREATED_MESSAGE_BYTES) }),
       );
     } catch (err) {
       this.#init.log.debug({ err: (err as Error).message }, 'extend failed');

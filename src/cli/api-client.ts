@@ -9,14 +9,10 @@ import { ControlService } from '../api/gen/anonnet/v1/control_pb.js';
 import { TOKEN_FILE } from '../api/token.ts';
 import { defaultDataDir } from '../config/load.ts';
 import { files } from '../daemon/data-dir.ts';
+import { CodedError } from '../wire/coded-error.ts';
 
-export class CliError extends Error {
+export class CliError extends CodedError<'NO_DAEMON' | 'BAD_TOKEN' | 'API_ERROR'> {
   override readonly name = 'CliError';
-  readonly code: 'NO_DAEMON' | 'BAD_TOKEN' | 'API_ERROR';
-  constructor(code: CliError['code'], message: string) {
-    super(message);
-    this.code = code;
-  }
 }
 
 export interface ApiFlags {

@@ -8,17 +8,13 @@ import type { Identity } from '../crypto/identity.ts';
 import { files } from '../daemon/data-dir.ts';
 import { DaemonError } from '../daemon/errors.ts';
 import { readIdentityFile } from '../daemon/identity-file.ts';
+import { CodedError } from '../wire/coded-error.ts';
 import { type SignedTx, signTx, type Tx, txId } from '../wire/ledger-tx.ts';
 import type { ControlClient, DaemonAddress } from './api-client.ts';
 import { call } from './api-client.ts';
 
-export class LedgerCliError extends Error {
+export class LedgerCliError extends CodedError<'NO_IDENTITY' | 'BAD_ANSWER'> {
   override readonly name = 'LedgerCliError';
-  readonly code: 'NO_IDENTITY' | 'BAD_ANSWER';
-  constructor(code: LedgerCliError['code'], message: string) {
-    super(message);
-    this.code = code;
-  }
 }
 
 /** How often --wait asks for the transaction's status. */

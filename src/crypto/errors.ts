@@ -1,4 +1,5 @@
 // Errors from the crypto layer: one class, a stable code to match on, a message for people.
+import { CodedError } from '../wire/coded-error.ts';
 
 export type CryptoErrorCode =
   | 'BAD_KEY'
@@ -9,12 +10,6 @@ export type CryptoErrorCode =
   /** A circuit handshake reply did not verify (bad length, bad key, wrong auth). */
   | 'HANDSHAKE_FAILED';
 
-export class CryptoError extends Error {
-  readonly code: CryptoErrorCode;
-
-  constructor(code: CryptoErrorCode, message: string) {
-    super(message);
-    this.name = 'CryptoError';
-    this.code = code;
-  }
+export class CryptoError extends CodedError<CryptoErrorCode> {
+  override readonly name = 'CryptoError';
 }

@@ -1,10 +1,7 @@
+import { CodedError } from '../wire/coded-error.ts';
+
 export type DaemonErrorCode = 'DATA_DIR' | 'LOCKED' | 'IDENTITY_FILE' | 'ONION_KEY_FILE' | 'ABORTED';
 
-export class DaemonError extends Error {
+export class DaemonError extends CodedError<DaemonErrorCode> {
   override readonly name = 'DaemonError';
-  readonly code: DaemonErrorCode;
-  constructor(code: DaemonErrorCode, message: string) {
-    super(message);
-    this.code = code;
-  }
 }

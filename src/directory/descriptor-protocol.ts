@@ -6,6 +6,7 @@
 import type { Libp2p } from '@libp2p/interface';
 import { peerIdFromString } from '@libp2p/peer-id';
 import type { RefusalLog } from '../log/refusals.ts';
+import { CodedError } from '../wire/coded-error.ts';
 import { MAX_DESCRIPTOR_BYTES } from '../wire/descriptor.ts';
 
 export const DESCRIPTOR_PROTOCOL = '/anonnet/descriptor/1.0.0';
@@ -51,13 +52,8 @@ export function serveOwnDescriptor(
   );
 }
 
-export class DescriptorFetchError extends Error {
+export class DescriptorFetchError extends CodedError<'TOO_LARGE' | 'NONE' | 'EMPTY' | 'REQUEST_DATA'> {
   override readonly name = 'DescriptorFetchError';
-  readonly code: 'TOO_LARGE' | 'NONE' | 'EMPTY' | 'REQUEST_DATA';
-  constructor(code: 'TOO_LARGE' | 'NONE' | 'EMPTY' | 'REQUEST_DATA', message: string) {
-    super(message);
-    this.code = code;
-  }
 }
 
 /** Fetches a connected peer's descriptor bytes (unverified: the caller verifies). */

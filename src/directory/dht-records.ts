@@ -2,6 +2,7 @@
 // verifies a record before storing or returning it (validator), and picks the newest when several
 // answers differ (selector), so a stale or forged descriptor cannot displace a good one.
 import { peerIdFromString } from '@libp2p/peer-id';
+import { CodedError } from '../wire/coded-error.ts';
 import { decodeDescriptor } from '../wire/descriptor.ts';
 import { isNewer, type VerifyFn } from './relay-view.ts';
 
@@ -27,13 +28,8 @@ export function identityKeyOfPeerId(peerId: string): Uint8Array | undefined {
   }
 }
 
-export class RecordRefusedError extends Error {
+export class RecordRefusedError extends CodedError<string> {
   override readonly name = 'RecordRefusedError';
-  readonly code: string;
-  constructor(code: string, message: string) {
-    super(message);
-    this.code = code;
-  }
 }
 
 export function relayRecordValidator(verify: VerifyFn) {

@@ -1,4 +1,5 @@
 // Errors of the proxy layer, with stable codes (tests and callers match on `code`).
+import { CodedError } from '../wire/coded-error.ts';
 
 export type ProxyErrorCode =
   /** A listener could not bind its address (in use, not permitted, not local). */
@@ -6,11 +7,6 @@ export type ProxyErrorCode =
   /** An option is out of range. */
   | 'BAD_OPTIONS';
 
-export class ProxyError extends Error {
+export class ProxyError extends CodedError<ProxyErrorCode> {
   override readonly name = 'ProxyError';
-  readonly code: ProxyErrorCode;
-  constructor(code: ProxyErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.code = code;
-  }
 }

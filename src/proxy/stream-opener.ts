@@ -1,6 +1,7 @@
 // What the proxies need from the layer below: open a TCP-like stream to a host and port, resolved by
 // the exit (never here: no DNS leaks). The proxies do not know how the stream is carried.
 import type { Duplex } from 'node:stream';
+import { CodedError } from '../wire/coded-error.ts';
 
 /** `host`: a hostname, an IPv4 literal, or an IPv6 literal without brackets. */
 export interface StreamTarget {
@@ -35,13 +36,8 @@ export type StreamErrorCode =
   | 'TTL_EXPIRED'
   | 'GENERAL';
 
-export class StreamOpenError extends Error {
+export class StreamOpenError extends CodedError<StreamErrorCode> {
   override readonly name = 'StreamOpenError';
-  readonly code: StreamErrorCode;
-  constructor(code: StreamErrorCode, message: string) {
-    super(message);
-    this.code = code;
-  }
 }
 
 /** The code of whatever `open()` rejected with: StreamOpenError's own, else 'GENERAL'. */

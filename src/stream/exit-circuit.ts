@@ -4,9 +4,9 @@
 // while it waits. The circuit's signal ends every pending lookup and connect when the circuit dies, and
 // a socket that connects after that is closed at once.
 import type { Socket } from 'node:net';
-import * as msg from '../circuit/messages.ts';
+import { resolvedAddressOf, resolvedMessageOf } from '../circuit/resolved-answer.ts';
 import { TokenBucket } from '../circuit/token-bucket.ts';
-import { DestroyReason, RelayCommand } from '../wire/cell.ts';
+import { DestroyReason, encodeRelayPayload, RelayCommand } from '../wire/cell.ts';
 import { EndReason, StreamEndedError } from './anon-stream.ts';
 import type { ExitCore } from './exit.ts';
 import { ConnectError, connectTcp } from './exit-connect.ts';
@@ -75,8 +75,8 @@ export class ExitCircuit implements PipeWatcher {
     return this.#held;
   }
 
-  /** Handles BEGIN: answers CONNECTED and creates the stream, or END with a reason. */
-  async begin(streamId: number, data: Uint8Array): Promise<void> {
+  /** Handles BEGIN (decoded by the relay): answers CONNECTED and creates the stream, or END with a reason. */
+  async begin(streamId: number, host: string, port: number): Promise<void> {
     const { table, signal: circuitSignal } = this.#ctx;
     if (circuitSignal.aborted) return;
     const core = this.#core;
@@ -86,12 +86,6 @@ export class ExitCircuit implements PipeWatcher {
         'EXIT_BEGIN_RATE',
         'refused a stream: a circuit opened streams faster than exit.beginsPerSecond allows',
       );
-    const begin = msg.decodeBeginData(data);
-    if (begin === undefined) {
-      core.stats.refused++;
-      return this.#end(streamId, EndReason.TORPROTOCOL);
-    }
-    const { host, port } = begin;
     // A policy that accepts no address at this port refuses before any DNS lookup.
     if (!core.enabled || !core.portAccepted(port)) {
       core.stats.refused++;
@@ -165,19 +159,23 @@ export class ExitCircuit implements PipeWatcher {
     }
     core.stats.opened++;
     const stream = table.create(streamId);
-    this.#ctx.sendRelay(streamId, RelayCommand.CONNECTED, msg.encodeConnectedData(ip));
+    this.#ctx.sendRelay(
+      streamId,
+      RelayCommand.CONNECTED,
+      encodeRelayPayload({ kind: 'connected', address: resolvedAddressOf(ip) }),
+    );
     this.#pipes.add(new ExitPipe(stream, socket, this));
   }
 
-  /** Handles RESOLVE: answers RESOLVED (public addresses only) or an error. */
-  async resolve(streamId: number, data: Uint8Array): Promise<void> {
+  /** Handles RESOLVE (decoded by the relay): answers RESOLVED (public addresses only) or an error. */
+  async resolve(streamId: number, host: string): Promise<void> {
     const { table, signal: circuitSignal } = this.#ctx;
     if (circuitSignal.aborted) return;
     const fail = () =>
       this.#ctx.sendRelay(
         streamId,
         RelayCommand.RESOLVED,
-        msg.encodeResolvedData({ ok: false, addresses: [] }),
+        encodeRelayPayload(resolvedMessageOf({ ok: false, addresses: [] })),
       );
     if (!this.#bucket.take(this.#now())) {
       this.#countOwnRefusal(
@@ -186,8 +184,7 @@ export class ExitCircuit implements PipeWatcher {
       );
       return fail();
     }
-    const host = msg.decodeResolveData(data);
-    if (host === undefined || !this.#core.enabled) return fail();
+    if (!this.#core.enabled) return fail();
     // The stream id is held while the lookup runs: a second RESOLVE or BEGIN on it is refused.
     const reservation = table.reserve(streamId);
     if (reservation === undefined) {
@@ -204,7 +201,7 @@ export class ExitCircuit implements PipeWatcher {
       this.#ctx.sendRelay(
         streamId,
         RelayCommand.RESOLVED,
-        msg.encodeResolvedData({ ok: addresses.length > 0, addresses }),
+        encodeRelayPayload(resolvedMessageOf({ ok: addresses.length > 0, addresses })),
       );
     } catch (err) {
       if (signal.aborted) return;

@@ -2,14 +2,10 @@
 // died or whose stream the client ended is destroyed at once, whatever state it is in, so no socket
 // outlives the circuit that asked for it.
 import { type Socket, connect as tcpConnect } from 'node:net';
+import { CodedError } from '../wire/coded-error.ts';
 
-export class ConnectError extends Error {
+export class ConnectError extends CodedError<string> {
   override readonly name = 'ConnectError';
-  readonly code: string;
-  constructor(code: string, message: string) {
-    super(message);
-    this.code = code;
-  }
 }
 
 export function connectTcp(

@@ -9,18 +9,16 @@ import {
   AuthenticatedSendWindow,
   CIRCUIT_SENDME_EVERY,
   CIRCUIT_WINDOW,
-  FlowControlError,
   ReceiveWindow,
   SENDME_RANDOM_BYTES,
 } from '../circuit/flow.ts';
 import {
-  decodeRelayPayload,
   encodeRelayPayload,
   RELAY_DIGEST_OFFSET,
   RelayCommand,
+  type RelayMessage,
   SENDME_DIGEST_BYTES,
   SENDME_VERSION_DIGEST,
-  type SendmeAuth,
 } from '../wire/cell.ts';
 import { AnonStream, type StreamCarrier } from './anon-stream.ts';
 
@@ -149,24 +147,24 @@ export class StreamTable {
   }
 
   /**
-   * Handles a stream message; false when the command is not a stream message (the caller handles it).
-   * `body` is the plaintext relay body it came in (a circuit SENDME names a DATA cell's digest field).
-   * Throws FlowControlError on a window violation or an unauthentic circuit SENDME: the caller tears
-   * the circuit down.
+   * Handles a stream message (decoded by the circuit: wire/cell.ts decodeRelayMessage); false when it is
+   * not a stream message (the caller handles it). `body` is the plaintext relay body it came in (a
+   * circuit SENDME names a DATA cell's digest field). Throws FlowControlError on a window violation or
+   * an unauthentic circuit SENDME: the caller tears the circuit down.
    */
-  handle(streamId: number, command: number, data: Uint8Array, body: Uint8Array): boolean {
-    if (command === RelayCommand.SENDME && streamId === 0) {
-      this.#send.grant(decodeSendmeAuth(data));
+  handle(streamId: number, m: RelayMessage, body: Uint8Array): boolean {
+    if (m.kind === 'sendme' && streamId === 0) {
+      this.#send.grant(m.auth);
       return true;
     }
     const stream = this.streams.get(streamId);
-    switch (command) {
-      case RelayCommand.DATA:
+    switch (m.kind) {
+      case 'data':
         this.#recv.received();
-        this.bytesIn += data.length;
+        this.bytesIn += m.data.length;
         // Cells for a stream we already closed still count for the circuit window.
         if (stream !== undefined) {
-          stream.onData(data);
+          stream.onData(m.data);
           this.onData?.(stream);
         }
         if (this.#recv.delivered()) {
@@ -174,14 +172,14 @@ export class StreamTable {
           this.#sender.sendRelay(0, RelayCommand.SENDME, circuitSendmePayload(body));
         }
         return true;
-      case RelayCommand.FIN:
+      case 'fin':
         stream?.onFin();
         return true;
-      case RelayCommand.END:
-        stream?.onEnd(data[0] ?? 1);
+      case 'end':
+        stream?.onEnd(m.reason);
         this.#abortReservation(streamId, new StreamGoneError('the peer ended the stream'));
         return true;
-      case RelayCommand.SENDME:
+      case 'sendme':
         stream?.onSendme();
         return true;
       default:
@@ -208,12 +206,4 @@ export class StreamTable {
 function circuitSendmePayload(body: Uint8Array): Uint8Array {
   const data = body.subarray(RELAY_DIGEST_OFFSET, RELAY_DIGEST_OFFSET + SENDME_DIGEST_BYTES);
   return encodeRelayPayload({ kind: 'sendme', auth: { version: SENDME_VERSION_DIGEST, data } });
-}
-
-/** The authenticator of a SENDME payload, undefined when empty; throws FlowControlError if malformed. */
-function decodeSendmeAuth(data: Uint8Array): SendmeAuth | undefined {
-  const m = decodeRelayPayload(RelayCommand.SENDME, data);
-  if (m.kind !== 'ok' || m.value.kind !== 'sendme')
-    throw new FlowControlError('a malformed circuit SENDME', 'SENDME_FORGED');
-  return m.value.auth;
 }

@@ -53,6 +53,8 @@ import { WireError } from './errors.ts';
 /** Bytes in every link cell. 2048: one CREATE (1128 bytes) and one EXTEND (1183) fit in one cell. */
 export const CELL_BYTES = 2048;
 export const CELL_HEADER_BYTES = 5;
+/** Offset of the link command in a cell (after the 4-byte circuit id). */
+export const CELL_COMMAND_OFFSET = 4;
 /** The body of a link cell: what the relay layers encrypt. */
 export const RELAY_BODY_BYTES = CELL_BYTES - CELL_HEADER_BYTES;
 
@@ -179,6 +181,22 @@ export interface LinkCell {
 // ------------------------------------------------------------------------------------------------
 // Link cells
 
+/**
+ * The circuit id of a link cell, read in place (channels and relays route cells by it without decoding
+ * them): 0, which names no circuit, is the caller's to refuse. `cell` holds at least 4 bytes.
+ */
+export function cellCircuitId(cell: Uint8Array): number {
+  return ((cell[0]! << 24) | (cell[1]! << 16) | (cell[2]! << 8) | cell[3]!) >>> 0;
+}
+
+/** Rewrites the circuit id of a link cell in place (a relay passes a cell on to its other link). */
+export function setCellCircuitId(cell: Uint8Array, id: CircuitId): void {
+  cell[0] = id >>> 24;
+  cell[1] = (id >>> 16) & 0xff;
+  cell[2] = (id >>> 8) & 0xff;
+  cell[3] = id & 0xff;
+}
+
 /** CELL_BYTES bytes; a shorter body is zero-padded. Throws WireError on a bad id, command or body. */
 export function encodeCell(c: LinkCell): Uint8Array {
   if (asCircuitId(c.circuitId) === undefined)
@@ -188,8 +206,8 @@ export function encodeCell(c: LinkCell): Uint8Array {
   if (c.body.length > RELAY_BODY_BYTES)
     throw new WireError('TOO_LARGE', `a cell body is at most ${RELAY_BODY_BYTES} bytes`);
   const out = new Uint8Array(CELL_BYTES);
-  new DataView(out.buffer).setUint32(0, c.circuitId);
-  out[4] = c.command;
+  setCellCircuitId(out, c.circuitId);
+  out[CELL_COMMAND_OFFSET] = c.command;
   out.set(c.body, CELL_HEADER_BYTES);
   return out;
 }
@@ -201,14 +219,13 @@ export function encodeCell(c: LinkCell): Uint8Array {
  */
 export function decodeCell(bytes: Uint8Array): DecodeResult<LinkCell> {
   if (bytes.length < CELL_BYTES) return needMore;
-  const view = new DataView(bytes.buffer, bytes.byteOffset, CELL_HEADER_BYTES);
-  const circuitId = view.getUint32(0);
+  const circuitId = cellCircuitId(bytes);
   if (circuitId === 0) return decodeError('BAD_FIELD', 'circuit id 0');
   return {
     kind: 'ok',
     value: {
       circuitId: circuitId as CircuitId,
-      command: view.getUint8(4),
+      command: bytes[CELL_COMMAND_OFFSET]!,
       body: bytes.subarray(CELL_HEADER_BYTES, CELL_BYTES),
     },
     consumed: CELL_BYTES,
@@ -250,8 +267,8 @@ export function encodeRelayCell(
     throw new WireError('TOO_LARGE', `a relay cell carries at most ${MAX_RELAY_DATA} bytes`);
   const out = new Uint8Array(CELL_BYTES);
   const view = new DataView(out.buffer);
-  view.setUint32(0, circuitId);
-  out[4] = linkCommand;
+  setCellCircuitId(out, circuitId);
+  out[CELL_COMMAND_OFFSET] = linkCommand;
   view.setUint16(CELL_HEADER_BYTES + RELAY_STREAM_ID_OFFSET, streamId);
   view.setUint16(CELL_HEADER_BYTES + RELAY_LENGTH_OFFSET, data.length);
   out[CELL_HEADER_BYTES + RELAY_COMMAND_OFFSET] = command;

@@ -1,5 +1,6 @@
 // Errors from the wire layer. Encoders throw WireError; decoders never throw and return the same codes
 // inside a DecodeResult (decode-result.ts). Codes are stable: tests and peers' logs match on them.
+import { CodedError } from './coded-error.ts';
 
 export type WireErrorCode =
   /** The bytes do not start with the expected magic. */
@@ -31,12 +32,6 @@ export type WireErrorCode =
   /** A bug: a decoder hit an unexpected exception (reported, never thrown). */
   | 'INTERNAL';
 
-export class WireError extends Error {
-  readonly code: WireErrorCode;
-
-  constructor(code: WireErrorCode, message: string) {
-    super(message);
-    this.name = 'WireError';
-    this.code = code;
-  }
+export class WireError extends CodedError<WireErrorCode> {
+  override readonly name = 'WireError';
 }

@@ -10,19 +10,15 @@
 // slow that the queue overflows is cut off (the ledger's sync catches it up later) rather than letting
 // its backlog grow without limit.
 import type { Stream } from '@libp2p/interface';
+import { CodedError } from '../../wire/coded-error.ts';
 
 export const FRAME_HEADER_BYTES = 4;
 
 /** Frames queued together are joined into writes of at most this many bytes (a larger frame goes alone). */
 export const COALESCE_BYTES = 64 * 1024;
 
-export class FrameError extends Error {
+export class FrameError extends CodedError<'FRAME_TOO_LARGE' | 'QUEUE_FULL' | 'CLOSED'> {
   override readonly name = 'FrameError';
-  readonly code: 'FRAME_TOO_LARGE' | 'QUEUE_FULL' | 'CLOSED';
-  constructor(code: 'FRAME_TOO_LARGE' | 'QUEUE_FULL' | 'CLOSED', message: string) {
-    super(message);
-    this.code = code;
-  }
 }
 
 export interface FrameLimits {

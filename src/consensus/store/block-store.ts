@@ -17,6 +17,7 @@ import { type LedgerState, stateHash } from '../../ledger/state.ts';
 import { decodeState, encodeState } from '../../ledger/state-codec.ts';
 import { type Block, blockHash, type Commit, decodeBlock } from '../../wire/block.ts';
 import { bytesEqual } from '../../wire/bytes.ts';
+import { CodedError } from '../../wire/coded-error.ts';
 
 export type StoreErrorCode =
   /** append() of a block that is not the tip's successor. */
@@ -31,14 +32,8 @@ export type StoreErrorCode =
   | 'REPLAY_MISMATCH'
   | 'CLOSED';
 
-export class StoreError extends Error {
-  readonly code: StoreErrorCode;
-
-  constructor(code: StoreErrorCode, message: string) {
-    super(message);
-    this.name = 'StoreError';
-    this.code = code;
-  }
+export class StoreError extends CodedError<StoreErrorCode> {
+  override readonly name = 'StoreError';
 }
 
 export interface BlockStoreOptions {

@@ -1,7 +1,8 @@
 // Regressions for what the protocol fuzzer (test/e2e/attackers/protocol-fuzz.ts) found, each with a
 // real relay on real libp2p streams in this process:
 // - a RESOLVE on stream 0 reached the exit, which answered with a RESOLVED on stream 0 that no client
-//   can decode; the relay now applies the codec's stream-id rule to every relay message it handles;
+//   can decode; the relay now decodes every relay message it handles with the codec (wire/cell.ts
+//   decodeRelayMessage), stream-id rule and payload layouts included;
 // - a descriptor request may carry no bytes; the responder never read them, so each request stream
 //   could park ~4 MiB in its read buffer; now a byte from the requester resets the stream, logged once.
 import assert from 'node:assert/strict';
@@ -94,7 +95,7 @@ function relayCell(
   return encodeCell({ circuitId: 7 as never, command: LinkCommand.RELAY, body });
 }
 
-test('a RESOLVE on stream 0 destroys the circuit; on a stream it is answered', async () => {
+test('a RESOLVE on stream 0, or any message the codec refuses, destroys the circuit; on a stream it is answered', async () => {
   const resolve = encodeRelayPayload({ kind: 'resolve', host: '127.0.0.1' });
   const ok = await oneHop();
   ok.stream.send(relayCell(ok.crypto, 9, RelayCommand.RESOLVE, resolve));
@@ -110,6 +111,11 @@ test('a RESOLVE on stream 0 destroys the circuit; on a stream it is answered', a
     [0, RelayCommand.RESOLVE, resolve],
     [0, RelayCommand.BEGIN, encodeRelayPayload({ kind: 'begin', host: '127.0.0.1', port: 1, flags: 0 })],
     [5, RelayCommand.TRUNCATE, new Uint8Array(0)],
+    // Payloads the codec refuses are refused by the same decoder, once: a host with a space, an empty
+    // DATA, an END with a byte too many.
+    [5, RelayCommand.BEGIN, Uint8Array.of(3, 0x61, 0x20, 0x62, 0, 80, 0)],
+    [5, RelayCommand.DATA, new Uint8Array(0)],
+    [5, RelayCommand.END, Uint8Array.of(6, 0)],
   ] as const) {
     const bad = await oneHop();
     bad.stream.send(relayCell(bad.crypto, streamId, command, data));

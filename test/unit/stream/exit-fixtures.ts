@@ -3,7 +3,6 @@
 import { once } from 'node:events';
 import { readdirSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
-import * as msg from '../../../src/circuit/messages.ts';
 import { parseExitPolicy } from '../../../src/directory/exit-policy.ts';
 import { defaultExitLimits, Exit, type ExitDeps, type ExitLimits } from '../../../src/stream/exit.ts';
 import type { ExitCircuit } from '../../../src/stream/exit-circuit.ts';
@@ -71,7 +70,7 @@ export function attachCircuit(exit: Exit, maxStreams = 256): FakeCircuit {
       ac.abort(new Error('circuit destroyed'));
       table.closeAll(new Error('circuit destroyed'));
     },
-    begin: (streamId, host, port) => circuit.exit.begin(streamId, msg.encodeBeginData(host, port)),
+    begin: (streamId, host, port) => circuit.exit.begin(streamId, host, port),
     answer: (streamId) => {
       const m = sent.find(
         (s) =>

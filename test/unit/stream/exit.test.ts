@@ -12,7 +12,13 @@ import {
   STREAM_WINDOW,
 } from '../../../src/circuit/flow.ts';
 import { EndReason } from '../../../src/stream/anon-stream.ts';
-import { DestroyReason, MAX_RELAY_DATA, RELAY_BODY_BYTES, RelayCommand } from '../../../src/wire/cell.ts';
+import {
+  DestroyReason,
+  decodeRelayPayload,
+  MAX_RELAY_DATA,
+  RELAY_BODY_BYTES,
+  RelayCommand,
+} from '../../../src/wire/cell.ts';
 import {
   attachCircuit,
   HeldLookup,
@@ -125,7 +131,7 @@ describe('Exit: cancellation with the circuit', () => {
     const c = attachCircuit(exit);
     const begin = c.begin(5, 'slow.example', server.port);
     await until(() => lookup.pending === 1, 'the lookup');
-    c.table.handle(5, RelayCommand.END, Uint8Array.of(EndReason.TIMEOUT), BODY);
+    c.table.handle(5, { kind: 'end', reason: EndReason.TIMEOUT }, BODY);
     await begin;
     assert.equal(exit.socketsInUse, 0);
     assert.equal(c.table.reserved, 0);
@@ -216,9 +222,11 @@ describe('Exit: BEGIN rate and refusals', () => {
   it('rate-limits RESOLVE with the same bucket', async () => {
     const exit = makeExit({ beginBurst: 2, beginsPerSecond: 0.001 }, { lookup: async () => ['1.2.3.4'] });
     const c = attachCircuit(exit);
-    const { encodeResolveData, decodeResolvedData } = await import('../../../src/circuit/messages.ts');
-    for (let id = 1; id <= 3; id++) await c.exit.resolve(id, encodeResolveData('a.example'));
-    const answers = c.sent.map((s) => decodeResolvedData(s.data).ok);
+    for (let id = 1; id <= 3; id++) await c.exit.resolve(id, 'a.example');
+    const answers = c.sent.map((s) => {
+      const m = decodeRelayPayload(RelayCommand.RESOLVED, s.data);
+      return m.kind === 'ok' && m.value.kind === 'resolved' && m.value.status === 'ok';
+    });
     assert.deepEqual(answers, [true, true, false]);
   });
 
@@ -269,7 +277,7 @@ describe('Exit: what a circuit buffers', () => {
         if (!c.table.streams.has(id) || n >= STREAM_WINDOW + STREAM_SENDME_EVERY * sendmes(id)) continue;
         const circuitSent = [...sentCells.values()].reduce((a, b) => a + b, 0);
         if (circuitSent >= CIRCUIT_WINDOW + CIRCUIT_SENDME_EVERY * sendmes(0)) continue;
-        c.table.handle(id, RelayCommand.DATA, cell, BODY);
+        c.table.handle(id, { kind: 'data', data: cell }, BODY);
         sentCells.set(id, n + 1);
         progressed = true;
       }

@@ -8,6 +8,7 @@ import {
   type CircuitId,
   CREATE_MESSAGE_BYTES,
   CREATED_MESSAGE_BYTES,
+  cellCircuitId,
   decodeCell,
   decodeRelayBody,
   decodeRelayMessage,
@@ -27,6 +28,7 @@ import {
   relayCommandOf,
   SENDME_DIGEST_BYTES,
   SENDME_VERSION_DIGEST,
+  setCellCircuitId,
 } from '../../../src/wire/cell.ts';
 import { WireError } from '../../../src/wire/errors.ts';
 import { relayMessageArb, u8 } from './cell-fixtures.ts';
@@ -101,6 +103,23 @@ describe('link cells', () => {
     assert.equal(asCircuitId(0), undefined);
     assert.equal(asCircuitId(2 ** 32), undefined);
     assert.equal(asCircuitId(7), 7);
+  });
+
+  it('the circuit id read and rewritten in place is the one decodeCell and encodeCell see', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 0xffffffff }),
+        fc.integer({ min: 1, max: 0xffffffff }),
+        (a, b) => {
+          const cell = encodeCell({ circuitId: cid(a), command: LinkCommand.RELAY, body: new Uint8Array(0) });
+          assert.equal(cellCircuitId(cell), a);
+          setCellCircuitId(cell, cid(b));
+          const d = decodeCell(cell);
+          assert.ok(d.kind === 'ok' && d.value.circuitId === b && d.value.command === LinkCommand.RELAY);
+        },
+      ),
+    );
+    assert.equal(cellCircuitId(new Uint8Array(CELL_BYTES)), 0);
   });
 
   it('the decoded body is a view: removing layers in place changes the input', () => {
