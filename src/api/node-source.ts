@@ -3,10 +3,10 @@ import type { CircuitManager } from '../circuit/circuit-manager.ts';
 import type { NodeConfig } from '../config/schema.ts';
 import type { RelayView } from '../directory/relay-view.ts';
 import type { Logger } from '../log/logger.ts';
+import type { BandwidthMeter } from '../metrics/bandwidth.ts';
 import type { NodeStatus } from '../node.ts';
 import type { Host } from '../p2p/host.ts';
 import { Role } from '../wire/descriptor-types.ts';
-import type { BandwidthMeter } from './bandwidth.ts';
 import type { ApiSource, JsonObject, JsonValue, LedgerSource, PeerInfo } from './source.ts';
 
 export interface NodeParts {
