@@ -56,6 +56,7 @@ import { PeerKeeper } from './p2p/peer-keeper.ts';
 import { circuitOpener } from './proxy/circuit-opener.ts';
 import { startProxies } from './proxy/index.ts';
 import { Exit } from './stream/exit.ts';
+import { clientStreams } from './stream/stream-table.ts';
 import { VERSION } from './version.ts';
 import { CELL_BYTES } from './wire/cell.ts';
 import type { UnixMillis } from './wire/descriptor-types.ts';
@@ -390,6 +391,7 @@ export async function startNode(config: NodeConfig, deps: NodeDeps): Promise<Ano
       log,
       options: circuitOptions,
       metrics,
+      streams: clientStreams,
     });
     cleanups.push(() => circuits.stop());
     cleanups.push(

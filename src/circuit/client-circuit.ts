@@ -1,19 +1,18 @@
 // A circuit seen from the client that built it: telescoping construction (CREATE to the first hop,
 // then EXTEND through the circuit for every further hop), layered encryption of every relay cell,
 // and the streams it carries. Only the client knows the whole path; each relay knows its neighbours.
-import { randomBytes, randomFillSync, randomUUID } from 'node:crypto';
+import { randomFillSync, randomUUID } from 'node:crypto';
 import type { Libp2p } from '@libp2p/interface';
 import type { Multiaddr } from '@multiformats/multiaddr';
 import { createHandshakeClient } from '../crypto/circuit-handshake.ts';
 import { ClientCircuitCrypto } from '../crypto/relay-crypto.ts';
-import { type AnonStream, EndReason, StreamEndedError } from '../stream/anon-stream.ts';
-import { StreamTable } from '../stream/stream-table.ts';
 import {
   CELL_HEADER_BYTES,
   type CircuitId,
   CREATED_MESSAGE_BYTES,
   DestroyReason,
   decodeCell,
+  EndReason,
   encodeCell,
   encodeRelayCell,
   LinkCommand,
@@ -25,6 +24,12 @@ import {
 import type { OnionKey } from '../wire/descriptor-types.ts';
 import type { ChannelCircuit, CircuitLink } from './channel.ts';
 import { channelPool } from './channel-pool.ts';
+import {
+  type CircuitStream,
+  type ClientStreams,
+  type ClientStreamsFactory,
+  StreamEndedError,
+} from './circuit-streams.ts';
 import { CircuitError } from './errors.ts';
 import * as msg from './messages.ts';
 import { peerIdOfIdentity } from './open-link.ts';
@@ -65,13 +70,8 @@ export const CIRCUIT_KEEPALIVE_MS = 4 * 60_000;
 export interface BuildOptions {
   /** Default CIRCUIT_KEEPALIVE_MS. */
   readonly keepaliveMs?: number;
-}
-
-export function randomCircuitId(): CircuitId {
-  for (;;) {
-    const id = randomBytes(4).readUInt32BE(0);
-    if (id !== 0) return id as CircuitId;
-  }
+  /** The circuit's streams (src/stream/stream-table.ts: clientStreams). */
+  readonly streams: ClientStreamsFactory;
 }
 
 interface Pending {
@@ -89,7 +89,7 @@ export class ClientCircuit {
   readonly #link: CircuitLink;
   readonly #circId: CircuitId;
   readonly #crypto = new ClientCircuitCrypto();
-  readonly streams: StreamTable;
+  readonly streams: ClientStreams;
   #pendingCreated: Pending | undefined;
   #pendingExtended: Pending | undefined;
   readonly #pendingStreams = new Map<number, Pending>();
@@ -101,11 +101,16 @@ export class ClientCircuit {
   #keepalive: NodeJS.Timeout | undefined;
   readonly #early = new RelayEarlyBudget();
 
-  private constructor(path: readonly PathHop[], link: CircuitLink, circId: CircuitId) {
+  private constructor(
+    path: readonly PathHop[],
+    link: CircuitLink,
+    circId: CircuitId,
+    streams: ClientStreamsFactory,
+  ) {
     this.path = path;
     this.#link = link;
     this.#circId = circId;
-    this.streams = new StreamTable({
+    this.streams = streams({
       maxData: MAX_RELAY_DATA,
       // Our own queue on the guard channel, not the channel: one circuit that fills its queue makes
       // only its own streams wait (channel.ts), the others sharing the guard channel go on.
@@ -141,7 +146,7 @@ export class ClientCircuit {
     host: Libp2p,
     path: readonly PathHop[],
     signal: AbortSignal,
-    opts: BuildOptions = {},
+    opts: BuildOptions,
   ): Promise<ClientCircuit> {
     const first = path[0];
     if (first === undefined) throw new CircuitError('NO_PATH', 'empty path');
@@ -159,7 +164,7 @@ export class ClientCircuit {
         first.peerId,
       );
     }
-    const circuit = new ClientCircuit(path, link, link.id);
+    const circuit = new ClientCircuit(path, link, link.id, opts.streams);
     // A build that times out stalled at the hop it was creating: that relay is the one to suspect.
     // One the caller aborted says nothing about the relays.
     const onAbort = () =>
@@ -197,7 +202,7 @@ export class ClientCircuit {
   }
 
   /** Opens a stream to host:port at the exit (the last hop); the exit resolves the name. */
-  async openStream(host: string, port: number, signal: AbortSignal): Promise<AnonStream> {
+  async openStream(host: string, port: number, signal: AbortSignal): Promise<CircuitStream> {
     if (this.state !== 'open') throw new CircuitError('CLOSED', 'circuit is not open');
     const id = this.streams.freeId();
     if (id === undefined || this.streams.full)
