@@ -3,8 +3,9 @@
 // Type-only imports count (tsPreCompilationDeps): a type reaching up the layers is a dependency too.
 //
 // Layers, lowest first. Folders on one line are one layer: they may import each other (no cycles).
-//   0  wire/ crypto/          pure codecs and primitives: no I/O, no timers (also biome.json's override
-//                             for setTimeout and friends, which are globals and not imports)
+//   0  wire/ crypto/          pure codecs and primitives: they import only each other of src/ (crypto/
+//                             uses wire/ today), no I/O module, no network library, no timers (those
+//                             are globals, not imports: biome.json's override for src/wire, src/crypto)
 //      api/gen/               generated protobuf schemas (buf generate): data shapes, import nothing of
 //                             src/; every layer may use them (the event bus, the bandwidth meter)
 //   1  log/ metrics/ daemon/ version.ts
@@ -71,6 +72,20 @@ export default {
       severity: 'error',
       from: { path: '^src/', pathNot: [...LAYERS.map((l) => l.path), NODE] },
       to: {},
+    },
+    {
+      name: 'pure-self-contained',
+      comment: 'wire/ and crypto/ import only each other of src/ (crypto/ uses wire/ today)',
+      severity: 'error',
+      from: { path: '^src/(wire|crypto)/' },
+      to: { path: '^src/', pathNot: '^src/(wire|crypto)/' },
+    },
+    {
+      name: 'generated-self-contained',
+      comment: 'api/gen/ (buf generate) imports nothing of src/ outside itself',
+      severity: 'error',
+      from: { path: '^src/api/gen/' },
+      to: { path: '^src/', pathNot: '^src/api/gen/' },
     },
     {
       name: 'pure-no-io',
