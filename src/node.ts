@@ -2,7 +2,6 @@
 // reverse. Wiring only: what each part does lives in its factory (src/*/…-subsystem.ts).
 
 import { createApiFeeds, createApiServer } from './api/api-subsystem.ts';
-import type { EventBus } from './api/events.ts';
 import type { CircuitManager } from './circuit/circuit-manager.ts';
 import { createClient } from './circuit/client-subsystem.ts';
 import { createRelay } from './circuit/relay-subsystem.ts';
@@ -10,6 +9,7 @@ import type { NodeConfig } from './config/schema.ts';
 import { createLedger } from './consensus/ledger-subsystem.ts';
 import { createBootstrapProgress, createRelayProgress } from './daemon/bootstrap-subsystem.ts';
 import { openDataDir } from './daemon/data-dir-subsystem.ts';
+import type { EventBus } from './daemon/events.ts';
 import { createIdentity } from './daemon/identity-subsystem.ts';
 import type { BootstrapProgress } from './daemon/progress.ts';
 import { Lifecycle } from './daemon/subsystem.ts';
@@ -28,6 +28,7 @@ import type { Host } from './p2p/host.ts';
 import { createP2p } from './p2p/p2p-subsystem.ts';
 import { createProxies } from './proxy/proxy-subsystem.ts';
 import { createExit } from './stream/exit-subsystem.ts';
+import { clientStreams } from './stream/stream-table.ts';
 
 export type { NodeStatus } from './node/status.ts';
 
@@ -85,7 +86,9 @@ export async function startNode(config: NodeConfig, deps: NodeDeps): Promise<Ano
     const relay = life.own(
       await createRelay(o.relay, { ...base, log: log('relay'), host, keys, exit, view }),
     );
-    const client = life.own(createClient(o.client, { ...base, log: log('circuits'), host, view }));
+    const client = life.own(
+      createClient(o.client, { ...base, log: log('circuits'), host, view, streams: clientStreams }),
+    );
     const { circuits } = client;
     const proxies = life.own(await createProxies(o.proxy, { log: log('proxy'), circuits }));
     const peerCount = () => host.getPeers().length;

@@ -7,9 +7,9 @@ import type {
   MessageInitShape,
   MessageShape,
 } from '@bufbuild/protobuf';
+import { EVENT_KINDS, type EventBus, type EventKind } from '../daemon/events.ts';
 import { validatePatch, WRITABLE, withoutSecrets } from './config-patch.ts';
 import { ApiError, invalidArgument } from './errors.ts';
-import { EVENT_KINDS, type EventBus, type EventKind } from './events.ts';
 import type { ControlService } from './gen/anonnet/v1/control_pb.js';
 import type { ApiSource, JsonObject, LedgerSource } from './source.ts';
 

@@ -1,8 +1,8 @@
 // Feeds the daemon's own events into the API's event bus: bootstrap progress, circuits built and
 // closed, the peer count. (Ledger blocks are published by whoever runs the ledger.)
 import type { CircuitManager } from '../circuit/circuit-manager.ts';
+import type { EventBus } from '../daemon/events.ts';
 import type { BootstrapProgress } from '../daemon/progress.ts';
-import type { EventBus } from './events.ts';
 
 export interface NodeEventSources {
   readonly progress: BootstrapProgress;

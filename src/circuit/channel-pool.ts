@@ -3,18 +3,27 @@
 // opened to it (the relay service's). A channel we opened that carries no circuit for IDLE_MS closes.
 // All of them count their queued cells against one QueueMemory, the node's bound (cell-queue.ts).
 // One pool per libp2p host.
+import { randomBytes } from 'node:crypto';
 import type { Libp2p, PeerId, Stream } from '@libp2p/interface';
 import type { Multiaddr } from '@multiformats/multiaddr';
 import type { Logger } from '../log/logger.ts';
 import { RefusalLog } from '../log/refusals.ts';
+import type { CircuitId } from '../wire/cell.ts';
 import { CellLink } from './cell-link.ts';
 import { QueueMemory } from './cell-queue.ts';
 import { Channel, type ChannelCircuit } from './channel.ts';
 import { type ChannelLimits, defaultChannelLimits } from './channel-limits.ts';
-import { randomCircuitId } from './client-circuit.ts';
 import { openCircuitStream } from './open-link.ts';
 
 export const CHANNEL_IDLE_MS = 60_000;
+
+/** A random circuit id for a circuit we open (0 is not a circuit id). */
+export function randomCircuitId(): CircuitId {
+  for (;;) {
+    const id = randomBytes(4).readUInt32BE(0);
+    if (id !== 0) return id as CircuitId;
+  }
+}
 
 export class ChannelPool {
   readonly #host: Libp2p;

@@ -5,7 +5,7 @@ import type { Libp2p } from '@libp2p/interface';
 import type { RelayView } from '../directory/relay-view.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Metrics } from '../metrics/registry.ts';
-import type { AnonStream } from '../stream/anon-stream.ts';
+import type { CircuitStream, ClientStreamsFactory } from './circuit-streams.ts';
 import { ClientCircuit, type PathHop } from './client-circuit.ts';
 import { CircuitError } from './errors.ts';
 import type { GuardSet } from './guards.ts';
@@ -42,6 +42,8 @@ export interface CircuitManagerInit {
   readonly selfId: string;
   readonly options: CircuitManagerOptions;
   readonly log: Logger;
+  /** The streams of each circuit (src/stream/stream-table.ts: clientStreams). */
+  readonly streams: ClientStreamsFactory;
   readonly now?: () => number;
   readonly metrics?: Pick<Metrics, 'circuits' | 'streams'> | undefined;
   /** Relays recently found unreachable (a fresh one when not given). */
@@ -115,7 +117,7 @@ export class CircuitManager {
     port: number,
     isolationKey: string,
     signal: AbortSignal,
-  ): Promise<AnonStream> {
+  ): Promise<CircuitStream> {
     let lastErr: Error | undefined;
     // Up to two circuits that died under us (a relay lost, not yet reported) before a fresh build.
     for (let attempt = 0; attempt < 3; attempt++) {
@@ -182,6 +184,7 @@ export class CircuitManager {
           this.#init.host,
           path,
           AbortSignal.any([signal, AbortSignal.timeout(this.#init.options.buildTimeoutMs)]),
+          { streams: this.#init.streams },
         );
         this.stats.built++;
         this.stats.buildMs.push(performance.now() - started);

@@ -1,13 +1,11 @@
 // A circuit seen from the client that built it: telescoping construction (CREATE to the first hop,
 // then EXTEND through the circuit for every further hop), layered encryption of every relay cell,
 // and the streams it carries. Only the client knows the whole path; each relay knows its neighbours.
-import { randomBytes, randomFillSync, randomUUID } from 'node:crypto';
+import { randomFillSync, randomUUID } from 'node:crypto';
 import type { Libp2p } from '@libp2p/interface';
 import type { Multiaddr } from '@multiformats/multiaddr';
 import { createHandshakeClient } from '../crypto/circuit-handshake.ts';
 import { ClientCircuitCrypto } from '../crypto/relay-crypto.ts';
-import { type AnonStream, EndReason, StreamEndedError } from '../stream/anon-stream.ts';
-import { StreamTable } from '../stream/stream-table.ts';
 import {
   CELL_HEADER_BYTES,
   type CircuitId,
@@ -15,6 +13,7 @@ import {
   DestroyReason,
   decodeCell,
   decodeRelayMessage,
+  EndReason,
   encodeCell,
   encodeRelayCell,
   encodeRelayPayload,
@@ -28,6 +27,12 @@ import {
 import type { OnionKey } from '../wire/descriptor-types.ts';
 import type { ChannelCircuit, CircuitLink } from './channel.ts';
 import { channelPool } from './channel-pool.ts';
+import {
+  type CircuitStream,
+  type ClientStreams,
+  type ClientStreamsFactory,
+  StreamEndedError,
+} from './circuit-streams.ts';
 import { CircuitError } from './errors.ts';
 import { peerIdOfIdentity } from './open-link.ts';
 import { RelayEarlyBudget } from './relay-early.ts';
@@ -67,13 +72,8 @@ export const CIRCUIT_KEEPALIVE_MS = 4 * 60_000;
 export interface BuildOptions {
   /** Default CIRCUIT_KEEPALIVE_MS. */
   readonly keepaliveMs?: number;
-}
-
-export function randomCircuitId(): CircuitId {
-  for (;;) {
-    const id = randomBytes(4).readUInt32BE(0);
-    if (id !== 0) return id as CircuitId;
-  }
+  /** The circuit's streams (src/stream/stream-table.ts: clientStreams). */
+  readonly streams: ClientStreamsFactory;
 }
 
 interface Pending<T> {
@@ -91,7 +91,7 @@ export class ClientCircuit {
   readonly #link: CircuitLink;
   readonly #circId: CircuitId;
   readonly #crypto = new ClientCircuitCrypto();
-  readonly streams: StreamTable;
+  readonly streams: ClientStreams;
   #pendingCreated: Pending<Uint8Array> | undefined;
   #pendingExtended: Pending<Uint8Array> | undefined;
   /** Streams waiting for CONNECTED or RESOLVED. */
@@ -104,11 +104,16 @@ export class ClientCircuit {
   #keepalive: NodeJS.Timeout | undefined;
   readonly #early = new RelayEarlyBudget();
 
-  private constructor(path: readonly PathHop[], link: CircuitLink, circId: CircuitId) {
+  private constructor(
+    path: readonly PathHop[],
+    link: CircuitLink,
+    circId: CircuitId,
+    streams: ClientStreamsFactory,
+  ) {
     this.path = path;
     this.#link = link;
     this.#circId = circId;
-    this.streams = new StreamTable({
+    this.streams = streams({
       maxData: MAX_RELAY_DATA,
       // Our own queue on the guard channel, not the channel: one circuit that fills its queue makes
       // only its own streams wait (channel.ts), the others sharing the guard channel go on.
@@ -144,7 +149,7 @@ export class ClientCircuit {
     host: Libp2p,
     path: readonly PathHop[],
     signal: AbortSignal,
-    opts: BuildOptions = {},
+    opts: BuildOptions,
   ): Promise<ClientCircuit> {
     const first = path[0];
     if (first === undefined) throw new CircuitError('NO_PATH', 'empty path');
@@ -162,7 +167,7 @@ export class ClientCircuit {
         first.peerId,
       );
     }
-    const circuit = new ClientCircuit(path, link, link.id);
+    const circuit = new ClientCircuit(path, link, link.id, opts.streams);
     // A build that times out stalled at the hop it was creating: that relay is the one to suspect.
     // One the caller aborted says nothing about the relays.
     const onAbort = () =>
@@ -200,7 +205,7 @@ export class ClientCircuit {
   }
 
   /** Opens a stream to host:port at the exit (the last hop); the exit resolves the name. */
-  async openStream(host: string, port: number, signal: AbortSignal): Promise<AnonStream> {
+  async openStream(host: string, port: number, signal: AbortSignal): Promise<CircuitStream> {
     if (this.state !== 'open') throw new CircuitError('CLOSED', 'circuit is not open');
     const id = this.streams.freeId();
     if (id === undefined || this.streams.full)

@@ -6,6 +6,7 @@ import type { RelayView } from '../directory/relay-view.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Metrics } from '../metrics/registry.ts';
 import { CircuitManager, defaultCircuitManagerOptions } from './circuit-manager.ts';
+import type { ClientStreamsFactory } from './circuit-streams.ts';
 import { GuardSet } from './guards.ts';
 
 export interface ClientOptions {
@@ -36,6 +37,8 @@ export interface ClientDeps {
   readonly host: Libp2p;
   readonly view: RelayView;
   readonly metrics: Metrics;
+  /** The streams of each circuit (src/stream/stream-table.ts: clientStreams; stream/ sits above). */
+  readonly streams: ClientStreamsFactory;
 }
 
 export interface ClientSubsystem {
@@ -71,6 +74,7 @@ export function createClient(opts: ClientOptions, deps: ClientDeps): ClientSubsy
     log: deps.log,
     options,
     metrics,
+    streams: deps.streams,
   });
   const offBuilt = circuits.onEvent((event, c) => {
     if (event === 'built') for (const hop of c.path) view.markCircuitBuilt(hop.peerId);

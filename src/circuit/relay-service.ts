@@ -15,8 +15,6 @@ import type { OnionKeyPair } from '../crypto/onion-keys.ts';
 import { RelayHopCrypto } from '../crypto/relay-crypto.ts';
 import type { Logger } from '../log/logger.ts';
 import { RefusalLog } from '../log/refusals.ts';
-import type { Exit, ExitCircuit } from '../stream/exit.ts';
-import { StreamTable } from '../stream/stream-table.ts';
 import {
   CELL_COMMAND_OFFSET,
   CELL_HEADER_BYTES,
@@ -44,6 +42,7 @@ import { LinkProtocolError } from './cell-link.ts';
 import type { CircuitLink, QueueOverflow } from './channel.ts';
 import { channelPool } from './channel-pool.ts';
 import { CircuitActivity, sweepIntervalMs } from './circuit-activity.ts';
+import type { ExitHandler, ExitStreams } from './circuit-streams.ts';
 import { FlowControlError } from './flow.ts';
 import { eventLoopClock, HandshakeQueue, type QueuedHandshake } from './handshake-queue.ts';
 import { ipGroupOfMultiaddr } from './ip-group.ts';
@@ -71,7 +70,8 @@ export interface RelayServiceInit {
   readonly onionKeys: () => readonly OnionKeyPair[];
   /** Where a relay named by its identity key can be dialled (from the relay view). */
   readonly lookupRelay: (identityKey: Uint8Array) => readonly Multiaddr[] | undefined;
-  readonly exit: Exit;
+  /** The exit side of circuits that end here (src/stream/exit.ts: Exit). */
+  readonly exit: ExitHandler;
   /** Over defaultRelayLimits. */
   readonly limits?: Partial<RelayLimits>;
   readonly log: Logger;
@@ -230,8 +230,8 @@ class RelayCircuit {
   #next: CircuitLink | undefined;
   #nextId: CircuitId | undefined;
   #hop: RelayHopCrypto | undefined;
-  #streams: StreamTable | undefined;
-  #exit: ExitCircuit | undefined;
+  /** This hop's streams, once the circuit carries a stream message to it (as its last hop). */
+  #streams: ExitStreams | undefined;
   /** Aborted when the circuit goes: the exit's pending lookups and connects for it stop. */
   readonly #gone = new AbortController();
   #extending = false;
@@ -508,10 +508,10 @@ class RelayCircuit {
     }
     switch (m.kind) {
       case 'begin':
-        void this.#exitSide(table).begin(streamId, m.host, m.port);
+        void table.begin(streamId, m.host, m.port);
         return;
       case 'resolve':
-        void this.#exitSide(table).resolve(streamId, m.host);
+        void table.resolve(streamId, m.host);
         return;
       default:
         // DROP, and messages a relay never acts on (unknown commands are ignored).
@@ -519,21 +519,11 @@ class RelayCircuit {
     }
   }
 
-  /** The exit's side of this circuit, with its shares of the exit (src/stream/exit-circuit.ts). */
-  #exitSide(table: StreamTable): ExitCircuit {
-    this.#exit ??= this.#init.exit.attach({
-      table,
-      sendRelay: (s, c, d) => this.#originate(s, c, d),
-      closeCircuit: (reason) => this.destroy(reason),
-      signal: this.#gone.signal,
-    });
-    return this.#exit;
-  }
-
-  #table(): StreamTable {
+  /** The exit's side of this circuit, with its shares of the exit (src/stream/exit.ts). */
+  #table(): ExitStreams {
     const prev = this.#prev;
-    this.#streams ??= new StreamTable(
-      {
+    this.#streams ??= this.#init.exit.open({
+      sender: {
         maxData: MAX_RELAY_DATA,
         get linkWritable() {
           return prev.writable;
@@ -541,8 +531,10 @@ class RelayCircuit {
         onLinkWritable: (fn) => prev.onDrain(fn),
         sendRelay: (s, c, d, sendmeDigest) => this.#originate(s, c, d, sendmeDigest),
       },
-      this.#limits.maxStreamsPerCircuit,
-    );
+      maxStreams: this.#limits.maxStreamsPerCircuit,
+      closeCircuit: (reason) => this.destroy(reason),
+      signal: this.#gone.signal,
+    });
     return this.#streams;
   }
 

@@ -4,7 +4,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Libp2p } from '@libp2p/interface';
-import type { NodeConfig } from '../config/schema.ts';
 import type { Identity } from '../crypto/identity.ts';
 import { GenesisError, parseGenesis } from '../ledger/genesis.ts';
 import type { Logger } from '../log/logger.ts';
@@ -23,7 +22,32 @@ export interface LedgerDeps {
   readonly dir: string;
 }
 
-export async function startLedger(config: NodeConfig, deps: LedgerDeps): Promise<LedgerNode | undefined> {
+type Limits<K extends string> = { readonly [P in K]?: number | undefined };
+
+/**
+ * What the ledger reads of the node's config: the `ledger` section of config/schema.ts, written out
+ * here because consensus/ sits below config/ (DESIGN.md, Layers); node.ts passes the whole NodeConfig.
+ */
+export interface LedgerConfig {
+  readonly ledger: {
+    readonly genesis: string | null;
+    readonly timeoutProposeMs: number;
+    readonly timeoutDeltaMs: number;
+    readonly mempool: Limits<
+      'maxTxs' | 'maxBytes' | 'maxPerSender' | 'maxGappedPerSender' | 'maxGappedTxs' | 'maxClaims'
+    >;
+    readonly peerLimits: Limits<
+      | 'framesPerSecond'
+      | 'bytesPerSecond'
+      | 'totalFramesPerSecond'
+      | 'totalBytesPerSecond'
+      | 'syncAnswersPerSecond'
+      | 'totalSyncAnswersPerSecond'
+    >;
+  };
+}
+
+export async function startLedger(config: LedgerConfig, deps: LedgerDeps): Promise<LedgerNode | undefined> {
   const path = config.ledger.genesis;
   if (path === null) return undefined;
   let text: string;

@@ -33,7 +33,7 @@ import type {
   NameRecord,
   Proposal,
   RelayRegistration,
-} from './state.ts';
+} from './state-types.ts';
 
 const CONTEXT = new TextEncoder().encode('anonnet-ledger-state-v2\0');
 const utf8 = new TextEncoder();

@@ -1,6 +1,5 @@
 // The daemon's side of the control API: `ApiSource` over the node's subsystems. It belongs to the
 // composition (node.ts builds it), so the API itself reads the node only through that narrow interface.
-import type { BandwidthMeter } from '../api/bandwidth.ts';
 import { ledgerApiSource } from '../api/ledger-source.ts';
 import type { ApiSource, JsonObject, JsonValue, LedgerSource, PeerInfo } from '../api/source.ts';
 import type { CircuitManager } from '../circuit/circuit-manager.ts';
@@ -8,6 +7,7 @@ import type { NodeConfig } from '../config/schema.ts';
 import type { LedgerNode } from '../consensus/ledger-node.ts';
 import type { RelayView } from '../directory/relay-view.ts';
 import type { Logger } from '../log/logger.ts';
+import type { BandwidthMeter } from '../metrics/bandwidth.ts';
 import type { Host } from '../p2p/host.ts';
 import { Role } from '../wire/descriptor-types.ts';
 import type { NodeStatus } from './status.ts';

@@ -3,6 +3,7 @@
 // the stream's and the circuit's flow-control windows; reads grant the peer more window only when the
 // reader keeps up. Half-close: end() sends FIN, the peer's FIN ends our readable side.
 import { Duplex } from 'node:stream';
+import { type CircuitStream, StreamEndedError } from '../circuit/circuit-streams.ts';
 import { ReceiveWindow, SendWindow, STREAM_SENDME_EVERY, STREAM_WINDOW } from '../circuit/flow.ts';
 
 export interface StreamCarrier {
@@ -21,19 +22,10 @@ export interface StreamCarrier {
 
 import { EndReason } from '../wire/cell.ts';
 
-export { EndReason };
+// Defined with the circuit's side of streams (the client's BEGIN fails with it too).
+export { EndReason, StreamEndedError };
 
-export class StreamEndedError extends Error {
-  override readonly name = 'StreamEndedError';
-  readonly code = 'STREAM_ENDED';
-  readonly reason: number;
-  constructor(reason: number, message: string) {
-    super(message);
-    this.reason = reason;
-  }
-}
-
-export class AnonStream extends Duplex {
+export class AnonStream extends Duplex implements CircuitStream {
   readonly streamId: number;
   readonly #carrier: StreamCarrier;
   readonly #sendWindow = new SendWindow(STREAM_WINDOW, STREAM_SENDME_EVERY);

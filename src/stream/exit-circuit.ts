@@ -8,8 +8,8 @@ import { resolvedAddressOf, resolvedMessageOf } from '../circuit/resolved-answer
 import { TokenBucket } from '../circuit/token-bucket.ts';
 import { DestroyReason, encodeRelayPayload, RelayCommand } from '../wire/cell.ts';
 import { EndReason, StreamEndedError } from './anon-stream.ts';
-import type { ExitCore } from './exit.ts';
 import { ConnectError, connectTcp } from './exit-connect.ts';
+import type { ExitCore } from './exit-core.ts';
 import { ExitPipe, type PipeWatcher } from './exit-pipe.ts';
 import type { StreamTable } from './stream-table.ts';
 import { abortable, TurnQueue } from './wait-turn.ts';

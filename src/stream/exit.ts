@@ -5,16 +5,20 @@
 // each circuit that reaches us as its last hop gets an `ExitCircuit` (exit-circuit.ts) with its shares.
 import { lookup as dnsLookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
+import type { ExitHandler, ExitStreams, ExitStreamsContext } from '../circuit/circuit-streams.ts';
 import { ipBytes } from '../directory/exit-policy.ts';
 import { isExitAllowed } from '../directory/verify-descriptor.ts';
 import { createLogger, type Logger } from '../log/logger.ts';
 import { RefusalLog } from '../log/refusals.ts';
 import type { ExitRule } from '../wire/descriptor-types.ts';
 import { ExitCircuit, type ExitContext } from './exit-circuit.ts';
+import { type ExitCore, ExitStats, type LookupFn } from './exit-core.ts';
 import { defaultExitLimits, type ExitLimits, SocketBudget } from './exit-limits.ts';
 import { isLoopbackIp, isPrivateIp } from './private-address.ts';
+import { StreamTable } from './stream-table.ts';
 
 export type { ExitCircuit, ExitContext } from './exit-circuit.ts';
+export { type ExitCore, ExitStats, type LookupFn } from './exit-core.ts';
 export { defaultExitLimits, type ExitLimits } from './exit-limits.ts';
 
 export interface ExitOptions {
@@ -26,9 +30,6 @@ export interface ExitOptions {
   readonly limits?: ExitLimits;
 }
 
-/** Every address a name has (getaddrinfo, as the system resolves it). */
-export type LookupFn = (host: string) => Promise<string[]>;
-
 export interface ExitDeps {
   readonly log?: Logger;
   readonly lookup?: LookupFn;
@@ -38,31 +39,8 @@ export interface ExitDeps {
 const systemLookup: LookupFn = async (host) =>
   (await dnsLookup(host, { all: true, verbatim: true })).map((a) => a.address);
 
-export class ExitStats {
-  opened = 0;
-  refused = 0;
-  failed = 0;
-}
-
-/** What every ExitCircuit shares. */
-export interface ExitCore {
-  readonly enabled: boolean;
-  readonly limits: ExitLimits;
-  readonly connectTimeoutMs: number;
-  readonly budget: SocketBudget;
-  readonly stats: ExitStats;
-  readonly refusals: RefusalLog;
-  readonly log: Logger;
-  readonly now: () => number;
-  readonly lookup: LookupFn;
-  lookupsInFlight: number;
-  portAccepted(port: number): boolean;
-  allowedAddress(ip: string, port: number): boolean;
-  publicOrAllowed(ip: string): boolean;
-  isIpLiteral(host: string): boolean;
-}
-
-export class Exit {
+/** The exit side of the relay's circuits (circuit/'s ExitHandler). */
+export class Exit implements ExitHandler {
   readonly #opts: ExitOptions;
   readonly #core: ExitCore;
   readonly stats = new ExitStats();
@@ -111,5 +89,30 @@ export class Exit {
   /** The exit side of one circuit; its shares live as long as the circuit. */
   attach(ctx: ExitContext): ExitCircuit {
     return new ExitCircuit(this.#core, ctx);
+  }
+
+  /**
+   * The streams of one circuit that ends here: its stream table at once, its ExitCircuit (and so its
+   * shares of the exit) at its first BEGIN or RESOLVE.
+   */
+  open(ctx: ExitStreamsContext): ExitStreams {
+    const table = new StreamTable(ctx.sender, ctx.maxStreams);
+    let side: ExitCircuit | undefined;
+    const exitSide = (): ExitCircuit =>
+      (side ??= this.attach({
+        table,
+        sendRelay: (s, c, d) => ctx.sender.sendRelay(s, c, d),
+        closeCircuit: ctx.closeCircuit,
+        signal: ctx.signal,
+      }));
+    return {
+      get full() {
+        return table.full;
+      },
+      handle: (streamId, m, body) => table.handle(streamId, m, body),
+      closeAll: (err) => table.closeAll(err),
+      begin: (streamId, host, port) => exitSide().begin(streamId, host, port),
+      resolve: (streamId, host) => exitSide().resolve(streamId, host),
+    };
   }
 }

@@ -5,6 +5,12 @@
 // more than the circuit window allows. The exit reserves a stream's slot when BEGIN arrives, before any
 // name lookup or connect: a reservation counts against the limit like an open stream, and is aborted
 // when the peer ends that stream or the circuit closes.
+import type {
+  CircuitSender,
+  CircuitStreams,
+  ClientStreams,
+  ClientStreamsFactory,
+} from '../circuit/circuit-streams.ts';
 import {
   AuthenticatedSendWindow,
   CIRCUIT_SENDME_EVERY,
@@ -22,17 +28,7 @@ import {
 } from '../wire/cell.ts';
 import { AnonStream, type StreamCarrier } from './anon-stream.ts';
 
-export interface CircuitSender {
-  /**
-   * Encrypts and sends one relay message on the circuit. `sendmeDigest` is given for the DATA cell
-   * that makes the peer's circuit SENDME due: the sender fills the cell's padding with random bytes
-   * (the data leaves at least SENDME_RANDOM_BYTES) and copies the cell's digest field into it.
-   */
-  sendRelay(streamId: number, command: number, data: Uint8Array, sendmeDigest?: Uint8Array): void;
-  readonly linkWritable: boolean;
-  onLinkWritable(fn: () => void): void;
-  readonly maxData: number;
-}
+export type { CircuitSender };
 
 const EMPTY = new Uint8Array(0);
 
@@ -48,7 +44,8 @@ export class StreamGoneError extends Error {
   readonly code = 'STREAM_GONE';
 }
 
-export class StreamTable {
+/** The streams of one circuit at either end: circuit/'s ClientStreams, and the exit's CircuitStreams. */
+export class StreamTable implements ClientStreams, CircuitStreams {
   readonly streams = new Map<number, AnonStream>();
   readonly #reserved = new Map<number, AbortController>();
   readonly #sender: CircuitSender;
@@ -207,3 +204,6 @@ function circuitSendmePayload(body: Uint8Array): Uint8Array {
   const data = body.subarray(RELAY_DIGEST_OFFSET, RELAY_DIGEST_OFFSET + SENDME_DIGEST_BYTES);
   return encodeRelayPayload({ kind: 'sendme', auth: { version: SENDME_VERSION_DIGEST, data } });
 }
+
+/** The client's streams on a new circuit (circuit/'s ClientStreamsFactory). */
+export const clientStreams: ClientStreamsFactory = (sender) => new StreamTable(sender);

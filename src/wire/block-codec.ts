@@ -50,7 +50,7 @@ import type {
   Proposal,
   Vote,
   VoteType,
-} from './block.ts';
+} from './block-types.ts';
 import { bytesEqual, concatBytes, guardDecode, Reader, Writer } from './bytes.ts';
 import { type DecodeResult, decodeError } from './decode-result.ts';
 import { WireError } from './errors.ts';

@@ -18,10 +18,11 @@ import { tcp } from '@libp2p/tcp';
 import { createLibp2p } from 'libp2p';
 import { defaultChannelLimits } from '../../src/circuit/channel-limits.ts';
 import { channelPool, configureChannels } from '../../src/circuit/channel-pool.ts';
+import type { CircuitStream } from '../../src/circuit/circuit-streams.ts';
 import { ClientCircuit } from '../../src/circuit/client-circuit.ts';
 import { CircuitError } from '../../src/circuit/errors.ts';
 import { CIRCUIT_PROTOCOL } from '../../src/circuit/protocol.ts';
-import type { AnonStream } from '../../src/stream/anon-stream.ts';
+import { clientStreams } from '../../src/stream/stream-table.ts';
 import { DestroyReason, MAX_RELAY_DATA, RelayCommand } from '../../src/wire/cell.ts';
 import { HandCircuit } from '../e2e/attackers/hand-circuit.ts';
 import { type MiniNet, type MiniRelay, startMiniNet } from './lib/mini-net.ts';
@@ -148,8 +149,8 @@ async function stopReadingAndDownload(
   circuit: ClientCircuit,
   mib: number,
   streams = 1,
-): Promise<AnonStream[]> {
-  const opened: AnonStream[] = [];
+): Promise<CircuitStream[]> {
+  const opened: CircuitStream[] = [];
   for (let i = 0; i < streams; i++) {
     const s = await circuit.openStream('127.0.0.1', bulk.port, signal());
     s.on('data', () => {});
@@ -187,10 +188,10 @@ test('a client that stops reading does not slow another client through the same 
   const [guard, middle, exit] = (await freshPath()) as [MiniRelay, MiniRelay, MiniRelay];
   const path = [guard.hop, middle.hop, exit.hop];
   const slowHost = await smallWindowClient();
-  const honest = await ClientCircuit.build(net.client, path, signal());
+  const honest = await ClientCircuit.build(net.client, path, signal(), { streams: clientStreams });
   const baselineMs = await download(honest, 8);
 
-  const slow = await ClientCircuit.build(slowHost, path, signal());
+  const slow = await ClientCircuit.build(slowHost, path, signal(), { streams: clientStreams });
   // Both circuits cross the guard on one channel to the middle: the channel a slow reader froze.
   assert.equal(guard.service.circuits.size, 2);
   assert.equal(circuitStreams(guard.host, 'outbound').length, 1, 'one guard-to-middle channel for both');
@@ -231,8 +232,8 @@ test('a client that stops reading does not slow another client through the same 
 test("a client's own circuits share its guard channel: one whose application stops reading holds up no other", async () => {
   const [guard, middle, exit] = (await freshPath()) as [MiniRelay, MiniRelay, MiniRelay];
   const path = [guard.hop, middle.hop, exit.hop];
-  const stuck = await ClientCircuit.build(net.client, path, signal());
-  const other = await ClientCircuit.build(net.client, path, signal());
+  const stuck = await ClientCircuit.build(net.client, path, signal(), { streams: clientStreams });
+  const other = await ClientCircuit.build(net.client, path, signal(), { streams: clientStreams });
   const toGuard = net.client
     .getConnections(guard.host.peerId)
     .flatMap((c) => c.streams.filter((s) => s.protocol === CIRCUIT_PROTOCOL && s.status === 'open'));
@@ -272,9 +273,9 @@ test('a circuit past its queue limit at the guard is closed there; the others on
   ];
   const path = [guard.hop, middle.hop, exit.hop];
   const slowHost = await smallWindowClient();
-  const honest = await ClientCircuit.build(net.client, path, signal());
-  const slow = await ClientCircuit.build(slowHost, path, signal());
-  const other = await ClientCircuit.build(slowHost, path, signal()); // same channel as `slow`
+  const honest = await ClientCircuit.build(net.client, path, signal(), { streams: clientStreams });
+  const slow = await ClientCircuit.build(slowHost, path, signal(), { streams: clientStreams });
+  const other = await ClientCircuit.build(slowHost, path, signal(), { streams: clientStreams }); // same channel as `slow`
   const slowClosed = new Promise<Error>((resolve) => slow.onClose((_c, err) => resolve(err)));
   await stopReadingAndDownload(slowHost, slow, 64, 3);
   await until(() => channelPool(guard.host).memory.stats.overflowClosed === 1, 'the guard to close it');

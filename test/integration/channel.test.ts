@@ -5,10 +5,11 @@
 import assert from 'node:assert/strict';
 import type { Server } from 'node:net';
 import { after, before, test } from 'node:test';
+import type { CircuitStream } from '../../src/circuit/circuit-streams.ts';
 import { ClientCircuit } from '../../src/circuit/client-circuit.ts';
 import { CIRCUIT_PROTOCOL } from '../../src/circuit/protocol.ts';
 import type { Host } from '../../src/p2p/host.ts';
-import type { AnonStream } from '../../src/stream/anon-stream.ts';
+import { clientStreams } from '../../src/stream/stream-table.ts';
 import { startEchoServer } from './lib/echo-server.ts';
 import { type MiniNet, startMiniNet } from './lib/mini-net.ts';
 
@@ -30,7 +31,7 @@ async function until(cond: () => boolean, what: string, ms = 5_000): Promise<voi
   }
 }
 
-async function roundTrip(s: AnonStream, text: string): Promise<string> {
+async function roundTrip(s: CircuitStream, text: string): Promise<string> {
   const got = new Promise<string>((resolve) => s.once('data', (c: Buffer) => resolve(c.toString())));
   s.write(text);
   return got;
@@ -49,7 +50,9 @@ after(async () => {
 test('circuits through the same relays share one stream per link', async () => {
   const before = circuitStreams(net.client).length;
   const circuits = await Promise.all(
-    [1, 2, 3, 4].map(() => ClientCircuit.build(net.client, net.path(0, 1, 2), signal())),
+    [1, 2, 3, 4].map(() =>
+      ClientCircuit.build(net.client, net.path(0, 1, 2), signal(), { streams: clientStreams }),
+    ),
   );
   // One stream client -> guard, whatever the number of circuits.
   assert.equal(circuitStreams(net.client).length, Math.max(before, 1));
@@ -72,7 +75,7 @@ test('circuits through the same relays share one stream per link', async () => {
 });
 
 test('a closed channel fails its circuits cleanly; the next build opens a new one', async () => {
-  const a = await ClientCircuit.build(net.client, net.path(0, 1, 2), signal());
+  const a = await ClientCircuit.build(net.client, net.path(0, 1, 2), signal(), { streams: clientStreams });
   const closed = new Promise<Error>((resolve) => a.onClose((_c, err) => resolve(err)));
   // Reset the client's circuit stream to the guard under the circuit.
   for (const s of circuitStreams(net.client)) s.abort(new Error('test: link reset'));
@@ -81,7 +84,7 @@ test('a closed channel fails its circuits cleanly; the next build opens a new on
   assert.match(err.message, /link|closed/i);
   await until(() => net.relays.every((r) => r.service.circuits.size === 0), 'relays to drop the circuit');
 
-  const b = await ClientCircuit.build(net.client, net.path(0, 1, 2), signal());
+  const b = await ClientCircuit.build(net.client, net.path(0, 1, 2), signal(), { streams: clientStreams });
   const s = await b.openStream('127.0.0.1', port, signal());
   assert.equal(await roundTrip(s, 'new channel'), 'new channel');
   s.destroy();

@@ -10,9 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { CircuitManager, defaultCircuitManagerOptions } from '../../src/circuit/circuit-manager.ts';
+import type { CircuitStream } from '../../src/circuit/circuit-streams.ts';
 import { GuardSet } from '../../src/circuit/guards.ts';
 import { createLogger } from '../../src/log/logger.ts';
-import type { AnonStream } from '../../src/stream/anon-stream.ts';
+import { clientStreams } from '../../src/stream/stream-table.ts';
 import { startEchoServer } from './lib/echo-server.ts';
 import { type MiniNet, startMiniNet } from './lib/mini-net.ts';
 import { miniRelayView } from './lib/mini-view.ts';
@@ -34,7 +35,7 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function echoes(stream: AnonStream, text: string): Promise<void> {
+async function echoes(stream: CircuitStream, text: string): Promise<void> {
   stream.write(text);
   let got = '';
   while (got.length < text.length) {
@@ -53,6 +54,7 @@ test('a relay lost under a stream sits out: new streams get fresh circuits witho
     selfId: net.client.peerId.toString(),
     log: createLogger({ level: 'silent' }),
     options: { ...defaultCircuitManagerOptions, prebuilt: 0, allowSameSubnet: true },
+    streams: clientStreams,
   });
   try {
     const first = await cm.openStream('127.0.0.1', echoPort, 'user-0', AbortSignal.timeout(20_000));

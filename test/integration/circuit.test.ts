@@ -6,12 +6,14 @@ import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
 import { after, before, test } from 'node:test';
+import type { CircuitStream } from '../../src/circuit/circuit-streams.ts';
 import { ClientCircuit, type PathHop } from '../../src/circuit/client-circuit.ts';
 import { CircuitError } from '../../src/circuit/errors.ts';
 import { STREAM_SENDME_EVERY, STREAM_WINDOW } from '../../src/circuit/flow.ts';
 import { generateIdentity } from '../../src/crypto/identity.ts';
 import type { Host } from '../../src/p2p/host.ts';
-import { type AnonStream, EndReason, StreamEndedError } from '../../src/stream/anon-stream.ts';
+import { EndReason, StreamEndedError } from '../../src/stream/anon-stream.ts';
+import { clientStreams } from '../../src/stream/stream-table.ts';
 import { CELL_HEADER_BYTES, MAX_RELAY_DATA } from '../../src/wire/cell.ts';
 import {
   freshOnionKeyPair,
@@ -63,11 +65,11 @@ function signal(ms = 10_000): AbortSignal {
 }
 
 async function build(path: readonly PathHop[], host: Host = net.client): Promise<ClientCircuit> {
-  return ClientCircuit.build(host, path, signal());
+  return ClientCircuit.build(host, path, signal(), { streams: clientStreams });
 }
 
 /** Everything the stream yields until its end; rejects on error or a close without end. */
-function collect(stream: AnonStream): Promise<Buffer> {
+function collect(stream: CircuitStream): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     stream.on('data', (c: Buffer) => chunks.push(c));
@@ -79,7 +81,7 @@ function collect(stream: AnonStream): Promise<Buffer> {
   });
 }
 
-async function readExactly(stream: AnonStream, n: number): Promise<Buffer> {
+async function readExactly(stream: CircuitStream, n: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let have = 0;
   while (have < n) {
@@ -249,7 +251,9 @@ function flipNext(relay: MiniRelay, direction: 'forward' | 'backward'): () => nu
   return () => flipped;
 }
 
-async function openEchoStream(circuit: ClientCircuit): Promise<{ s: AnonStream; errored: Promise<Error> }> {
+async function openEchoStream(
+  circuit: ClientCircuit,
+): Promise<{ s: CircuitStream; errored: Promise<Error> }> {
   const s = await circuit.openStream('127.0.0.1', echo.port, signal());
   s.write('ping');
   assert.equal((await readExactly(s, 4)).toString(), 'ping');

@@ -9,12 +9,13 @@
 // and at the end {phase: 'done', circuits, attempted, connected, refused, closedByExit, ms}.
 
 import { multiaddr } from '@multiformats/multiaddr';
+import type { CircuitStream } from '../../../src/circuit/circuit-streams.ts';
 import type { PathHop } from '../../../src/circuit/client-circuit.ts';
 import { ClientCircuit } from '../../../src/circuit/client-circuit.ts';
 import { fetchPeerDescriptor } from '../../../src/directory/descriptor-protocol.ts';
 import { selectOnionKey } from '../../../src/directory/verify-descriptor.ts';
-import type { AnonStream } from '../../../src/stream/anon-stream.ts';
 import { StreamEndedError } from '../../../src/stream/anon-stream.ts';
+import { clientStreams } from '../../../src/stream/stream-table.ts';
 import { decodeDescriptor } from '../../../src/wire/descriptor.ts';
 import { attackArgs, createAttackerHost, report } from './attacker-host.ts';
 
@@ -49,12 +50,14 @@ if (onionKey === undefined) throw new Error('no current onion key');
 const hop: PathHop = { peerId, identityKey: d.identityKey, onionKey, addresses: [target] };
 
 const totals = { attempted: 0, connected: 0, closedByExit: 0, refused: {} as Record<string, number> };
-const held: AnonStream[] = [];
+const held: CircuitStream[] = [];
 const circuits: ClientCircuit[] = [];
 
 async function flood(index: number): Promise<void> {
   const t0 = Date.now();
-  const circuit = await ClientCircuit.build(host, [hop], AbortSignal.timeout(15_000));
+  const circuit = await ClientCircuit.build(host, [hop], AbortSignal.timeout(15_000), {
+    streams: clientStreams,
+  });
   circuits.push(circuit);
   const stats = { attempted: 0, connected: 0, refused: {} as Record<string, number> };
   let next = 0;

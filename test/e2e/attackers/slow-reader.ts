@@ -13,12 +13,13 @@
 //   {phase: 'done', heldMs, bytesReceived}  (only with holdMs: it then resumes, reads, and exits)
 // Without holdMs it holds until killed.
 import { multiaddr } from '@multiformats/multiaddr';
+import type { CircuitStream } from '../../../src/circuit/circuit-streams.ts';
 import type { PathHop } from '../../../src/circuit/client-circuit.ts';
 import { ClientCircuit } from '../../../src/circuit/client-circuit.ts';
 import { CIRCUIT_PROTOCOL } from '../../../src/circuit/protocol.ts';
 import { fetchPeerDescriptor } from '../../../src/directory/descriptor-protocol.ts';
 import { selectOnionKey } from '../../../src/directory/verify-descriptor.ts';
-import type { AnonStream } from '../../../src/stream/anon-stream.ts';
+import { clientStreams } from '../../../src/stream/stream-table.ts';
 import { decodeDescriptor } from '../../../src/wire/descriptor.ts';
 import { attackArgs, createAttackerHost, report } from './attacker-host.ts';
 
@@ -57,7 +58,9 @@ const path = [await hop(args.guard), await hop(args.middle), await hop(args.exit
 const started = performance.now();
 const circuits: ClientCircuit[] = [];
 for (let i = 0; i < args.circuits; i++)
-  circuits.push(await ClientCircuit.build(host, path, AbortSignal.timeout(20_000)));
+  circuits.push(
+    await ClientCircuit.build(host, path, AbortSignal.timeout(20_000), { streams: clientStreams }),
+  );
 report({
   phase: 'built',
   circuits: circuits.length,
@@ -65,7 +68,7 @@ report({
   buildMs: Math.round(performance.now() - started),
 });
 
-const streams: AnonStream[] = [];
+const streams: CircuitStream[] = [];
 for (const c of circuits)
   for (let i = 0; i < args.streams; i++) {
     const s = await c.openStream(args.target.host, args.target.port, AbortSignal.timeout(20_000));

@@ -9,6 +9,7 @@ import { ClientCircuit, type PathHop } from '../../../src/circuit/client-circuit
 import type { RelayLimits } from '../../../src/circuit/relay-service.ts';
 import type { ClientCircuitCrypto } from '../../../src/crypto/relay-crypto.ts';
 import type { Host } from '../../../src/p2p/host.ts';
+import { clientStreams } from '../../../src/stream/stream-table.ts';
 import { DestroyReason, LinkCommand } from '../../../src/wire/cell.ts';
 import {
   createCell,
@@ -105,7 +106,9 @@ function build(path: PathHop[], opts: { host?: Host; keepaliveMs?: number } = {}
     opts.host ?? net.client,
     path,
     AbortSignal.timeout(10_000),
-    opts.keepaliveMs === undefined ? {} : { keepaliveMs: opts.keepaliveMs },
+    opts.keepaliveMs === undefined
+      ? { streams: clientStreams }
+      : { keepaliveMs: opts.keepaliveMs, streams: clientStreams },
   );
 }
 

@@ -12,6 +12,7 @@ import { ClientCircuit, MAX_CIRCUIT_HOPS, type PathHop } from '../../../src/circ
 import { CircuitError } from '../../../src/circuit/errors.ts';
 import { CIRCUIT_SENDME_EVERY, CIRCUIT_WINDOW, SENDME_RANDOM_BYTES } from '../../../src/circuit/flow.ts';
 import { CIRCUIT_PROTOCOL } from '../../../src/circuit/protocol.ts';
+import { clientStreams } from '../../../src/stream/stream-table.ts';
 import {
   DestroyReason,
   MAX_RELAY_DATA,
@@ -132,7 +133,9 @@ describe('circuit length', () => {
 
   test('A-B-A is refused at B, A-A at A: TRUNCATED naming no relay unreachable', async () => {
     await assert.rejects(
-      ClientCircuit.build(net.client, [A.hop, B.hop, A.hop], AbortSignal.timeout(10_000)),
+      ClientCircuit.build(net.client, [A.hop, B.hop, A.hop], AbortSignal.timeout(10_000), {
+        streams: clientStreams,
+      }),
       (err: unknown) => {
         assert.ok(err instanceof CircuitError, String(err));
         assert.equal(err.code, 'TRUNCATED', err.message);
@@ -143,7 +146,9 @@ describe('circuit length', () => {
     );
     assert.equal(B.service.refusals.count('EXTEND_TO_PREVIOUS_HOP'), 1);
     await assert.rejects(
-      ClientCircuit.build(net.client, [A.hop, A.hop], AbortSignal.timeout(10_000)),
+      ClientCircuit.build(net.client, [A.hop, A.hop], AbortSignal.timeout(10_000), {
+        streams: clientStreams,
+      }),
       (err: unknown) => {
         assert.ok(err instanceof CircuitError, String(err));
         assert.match(err.message, /after hop 1 \(reason 1\)/);
@@ -161,7 +166,9 @@ describe('circuit length', () => {
 
   test('the client builds 9 hops through a loop of three relays, and refuses 10', async () => {
     const path: PathHop[] = [A, B, C, A, B, C, A, B, EXIT].map((r) => r.hop);
-    const circuit = await ClientCircuit.build(net.client, path, AbortSignal.timeout(20_000));
+    const circuit = await ClientCircuit.build(net.client, path, AbortSignal.timeout(20_000), {
+      streams: clientStreams,
+    });
     assert.equal(circuit.hops, 9);
     const s = await circuit.openStream('127.0.0.1', echo.port, AbortSignal.timeout(10_000));
     s.write('through nine hops');
@@ -169,7 +176,9 @@ describe('circuit length', () => {
     assert.equal(got.toString(), 'through nine hops');
     circuit.close();
     await assert.rejects(
-      ClientCircuit.build(net.client, [C.hop, ...path], AbortSignal.timeout(10_000)),
+      ClientCircuit.build(net.client, [C.hop, ...path], AbortSignal.timeout(10_000), {
+        streams: clientStreams,
+      }),
       (err: unknown) => err instanceof CircuitError && err.code === 'LIMIT',
     );
     await until(allRelaysIdle, 'every relay to forget the circuits');

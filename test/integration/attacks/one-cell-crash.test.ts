@@ -9,6 +9,7 @@ import { after, before, test } from 'node:test';
 import { ClientCircuit } from '../../../src/circuit/client-circuit.ts';
 import { CIRCUIT_PROTOCOL } from '../../../src/circuit/protocol.ts';
 import type { Host } from '../../../src/p2p/host.ts';
+import { clientStreams } from '../../../src/stream/stream-table.ts';
 import { CELL_BYTES, LinkCommand } from '../../../src/wire/cell.ts';
 import { startEchoServer } from '../lib/echo-server.ts';
 import { type MiniNet, startMiniNet } from '../lib/mini-net.ts';
@@ -60,7 +61,9 @@ test('a CREATE with circuit id 0 closes the attacker channel, not the relay', as
 
 test('every link command with circuit id 0, then garbage, leaves the relay serving', async () => {
   for (const command of [0, 1, 2, 3, 4, 5, 0x80, 0xff]) await sendRaw([cell(0, command)]);
-  const circuit = await ClientCircuit.build(net.client, net.path(0, 1, 2), AbortSignal.timeout(10_000));
+  const circuit = await ClientCircuit.build(net.client, net.path(0, 1, 2), AbortSignal.timeout(10_000), {
+    streams: clientStreams,
+  });
   const s = await circuit.openStream('127.0.0.1', echo.port, AbortSignal.timeout(10_000));
   const back = new Promise<string>((resolve, reject) => {
     let got = '';

@@ -9,9 +9,9 @@ import {
   createGrpcWebTransport,
 } from '@connectrpc/connect-node';
 import type { FastifyInstance } from 'fastify';
-import { EventBus } from '../../../src/api/events.ts';
 import { ControlService } from '../../../src/api/gen/anonnet/v1/control_pb.js';
 import { buildApi } from '../../../src/api/server.ts';
+import { EventBus } from '../../../src/daemon/events.ts';
 import type { FakeSource } from './fake-source.ts';
 import { ACCOUNT, fakes, TOKEN } from './requests.ts';
 

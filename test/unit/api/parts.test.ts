@@ -1,11 +1,11 @@
 // The API's small parts: the bandwidth meter, the config patch rules, transaction byte decoding.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { BandwidthMeter } from '../../../src/api/bandwidth.ts';
 import { validatePatch, WRITABLE, withoutSecrets } from '../../../src/api/config-patch.ts';
 import { decodeTxBytes } from '../../../src/api/control-service.ts';
 import { ApiError } from '../../../src/api/errors.ts';
 import { configSchema } from '../../../src/config/schema.ts';
+import { BandwidthMeter } from '../../../src/metrics/bandwidth.ts';
 
 test('bandwidth: per-second rates from cumulative counters over the real interval', () => {
   const c = { read: 0, written: 0 };

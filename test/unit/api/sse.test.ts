@@ -3,9 +3,9 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { EventBus } from '../../../src/api/events.ts';
 import { buildOpenApi } from '../../../src/api/openapi.ts';
 import { buildApi } from '../../../src/api/server.ts';
+import { EventBus } from '../../../src/daemon/events.ts';
 import { AUTH, fakes, TOKEN } from './requests.ts';
 import { checkSchema } from './schema-check.ts';
 

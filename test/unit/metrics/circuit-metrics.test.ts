@@ -13,6 +13,7 @@ import { GuardSet } from '../../../src/circuit/guards.ts';
 import type { RelayView } from '../../../src/directory/relay-view.ts';
 import { createLogger } from '../../../src/log/logger.ts';
 import { createMetrics, type Metrics } from '../../../src/metrics/registry.ts';
+import { clientStreams } from '../../../src/stream/stream-table.ts';
 import { startEchoServer } from '../../integration/lib/echo-server.ts';
 import { type MiniNet, startMiniNet } from '../../integration/lib/mini-net.ts';
 import { miniRelayView } from '../../integration/lib/mini-view.ts';
@@ -34,6 +35,7 @@ function manager(metrics: Metrics, buildTimeoutMs: number, name: string): Circui
     selfId: net.client.peerId.toString(),
     log,
     options: { ...defaultCircuitManagerOptions, prebuilt: 0, allowSameSubnet: true, buildTimeoutMs },
+    streams: clientStreams,
     metrics,
   });
   metrics.bind({

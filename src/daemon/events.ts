@@ -2,7 +2,7 @@
 // its own bounded queue; a subscriber that lags loses its oldest events and is told how many
 // (an EventsDropped event), so one slow client never holds memory or the publisher back.
 import { create, type MessageInitShape } from '@bufbuild/protobuf';
-import { type Event, EventSchema } from './gen/anonnet/v1/events_pb.js';
+import { type Event, EventSchema } from '../api/gen/anonnet/v1/events_pb.js';
 
 type EventInit = MessageInitShape<typeof EventSchema>;
 /** The kinds a subscriber can ask for (Event's oneof cases, without "dropped"). */

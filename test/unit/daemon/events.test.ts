@@ -2,7 +2,7 @@
 // the latest bootstrap state for late subscribers, and clean ends (close, abort).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { EventBus } from '../../../src/api/events.ts';
+import { EventBus } from '../../../src/daemon/events.ts';
 
 const peers = (n: number) => ({ case: 'peerCount' as const, value: { peers: n } });
 

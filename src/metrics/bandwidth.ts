@@ -1,6 +1,10 @@
 // Bytes read and written per second, from cumulative counters sampled once a second by the daemon's
 // tick. Keeps the last minute, for the API's Bandwidth and the dashboard's graph.
-import type { BandwidthInit } from './source.ts';
+import type { MessageInitShape } from '@bufbuild/protobuf';
+import type { BandwidthSchema } from '../api/gen/anonnet/v1/node_pb.js';
+
+/** The API's Bandwidth message (the same type as api/source.ts's BandwidthInit). */
+type BandwidthInit = MessageInitShape<typeof BandwidthSchema>;
 
 export interface ByteCounters {
   readonly read: number;
