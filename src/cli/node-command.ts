@@ -2,15 +2,20 @@
 
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { ConfigError, loadConfig } from '../config/load.ts';
+import { ConfigError, loadConfig, mergeConfig } from '../config/load.ts';
 import { files } from '../daemon/data-dir.ts';
 import { DaemonError } from '../daemon/errors.ts';
 import { createLogger, type LogLevel } from '../log/logger.ts';
 import { type AnonNode, startNode } from '../node.ts';
+import { assertDeepConfig, configSummary } from './check-config.ts';
+import { addConfigFieldOptions, configFromFieldFlags } from './config-flags.ts';
 import { ProgressDisplay } from './progress-display.ts';
 
 export interface NodeFlags {
+  /** The generated flag of every config field (config-flags.ts), by commander attribute name. */
+  [fieldFlag: string]: unknown;
   config?: string;
+  checkConfig?: boolean;
   dataDir?: string;
   listen?: string[];
   bootstrap?: string[];
@@ -65,8 +70,9 @@ const csv = (v: string | undefined) =>
         .filter(Boolean);
 
 export function addNodeOptions(cmd: Command): Command {
-  return cmd
+  cmd
     .option('-c, --config <file>', 'config file (TOML or JSON); env ANONNET_CONFIG')
+    .option('--check-config', 'validate the configuration (file, env, flags), print a summary and exit')
     .option('-d, --data-dir <dir>', 'data directory (default ~/.anonnet); env ANONNET_DATA_DIR')
     .option(
       '--listen <multiaddr>',
@@ -116,6 +122,7 @@ export function addNodeOptions(cmd: Command): Command {
     .option('--timeout-propose <ms>', 'base consensus round timeout (default 3000)', int)
     .option('--log-level <level>', 'trace|debug|info|warn|error|silent; env ANONNET_LOG_LEVEL')
     .option('--log-file <path>', 'write logs to this file instead of stderr');
+  return addConfigFieldOptions(cmd);
 }
 
 /** Flags shaped like the config file, with unset flags left out so they do not override it. */
@@ -178,17 +185,28 @@ function attachParent(node: AnonNode, shutdown: () => void): void {
   process.on('disconnect', shutdown);
 }
 
+/** The config from file, env and every flag (the named flags above win over the generated ones). */
+export function loadNodeConfig(flags: NodeFlags, env: NodeJS.ProcessEnv): ReturnType<typeof loadConfig> {
+  const fromFlags = mergeConfig(configFromFieldFlags(flags), flagsToConfig(flags));
+  return loadConfig({ file: flags.config, env, flags: fromFlags });
+}
+
 export async function runNode(flags: NodeFlags): Promise<void> {
   const display = new ProgressDisplay();
   let config: ReturnType<typeof loadConfig>;
   try {
-    config = loadConfig({ file: flags.config, env: process.env, flags: flagsToConfig(flags) });
+    config = loadNodeConfig(flags, process.env);
+    if (flags.checkConfig) assertDeepConfig(config);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`anonnet: ${err.message}\n`);
       process.exit(2);
     }
     throw err;
+  }
+  if (flags.checkConfig) {
+    process.stdout.write(`${configSummary(config)}\n`);
+    return;
   }
   // On a terminal the progress bar owns the screen and logs go to the data directory.
   const logFile = flags.logFile ?? (display.isTTY ? join(config.dataDir, files.log) : undefined);
