@@ -15,12 +15,12 @@ import { nodeApiSource } from './api/node-source.ts';
 import { buildApi } from './api/server.ts';
 import { createApiToken } from './api/token.ts';
 import { linkCounters } from './circuit/cell-link.ts';
-import { defaultChannelLimits } from './circuit/channel-limits.ts';
 import { configureChannels } from './circuit/channel-pool.ts';
 import { CircuitManager } from './circuit/circuit-manager.ts';
 import { tampererFromEnv } from './circuit/fault-injection.ts';
 import { GuardSet } from './circuit/guards.ts';
 import { RelayService } from './circuit/relay-service.ts';
+import { channelLimitsOf } from './config/channel-limits.ts';
 import type { NodeConfig } from './config/schema.ts';
 import type { LedgerNodeStatus } from './consensus/ledger-node.ts';
 import { ledgerStatus, startLedger } from './consensus/start-ledger.ts';
@@ -41,7 +41,7 @@ import {
 import { RelayDiscovery } from './directory/discovery.ts';
 import { parseExitPolicy } from './directory/exit-policy.ts';
 import { directSubnet, probeRelay } from './directory/probe-dial.ts';
-import { defaultRelayProberOptions, RelayProber } from './directory/prober.ts';
+import { RelayProber } from './directory/prober.ts';
 import { DescriptorPublisher } from './directory/publisher.ts';
 import { dialAddresses, RelayView, type VerifyFn } from './directory/relay-view.ts';
 import { RelayViewStore } from './directory/relay-view-store.ts';
@@ -227,7 +227,11 @@ export async function startNode(config: NodeConfig, deps: NodeDeps): Promise<Ano
       selfId: peerId,
       now,
       log,
-      options: { ...defaultRelayProberOptions, intervalMs: d.probeIntervalMs },
+      options: {
+        intervalMs: d.probeIntervalMs,
+        timeoutMs: d.probeTimeoutMs,
+        retryBaseMs: d.probeRetryBaseMs,
+      },
       probe: (id, addresses, signal) => probeRelay(host, id, addresses, signal),
     });
     cleanups.push(() => prober.stop());
@@ -318,11 +322,7 @@ export async function startNode(config: NodeConfig, deps: NodeDeps): Promise<Ano
     // Every channel of this node (ours to guards and next hops, and neighbours' to us) queues its
     // circuits' cells under one bound.
     const cellQueues = configureChannels(host, {
-      limits: {
-        ...defaultChannelLimits,
-        maxQueuedBytes: config.channels.maxQueuedMiB * 1024 * 1024,
-        maxCircuitQueueCells: config.channels.maxCircuitQueueCells,
-      },
+      limits: channelLimitsOf(config.channels),
       log,
     });
     const { allowLoopback, connectTimeoutMs, ...exitLimits } = config.exit;
@@ -370,15 +370,15 @@ export async function startNode(config: NodeConfig, deps: NodeDeps): Promise<Ano
     cleanups.push(() => relayService.stop());
     const guards = new GuardSet(join(dir, files.guards), {
       count: config.circuits.guards,
-      lifetimeMs: 60 * 24 * 3600_000,
+      lifetimeMs: config.circuits.guardLifetimeMs,
     });
     // Mutable: the control API may change `prebuilt` while running.
     const circuitOptions = {
       hops: config.circuits.hops,
       prebuilt: config.circuits.prebuilt,
       buildTimeoutMs: config.circuits.buildTimeoutMs,
-      buildAttempts: 3,
-      maxDirtyMs: 10 * 60_000,
+      buildAttempts: config.circuits.buildAttempts,
+      maxDirtyMs: config.circuits.maxDirtyMs,
       allowSameSubnet: config.circuits.allowSameSubnet,
       unmeasuredWeightCap: config.circuits.unmeasuredWeightCap,
     };

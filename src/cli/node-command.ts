@@ -2,7 +2,8 @@
 
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { ConfigError, loadConfig, mergeConfig } from '../config/load.ts';
+import { ConfigError, defaultDataDir, loadConfig, mergeConfig } from '../config/load.ts';
+import { configSchema } from '../config/schema.ts';
 import { files } from '../daemon/data-dir.ts';
 import { DaemonError } from '../daemon/errors.ts';
 import { createLogger, type LogLevel } from '../log/logger.ts';
@@ -70,6 +71,8 @@ const csv = (v: string | undefined) =>
         .filter(Boolean);
 
 export function addNodeOptions(cmd: Command): Command {
+  // The defaults shown come from the schema, which takes them from the subsystems.
+  const d = configSchema.parse({ dataDir: defaultDataDir() });
   cmd
     .option('-c, --config <file>', 'config file (TOML or JSON); env ANONNET_CONFIG')
     .option('--check-config', 'validate the configuration (file, env, flags), print a summary and exit')
@@ -86,10 +89,22 @@ export function addNodeOptions(cmd: Command): Command {
     )
     .option('--transports <list>', 'transports in dial preference order, e.g. tcp,quic')
     .option('--min-peers <n>', 'dial known relays while fewer than this many are connected', int)
-    .option('--max-connections <n>', 'connections held at most (default 512)', int)
-    .option('--max-connections-per-peer <n>', 'connections one peer may hold (default 4)', int)
-    .option('--max-connections-per-ip <n>', 'inbound connections from one IP address (default 32)', int)
-    .option('--max-pending-per-ip <n>', 'inbound handshakes in progress from one IP address (default 8)', int)
+    .option('--max-connections <n>', `connections held at most (default ${d.p2p.maxConnections})`, int)
+    .option(
+      '--max-connections-per-peer <n>',
+      `connections one peer may hold (default ${d.p2p.maxConnectionsPerPeer})`,
+      int,
+    )
+    .option(
+      '--max-connections-per-ip <n>',
+      `inbound connections from one IP address (default ${d.p2p.maxConnectionsPerIp})`,
+      int,
+    )
+    .option(
+      '--max-pending-per-ip <n>',
+      `inbound handshakes in progress from one IP address (default ${d.p2p.maxPendingConnectionsPerIp})`,
+      int,
+    )
     .option('--roles <list>', 'roles: relay,exit,validator')
     .option('--bandwidth <bytesPerSecond>', 'advertised relay bandwidth', int)
     .option('--family <peerIds>', 'comma-separated PeerIds of the other relays you run (relay family)')
@@ -106,20 +121,28 @@ export function addNodeOptions(cmd: Command): Command {
     .option('--inbound-per-host <n>', 'new inbound connections accepted per remote host per second', int)
     .option('--no-upnp', 'do not map ports with UPnP')
     .option('--no-nat', 'disable all NAT traversal (autonat, dcutr, circuit relay, UPnP)')
-    .option('--socks-port <port>', 'SOCKS5/SOCKS4a proxy port on 127.0.0.1 (default 9050)', int)
-    .option('--http-port <port>', 'HTTP proxy port on 127.0.0.1 (default 8118)', int)
-    .option('--api-port <port>', 'control API port on 127.0.0.1 (default 9080)', int)
-    .option('--api-host <host>', 'control API address (default 127.0.0.1)')
+    .option(
+      '--socks-port <port>',
+      `SOCKS5/SOCKS4a proxy port on 127.0.0.1 (default ${d.proxy.socksPort})`,
+      int,
+    )
+    .option('--http-port <port>', `HTTP proxy port on 127.0.0.1 (default ${d.proxy.httpPort})`, int)
+    .option('--api-port <port>', `control API port on 127.0.0.1 (default ${d.api.port})`, int)
+    .option('--api-host <host>', `control API address (default ${d.api.host})`)
     .option('--api-allow-remote', 'allow --api-host to be a non-loopback address (logged as a warning)')
     .option('--no-socks', 'no SOCKS proxy')
     .option('--no-http-proxy', 'no HTTP proxy')
     .option('--no-api', 'no control API')
-    .option('--hops <n>', 'relays per circuit (default 3)', int)
-    .option('--prebuilt <n>', 'circuits built ahead of requests (default 2)', int)
+    .option('--hops <n>', `relays per circuit (default ${d.circuits.hops})`, int)
+    .option('--prebuilt <n>', `circuits built ahead of requests (default ${d.circuits.prebuilt})`, int)
     .option('--allow-same-subnet', 'allow two relays of a circuit in one /16 (local test networks)')
     .option('--allow-loopback-exit', 'let this exit reach 127.0.0.0/8 (local test networks)')
     .option('--genesis <file>', "the ledger's genesis document (JSON); without one, no ledger")
-    .option('--timeout-propose <ms>', 'base consensus round timeout (default 3000)', int)
+    .option(
+      '--timeout-propose <ms>',
+      `base consensus round timeout (default ${d.ledger.timeoutProposeMs})`,
+      int,
+    )
     .option('--log-level <level>', 'trace|debug|info|warn|error|silent; env ANONNET_LOG_LEVEL')
     .option('--log-file <path>', 'write logs to this file instead of stderr');
   return addConfigFieldOptions(cmd);

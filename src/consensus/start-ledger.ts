@@ -9,7 +9,6 @@ import type { Identity } from '../crypto/identity.ts';
 import { GenesisError, parseGenesis } from '../ledger/genesis.ts';
 import type { Logger } from '../log/logger.ts';
 import { defaultTimeouts } from './engine.ts';
-import { defined } from './ledger-limits.ts';
 import { LedgerNode, type LedgerNodeStatus } from './ledger-node.ts';
 import { LedgerNet } from './net/ledger-net.ts';
 
@@ -35,12 +34,13 @@ export async function startLedger(config: NodeConfig, deps: LedgerDeps): Promise
   const genesis = parseGenesis(text);
   const peer = config.ledger.peerLimits;
   const net = new LedgerNet(deps.host, {
-    peerLimits: defined({
+    peerLimits: {
       framesPerSecond: peer.framesPerSecond,
       bytesPerSecond: peer.bytesPerSecond,
       totalFramesPerSecond: peer.totalFramesPerSecond,
       totalBytesPerSecond: peer.totalBytesPerSecond,
-    }),
+      burstSeconds: peer.burstSeconds,
+    },
     now: deps.now,
   });
   await net.start();
@@ -56,11 +56,17 @@ export async function startLedger(config: NodeConfig, deps: LedgerDeps): Promise
       log: deps.log,
       now: deps.now,
       limits: {
-        mempool: defined(config.ledger.mempool),
-        sync: defined({
+        mempool: config.ledger.mempool,
+        heights: config.ledger.heightClaims,
+        sync: {
           answersPerSecond: peer.syncAnswersPerSecond,
           totalAnswersPerSecond: peer.totalSyncAnswersPerSecond,
-        }),
+          bytesPerSecond: peer.syncBytesPerSecond,
+          totalBytesPerSecond: peer.totalSyncBytesPerSecond,
+          burstSeconds: peer.syncBurstSeconds,
+          maxAnswerBytes: peer.maxSyncAnswerBytes,
+        },
+        relay: config.ledger.relay,
       },
       timeouts: {
         ...defaultTimeouts,
