@@ -20,8 +20,8 @@ import { CircuitManager } from './circuit/circuit-manager.ts';
 import { tampererFromEnv } from './circuit/fault-injection.ts';
 import { GuardSet } from './circuit/guards.ts';
 import { RelayService } from './circuit/relay-service.ts';
-import { channelLimitsOf } from './config/channel-limits.ts';
 import type { NodeConfig } from './config/schema.ts';
+import { channelLimitsOf, proxiesOptionsOf } from './config/subsystem-options.ts';
 import type { LedgerNodeStatus } from './consensus/ledger-node.ts';
 import { ledgerStatus, startLedger } from './consensus/start-ledger.ts';
 import type { OnionKeyPair } from './crypto/onion-keys.ts';
@@ -398,12 +398,7 @@ export async function startNode(config: NodeConfig, deps: NodeDeps): Promise<Ano
       }),
     );
     const proxies = await startProxies({
-      ...(config.proxy.socksPort !== null
-        ? { socks: { host: config.proxy.host, port: config.proxy.socksPort } }
-        : {}),
-      ...(config.proxy.httpPort !== null
-        ? { http: { host: config.proxy.host, port: config.proxy.httpPort } }
-        : {}),
+      ...proxiesOptionsOf(config.proxy),
       opener: circuitOpener(circuits),
       log,
     });

@@ -3,10 +3,10 @@
 // written once, in its `defaultX` beside it; the schema takes it from there. Only values that belong
 // to the daemon alone (roles, ports, lifetimes of what it publishes) have their default here.
 import { z } from 'zod';
-import { defaultAdmissionLimits as relayLimit } from '../circuit/admission-limits.ts';
 import { defaultChannelLimits as channel } from '../circuit/channel-limits.ts';
 import { defaultCircuitManagerOptions as circuit } from '../circuit/circuit-manager.ts';
 import { defaultGuardOptions } from '../circuit/guards.ts';
+import { defaultRelayLimits as relayLimit } from '../circuit/relay-service.ts';
 import { defaultTimeouts } from '../consensus/engine.ts';
 import { defaultHeightClaimOptions as heightClaim } from '../consensus/height-claims.ts';
 import {
@@ -32,7 +32,7 @@ const multiaddr = z
   .regex(/^\/(ip4|ip6|dns|dns4|dns6)\//, 'must be a multiaddr such as /ip4/1.2.3.4/tcp/4950');
 const duration = z.number().int().positive();
 
-/** What one relay lets its neighbours hold and spend on circuits (src/circuit/admission-limits.ts). */
+/** What one relay lets its neighbours hold and spend on circuits (RelayLimits, src/circuit/relay-service.ts). */
 const relayLimits = z
   .object({
     maxCircuits: z.number().int().min(1).max(1_000_000).default(relayLimit.maxCircuits),
@@ -53,6 +53,11 @@ const relayLimits = z
     maxQueueDelayMs: duration.default(relayLimit.maxQueueDelayMs),
     handshakeSliceMs: duration.max(1_000).default(relayLimit.handshakeSliceMs),
     maxChannelsPerConnection: z.number().int().min(1).max(1_024).default(relayLimit.maxChannelsPerConnection),
+    /** Streams one circuit may open at this relay when it is the circuit's exit. */
+    maxStreamsPerCircuit: z.number().int().min(1).max(65_535).default(relayLimit.maxStreamsPerCircuit),
+    /** A circuit that has sent no CREATE this long after it opened is dropped; an EXTEND gives up after extendTimeoutMs. */
+    createTimeoutMs: duration.default(relayLimit.createTimeoutMs),
+    extendTimeoutMs: duration.default(relayLimit.extendTimeoutMs),
   })
   .strict()
   .prefault({});
@@ -225,6 +230,17 @@ export const configSchema = z
         socksPort: z.number().int().min(0).max(65535).nullable().default(defaultSocksServerOptions.port),
         /** HTTP proxy port; null turns it off. */
         httpPort: z.number().int().min(0).max(65535).nullable().default(defaultHttpProxyOptions.port),
+        /** Client connections each proxy holds at once; more are closed at accept. */
+        maxConnections: z
+          .number()
+          .int()
+          .min(1)
+          .max(1_000_000)
+          .default(defaultSocksServerOptions.maxConnections),
+        /** A client that has not finished its request by then is closed. */
+        handshakeTimeoutMs: duration.default(defaultSocksServerOptions.handshakeTimeoutMs),
+        /** From a request to an open stream through a circuit. */
+        openTimeoutMs: duration.default(defaultSocksServerOptions.openTimeoutMs),
       })
       .strict()
       .prefault({}),

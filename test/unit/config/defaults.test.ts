@@ -2,12 +2,12 @@
 // exactly its `defaultX`, and the values node.ts once wrote by hand are fields now.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { defaultAdmissionLimits } from '../../../src/circuit/admission-limits.ts';
 import { defaultChannelLimits } from '../../../src/circuit/channel-limits.ts';
 import { defaultCircuitManagerOptions } from '../../../src/circuit/circuit-manager.ts';
 import { defaultGuardOptions } from '../../../src/circuit/guards.ts';
-import { channelLimitsOf } from '../../../src/config/channel-limits.ts';
+import { defaultRelayLimits as defaultRelayServiceLimits } from '../../../src/circuit/relay-service.ts';
 import { loadConfig } from '../../../src/config/load.ts';
+import { channelLimitsOf, proxiesOptionsOf } from '../../../src/config/subsystem-options.ts';
 import { defaultTimeouts } from '../../../src/consensus/engine.ts';
 import { defaultHeightClaimOptions } from '../../../src/consensus/height-claims.ts';
 import { defaultRelayLimits, defaultSyncAnswerLimits } from '../../../src/consensus/ledger-limits.ts';
@@ -30,8 +30,8 @@ describe('config defaults come from the subsystems', () => {
   });
 
   it('relay limits, exit limits, channels', () => {
-    const { exemptLoopbackFromIpShare: _, ...admission } = defaultAdmissionLimits;
-    assert.deepEqual(c.relay.limits, admission);
+    const { exemptLoopbackFromIpShare: _, ...relayLimits } = defaultRelayServiceLimits;
+    assert.deepEqual(c.relay.limits, relayLimits);
     const { allowLoopback: _a, connectTimeoutMs: _t, ...exit } = c.exit;
     assert.deepEqual(exit, defaultExitLimits);
     assert.deepEqual(channelLimitsOf(c.channels), defaultChannelLimits);
@@ -62,6 +62,17 @@ describe('config defaults come from the subsystems', () => {
     assert.equal(c.proxy.host, defaultSocksServerOptions.host);
     assert.equal(c.proxy.socksPort, defaultSocksServerOptions.port);
     assert.equal(c.proxy.httpPort, defaultHttpProxyOptions.port);
+    // One proxy section for both: the same values as each proxy's own defaults.
+    const { socks, http } = proxiesOptionsOf(c.proxy);
+    for (const [opts, own] of [
+      [socks, defaultSocksServerOptions],
+      [http, defaultHttpProxyOptions],
+    ] as const) {
+      for (const [k, v] of Object.entries(opts ?? {})) assert.equal(v, own[k as keyof typeof own], k);
+    }
+    const off = proxiesOptionsOf({ ...c.proxy, socksPort: null });
+    assert.equal(off.socks, undefined);
+    assert.equal(off.http?.port, defaultHttpProxyOptions.port);
   });
 
   it('ledger: timeouts, mempool, peers, sync, height claims, relaying', () => {
