@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Command } from 'commander';
 import { configFromFieldFlags } from '../../../src/cli/config-flags.ts';
+import { leafPaths } from '../../../src/cli/leaf-paths.ts';
 import { addNodeOptions, flagsToConfig, type NodeFlags } from '../../../src/cli/node-command.ts';
 import { getPath, type Plain } from '../../../src/config/field-values.ts';
 import { type ConfigField, configFields, envOfPath, flagOfPath } from '../../../src/config/fields.ts';
@@ -13,12 +14,6 @@ import { configSchema } from '../../../src/config/schema.ts';
 
 const fields = configFields();
 const defaults: unknown = configSchema.parse({ dataDir: '/d' });
-
-/** Dotted paths of every leaf value of `o` (arrays and null are leaves). */
-function leafPaths(o: unknown, prefix: string[] = []): string[] {
-  if (typeof o !== 'object' || o === null || Array.isArray(o)) return [prefix.join('.')];
-  return Object.entries(o).flatMap(([k, v]) => leafPaths(v, [...prefix, k]));
-}
 
 /** A value of the field's kind: its default when it has one. */
 function sample(field: ConfigField): unknown {
@@ -40,7 +35,7 @@ function parseFlags(argv: string[]): Plain {
 describe('config fields', () => {
   it('the schema walk finds every field that an empty config parses to', () => {
     const found = new Set(fields.map((f) => f.path.join('.')));
-    for (const path of leafPaths(defaults)) assert.ok(found.has(path), `${path} is not a config field`);
+    for (const [path] of leafPaths(defaults)) assert.ok(found.has(path), `${path} is not a config field`);
     assert.ok(fields.length >= 88, `only ${fields.length} fields`);
   });
 
