@@ -3,13 +3,13 @@
 
 import { linkCounters } from '../circuit/cell-link.ts';
 import type { CircuitManager } from '../circuit/circuit-manager.ts';
+import { EventBus } from '../daemon/events.ts';
 import type { BootstrapProgress } from '../daemon/progress.ts';
 import type { Logger } from '../log/logger.ts';
+import { BandwidthMeter } from '../metrics/bandwidth.ts';
 import type { Metrics } from '../metrics/registry.ts';
 import { CELL_BYTES } from '../wire/cell.ts';
-import { BandwidthMeter } from '../metrics/bandwidth.ts';
 import { registerDashboardRoutes } from './dashboard-route.ts';
-import { EventBus } from '../daemon/events.ts';
 import { registerMetricsRoute } from './metrics-route.ts';
 import { publishNodeEvents } from './node-events.ts';
 import { buildApi } from './server.ts';

@@ -1,6 +1,7 @@
 // GET/PATCH of the configuration: the effective config without secrets, and a whitelist of fields that
 // are safe to change while the daemon runs. Anything else is refused with the field named.
-import { z } from 'zod';
+import type { z } from 'zod';
+import { configSchema } from '../config/schema.ts';
 import { invalidArgument } from './errors.ts';
 import type { JsonObject, JsonValue } from './source.ts';
 
@@ -10,8 +11,9 @@ import type { JsonObject, JsonValue } from './source.ts';
  * on Object.prototype (that lookup answered `PATCH {"constructor":1}` with a 500).
  */
 export const WRITABLE: ReadonlyMap<string, z.ZodType> = new Map<string, z.ZodType>([
-  ['logLevel', z.enum(['trace', 'debug', 'info', 'warn', 'error', 'silent'])],
-  ['circuits.prebuilt', z.number().int().min(0).max(32)],
+  // The config schema's own rules for these fields (without their defaults: a patch names a value).
+  ['logLevel', configSchema.shape.logLevel.unwrap()],
+  ['circuits.prebuilt', configSchema.shape.circuits.unwrap().shape.prebuilt.unwrap()],
 ]);
 
 /** Dotted prefixes of writable fields ("circuits" for "circuits.prebuilt"): where a patch may nest. */

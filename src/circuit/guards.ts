@@ -11,6 +11,9 @@ export interface GuardOptions {
   readonly lifetimeMs: number;
 }
 
+/** Three guards, each kept 60 days (Tor keeps its guards for months). */
+export const defaultGuardOptions: GuardOptions = { count: 3, lifetimeMs: 60 * 24 * 3600_000 };
+
 interface StoredGuard {
   peerId: string;
   chosenAt: number;

@@ -8,16 +8,14 @@ import { dialAddresses, type RelayView } from '../directory/relay-view.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Metrics } from '../metrics/registry.ts';
 import { linkCounters } from './cell-link.ts';
-import { defaultChannelLimits } from './channel-limits.ts';
+import type { ChannelLimits } from './channel-limits.ts';
 import { configureChannels } from './channel-pool.ts';
 import { tampererFromEnv } from './fault-injection.ts';
 import { type RelayLimits, RelayService, type RelayServiceInit } from './relay-service.ts';
 
 export interface RelaySubsystemOptions {
-  /** Memory for the cells queued on all channels together, in MiB. */
-  readonly maxQueuedMiB: number;
-  /** Cells one circuit may queue towards one neighbour. */
-  readonly maxCircuitQueueCells: number;
+  /** The channels' queues: memory bound, per-circuit queue, scheduling (channel-limits.ts). */
+  readonly channels: ChannelLimits;
   readonly limits: Partial<RelayLimits>;
   // A loopback test network: all nodes may share 127.0.0.1, and test-only fault injection may arm.
   readonly allowPrivateAddresses: boolean;
@@ -61,11 +59,7 @@ export async function createRelay(opts: RelaySubsystemOptions, deps: RelayDeps):
   // Every channel of this node (ours to guards and next hops, and neighbours' to us) queues its
   // circuits' cells under one bound. Set before any channel opens.
   const cellQueues = configureChannels(deps.host, {
-    limits: {
-      ...defaultChannelLimits,
-      maxQueuedBytes: opts.maxQueuedMiB * 1024 * 1024,
-      maxCircuitQueueCells: opts.maxCircuitQueueCells,
-    },
+    limits: opts.channels,
     log,
   });
   // Test-only fault injection (fault-injection.ts); refused outside loopback testnets.

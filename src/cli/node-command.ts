@@ -2,15 +2,21 @@
 
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { ConfigError, loadConfig } from '../config/load.ts';
+import { ConfigError, defaultDataDir, loadConfig, mergeConfig } from '../config/load.ts';
+import { configSchema } from '../config/schema.ts';
 import { files } from '../daemon/data-dir.ts';
 import { DaemonError } from '../daemon/errors.ts';
 import { createLogger, type LogLevel } from '../log/logger.ts';
 import { type AnonNode, startNode } from '../node.ts';
+import { assertDeepConfig, configSummary } from './check-config.ts';
+import { addConfigFieldOptions, configFromFieldFlags } from './config-flags.ts';
 import { ProgressDisplay } from './progress-display.ts';
 
 export interface NodeFlags {
+  /** The generated flag of every config field (config-flags.ts), by commander attribute name. */
+  [fieldFlag: string]: unknown;
   config?: string;
+  checkConfig?: boolean;
   dataDir?: string;
   listen?: string[];
   bootstrap?: string[];
@@ -65,8 +71,11 @@ const csv = (v: string | undefined) =>
         .filter(Boolean);
 
 export function addNodeOptions(cmd: Command): Command {
-  return cmd
+  // The defaults shown come from the schema, which takes them from the subsystems.
+  const d = configSchema.parse({ dataDir: defaultDataDir() });
+  cmd
     .option('-c, --config <file>', 'config file (TOML or JSON); env ANONNET_CONFIG')
+    .option('--check-config', 'validate the configuration (file, env, flags), print a summary and exit')
     .option('-d, --data-dir <dir>', 'data directory (default ~/.anonnet); env ANONNET_DATA_DIR')
     .option(
       '--listen <multiaddr>',
@@ -80,10 +89,22 @@ export function addNodeOptions(cmd: Command): Command {
     )
     .option('--transports <list>', 'transports in dial preference order, e.g. tcp,quic')
     .option('--min-peers <n>', 'dial known relays while fewer than this many are connected', int)
-    .option('--max-connections <n>', 'connections held at most (default 512)', int)
-    .option('--max-connections-per-peer <n>', 'connections one peer may hold (default 4)', int)
-    .option('--max-connections-per-ip <n>', 'inbound connections from one IP address (default 32)', int)
-    .option('--max-pending-per-ip <n>', 'inbound handshakes in progress from one IP address (default 8)', int)
+    .option('--max-connections <n>', `connections held at most (default ${d.p2p.maxConnections})`, int)
+    .option(
+      '--max-connections-per-peer <n>',
+      `connections one peer may hold (default ${d.p2p.maxConnectionsPerPeer})`,
+      int,
+    )
+    .option(
+      '--max-connections-per-ip <n>',
+      `inbound connections from one IP address (default ${d.p2p.maxConnectionsPerIp})`,
+      int,
+    )
+    .option(
+      '--max-pending-per-ip <n>',
+      `inbound handshakes in progress from one IP address (default ${d.p2p.maxPendingConnectionsPerIp})`,
+      int,
+    )
     .option('--roles <list>', 'roles: relay,exit,validator')
     .option('--bandwidth <bytesPerSecond>', 'advertised relay bandwidth', int)
     .option('--family <peerIds>', 'comma-separated PeerIds of the other relays you run (relay family)')
@@ -100,22 +121,31 @@ export function addNodeOptions(cmd: Command): Command {
     .option('--inbound-per-host <n>', 'new inbound connections accepted per remote host per second', int)
     .option('--no-upnp', 'do not map ports with UPnP')
     .option('--no-nat', 'disable all NAT traversal (autonat, dcutr, circuit relay, UPnP)')
-    .option('--socks-port <port>', 'SOCKS5/SOCKS4a proxy port on 127.0.0.1 (default 9050)', int)
-    .option('--http-port <port>', 'HTTP proxy port on 127.0.0.1 (default 8118)', int)
-    .option('--api-port <port>', 'control API port on 127.0.0.1 (default 9080)', int)
-    .option('--api-host <host>', 'control API address (default 127.0.0.1)')
+    .option(
+      '--socks-port <port>',
+      `SOCKS5/SOCKS4a proxy port on 127.0.0.1 (default ${d.proxy.socksPort})`,
+      int,
+    )
+    .option('--http-port <port>', `HTTP proxy port on 127.0.0.1 (default ${d.proxy.httpPort})`, int)
+    .option('--api-port <port>', `control API port on 127.0.0.1 (default ${d.api.port})`, int)
+    .option('--api-host <host>', `control API address (default ${d.api.host})`)
     .option('--api-allow-remote', 'allow --api-host to be a non-loopback address (logged as a warning)')
     .option('--no-socks', 'no SOCKS proxy')
     .option('--no-http-proxy', 'no HTTP proxy')
     .option('--no-api', 'no control API')
-    .option('--hops <n>', 'relays per circuit (default 3)', int)
-    .option('--prebuilt <n>', 'circuits built ahead of requests (default 2)', int)
+    .option('--hops <n>', `relays per circuit (default ${d.circuits.hops})`, int)
+    .option('--prebuilt <n>', `circuits built ahead of requests (default ${d.circuits.prebuilt})`, int)
     .option('--allow-same-subnet', 'allow two relays of a circuit in one /16 (local test networks)')
     .option('--allow-loopback-exit', 'let this exit reach 127.0.0.0/8 (local test networks)')
     .option('--genesis <file>', "the ledger's genesis document (JSON); without one, no ledger")
-    .option('--timeout-propose <ms>', 'base consensus round timeout (default 3000)', int)
+    .option(
+      '--timeout-propose <ms>',
+      `base consensus round timeout (default ${d.ledger.timeoutProposeMs})`,
+      int,
+    )
     .option('--log-level <level>', 'trace|debug|info|warn|error|silent; env ANONNET_LOG_LEVEL')
     .option('--log-file <path>', 'write logs to this file instead of stderr');
+  return addConfigFieldOptions(cmd);
 }
 
 /** Flags shaped like the config file, with unset flags left out so they do not override it. */
@@ -178,17 +208,28 @@ function attachParent(node: AnonNode, shutdown: () => void): void {
   process.on('disconnect', shutdown);
 }
 
+/** The config from file, env and every flag (the named flags above win over the generated ones). */
+export function loadNodeConfig(flags: NodeFlags, env: NodeJS.ProcessEnv): ReturnType<typeof loadConfig> {
+  const fromFlags = mergeConfig(configFromFieldFlags(flags), flagsToConfig(flags));
+  return loadConfig({ file: flags.config, env, flags: fromFlags });
+}
+
 export async function runNode(flags: NodeFlags): Promise<void> {
   const display = new ProgressDisplay();
   let config: ReturnType<typeof loadConfig>;
   try {
-    config = loadConfig({ file: flags.config, env: process.env, flags: flagsToConfig(flags) });
+    config = loadNodeConfig(flags, process.env);
+    if (flags.checkConfig) assertDeepConfig(config);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`anonnet: ${err.message}\n`);
       process.exit(2);
     }
     throw err;
+  }
+  if (flags.checkConfig) {
+    process.stdout.write(`${configSummary(config)}\n`);
+    return;
   }
   // On a terminal the progress bar owns the screen and logs go to the data directory.
   const logFile = flags.logFile ?? (display.isTTY ? join(config.dataDir, files.log) : undefined);

@@ -4,14 +4,14 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { extname, join } from 'node:path';
 import { parse as parseToml } from 'smol-toml';
+import { type Plain, parseFieldValue, setPath } from './field-values.ts';
+import { configFields } from './fields.ts';
 import { type ConfigInput, configSchema, type NodeConfig } from './schema.ts';
 
 export class ConfigError extends Error {
   readonly code = 'CONFIG_INVALID';
   override readonly name = 'ConfigError';
 }
-
-type Plain = Record<string, unknown>;
 
 function isPlain(v: unknown): v is Plain {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date);
@@ -46,22 +46,19 @@ export function readConfigFile(path: string): Plain {
   }
 }
 
-const list = (v: string | undefined): string[] | undefined =>
-  v === undefined || v === ''
-    ? undefined
-    : v
-        .split(',')
-        .map((s) => s.trim())
-        .filter(Boolean);
-
-/** The environment variables AnonNet reads (documented in the README). */
+/**
+ * The environment variables AnonNet reads: one per config field (ANONNET_ and the field's path, e.g.
+ * ANONNET_RELAY_LIMITS_MAX_CIRCUITS; lists comma-separated; src/config/fields.ts), and the older names
+ * ANONNET_LISTEN and ANONNET_BOOTSTRAP. Unset and empty variables are left out.
+ */
 export function configFromEnv(env: NodeJS.ProcessEnv): Plain {
-  const p2p: Plain = { listen: list(env['ANONNET_LISTEN']), bootstrap: list(env['ANONNET_BOOTSTRAP']) };
-  return {
-    dataDir: env['ANONNET_DATA_DIR'] || undefined,
-    logLevel: env['ANONNET_LOG_LEVEL'] || undefined,
-    p2p: Object.values(p2p).some((v) => v !== undefined) ? p2p : undefined,
-  };
+  const out: Plain = {};
+  for (const field of configFields()) {
+    const name = [field.env, ...field.envAliases].find((n) => env[n] !== undefined && env[n] !== '');
+    const raw = name === undefined ? undefined : env[name];
+    if (raw !== undefined) setPath(out, field.path, parseFieldValue(field, raw));
+  }
+  return out;
 }
 
 export const defaultDataDir = (): string => join(homedir(), '.anonnet');

@@ -1,20 +1,38 @@
 // The daemon's configuration: one zod schema validates the config file, the environment and the flags,
-// so a bad value is refused at start with the field it came from named.
+// so a bad value is refused at start with the field it came from named. A subsystem's default is
+// written once, in its `defaultX` beside it; the schema takes it from there. Only values that belong
+// to the daemon alone (roles, ports, lifetimes of what it publishes) have their default here.
 import { z } from 'zod';
-import { defaultAdmissionLimits as relayLimit } from '../circuit/admission-limits.ts';
-import { defaultPathLimits } from '../circuit/path-selection.ts';
+import { defaultChannelLimits as channel } from '../circuit/channel-limits.ts';
+import { defaultCircuitManagerOptions as circuit } from '../circuit/circuit-manager.ts';
+import { defaultGuardOptions } from '../circuit/guards.ts';
+import { defaultRelayLimits as relayLimit } from '../circuit/relay-service.ts';
+import { defaultTimeouts } from '../consensus/engine.ts';
+import { defaultHeightClaimOptions as heightClaim } from '../consensus/height-claims.ts';
+import {
+  defaultRelayLimits as ledgerRelay,
+  defaultSyncAnswerLimits as sync,
+} from '../consensus/ledger-limits.ts';
+import { defaultMempoolOptions as mempool } from '../consensus/mempool.ts';
+import { defaultLedgerPeerLimits as ledgerPeer } from '../consensus/net/ledger-net.ts';
 import { DEFAULT_POW_DIFFICULTY } from '../crypto/pow.ts';
-import { defaultRelayProberOptions } from '../directory/prober.ts';
+import { defaultRelayProberOptions as prober } from '../directory/prober.ts';
 import { defaultRelayViewLimits } from '../directory/relay-view.ts';
+import { defaultDescriptorTimeLimits } from '../directory/verify-descriptor.ts';
 import { defaultConnectionLimits } from '../p2p/connection-limits.ts';
+import { defaultP2pOptions as p2p } from '../p2p/options.ts';
+import { defaultHttpProxyOptions } from '../proxy/http-proxy.ts';
+import { defaultSocksServerOptions } from '../proxy/socks-server.ts';
 import { defaultExitLimits } from '../stream/exit-limits.ts';
+
+const MiB = 1024 * 1024;
 
 const multiaddr = z
   .string()
   .regex(/^\/(ip4|ip6|dns|dns4|dns6)\//, 'must be a multiaddr such as /ip4/1.2.3.4/tcp/4950');
 const duration = z.number().int().positive();
 
-/** What one relay lets its neighbours hold and spend on circuits (src/circuit/admission-limits.ts). */
+/** What one relay lets its neighbours hold and spend on circuits (RelayLimits, src/circuit/relay-service.ts). */
 const relayLimits = z
   .object({
     maxCircuits: z.number().int().min(1).max(1_000_000).default(relayLimit.maxCircuits),
@@ -35,6 +53,11 @@ const relayLimits = z
     maxQueueDelayMs: duration.default(relayLimit.maxQueueDelayMs),
     handshakeSliceMs: duration.max(1_000).default(relayLimit.handshakeSliceMs),
     maxChannelsPerConnection: z.number().int().min(1).max(1_024).default(relayLimit.maxChannelsPerConnection),
+    /** Streams one circuit may open at this relay when it is the circuit's exit. */
+    maxStreamsPerCircuit: z.number().int().min(1).max(65_535).default(relayLimit.maxStreamsPerCircuit),
+    /** A circuit that has sent no CREATE this long after it opened is dropped; an EXTEND gives up after extendTimeoutMs. */
+    createTimeoutMs: duration.default(relayLimit.createTimeoutMs),
+    extendTimeoutMs: duration.default(relayLimit.extendTimeoutMs),
   })
   .strict()
   .prefault({});
@@ -45,16 +68,16 @@ export const configSchema = z
     logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'silent']).default('info'),
     p2p: z
       .object({
-        listen: z.array(multiaddr).default(['/ip4/0.0.0.0/tcp/4950', '/ip4/0.0.0.0/udp/4950/quic-v1']),
+        listen: z.array(multiaddr).default(() => [...p2p.listen]),
         bootstrap: z
           .array(multiaddr.regex(/\/p2p\/[1-9A-HJ-NP-Za-km-z]+$/, 'must end in /p2p/<peer id>'))
-          .default([]),
+          .default(() => [...p2p.bootstrap]),
         transports: z
           .array(z.enum(['tcp', 'quic']))
           .min(1)
-          .default(['tcp', 'quic']),
+          .default(() => [...p2p.transports]),
         /** The peer keeper dials known relays while fewer than this many are connected. */
-        minPeers: z.number().int().min(0).max(1000).default(20),
+        minPeers: z.number().int().min(0).max(1000).default(p2p.minPeers),
         // Connections accepted are another number than peers kept (src/p2p/connection-limits.ts).
         /** Connections held at most, both directions; new inbound ones are refused past it. */
         maxConnections: z.number().int().min(1).max(100_000).default(defaultConnectionLimits.maxConnections),
@@ -86,16 +109,16 @@ export const configSchema = z
           .min(1)
           .max(10_000)
           .default(defaultConnectionLimits.maxPendingConnectionsPerIp),
-        allowPrivateAddresses: z.boolean().default(false),
+        allowPrivateAddresses: z.boolean().default(p2p.allowPrivateAddresses),
         /** New inbound connections accepted per remote host per second (a local testnet needs more). */
-        inboundPerHostPerSecond: z.number().int().min(1).max(10_000).default(5),
+        inboundPerHostPerSecond: z.number().int().min(1).max(10_000).default(p2p.inboundPerHostPerSecond),
         nat: z
           .object({
-            autonat: z.boolean().default(true),
-            dcutr: z.boolean().default(true),
-            relayClient: z.boolean().default(true),
-            relayServer: z.boolean().default(true),
-            upnp: z.boolean().default(true),
+            autonat: z.boolean().default(p2p.nat.autonat),
+            dcutr: z.boolean().default(p2p.nat.dcutr),
+            relayClient: z.boolean().default(p2p.nat.relayClient),
+            relayServer: z.boolean().default(p2p.nat.relayServer),
+            upnp: z.boolean().default(p2p.nat.upnp),
           })
           .strict()
           .prefault({}),
@@ -123,15 +146,21 @@ export const configSchema = z
       .prefault({}),
     circuits: z
       .object({
-        hops: z.number().int().min(1).max(8).default(3),
+        hops: z.number().int().min(1).max(8).default(circuit.hops),
         /** Clean circuits built ahead so a new request does not wait for a build. */
-        prebuilt: z.number().int().min(0).max(32).default(2),
-        buildTimeoutMs: duration.default(15_000),
-        guards: z.number().int().min(1).max(10).default(3),
+        prebuilt: z.number().int().min(0).max(32).default(circuit.prebuilt),
+        buildTimeoutMs: duration.default(circuit.buildTimeoutMs),
+        /** Paths tried for one circuit before its request fails. */
+        buildAttempts: z.number().int().min(1).max(20).default(circuit.buildAttempts),
+        /** A circuit takes no new streams after this age. */
+        maxDirtyMs: duration.default(circuit.maxDirtyMs),
+        /** Persistent entry guards, and how long one is kept after it was chosen. */
+        guards: z.number().int().min(1).max(10).default(defaultGuardOptions.count),
+        guardLifetimeMs: duration.default(defaultGuardOptions.lifetimeMs),
         /** Allow two relays of one circuit in one /16 (a network on loopback needs this). */
-        allowSameSubnet: z.boolean().default(false),
+        allowSameSubnet: z.boolean().default(circuit.allowSameSubnet),
         /** A relay's claimed bandwidth weighs at most this many times the median claim (docs/security.md 10). */
-        unmeasuredWeightCap: z.number().min(1).max(100).default(defaultPathLimits.unmeasuredWeightCap),
+        unmeasuredWeightCap: z.number().min(1).max(100).default(circuit.unmeasuredWeightCap),
       })
       .strict()
       .prefault({}),
@@ -141,12 +170,31 @@ export const configSchema = z
          * Memory for the cells queued on all channels together, in MiB (Tor's MaxMemInQueues); above
          * it the circuits holding the most queued cells are closed until 10% is free again.
          */
-        maxQueuedMiB: z.number().int().min(1).max(1_048_576).default(512),
+        maxQueuedMiB: z
+          .number()
+          .int()
+          .min(1)
+          .max(1_048_576)
+          .default(channel.maxQueuedBytes / MiB),
         /**
          * Cells one circuit may queue towards one neighbour: flow control keeps an honest circuit
          * under 1000 DATA cells plus a few control cells, so more means it cheats and it is closed.
          */
-        maxCircuitQueueCells: z.number().int().min(1_200).max(1_000_000).default(2_000),
+        maxCircuitQueueCells: z
+          .number()
+          .int()
+          .min(1_200)
+          .max(1_000_000)
+          .default(channel.maxCircuitQueueCells),
+        /** Queued cells at which the streams this node feeds into a circuit wait, and resume (channel-limits.ts). */
+        circuitHighWaterCells: z.number().int().min(2).max(1_000).default(channel.circuitHighWaterCells),
+        circuitLowWaterCells: z.number().int().min(1).max(1_000).default(channel.circuitLowWaterCells),
+        /** Half-life of a circuit's recent cell count, by which the quietest circuit is sent first. */
+        ewmaHalfLifeMs: duration.default(channel.ewmaHalfLifeMs),
+        /** Cells handed to the stream in one write. */
+        batchCells: z.number().int().min(1).max(4_096).default(channel.batchCells),
+        /** Channel-level cells queued for a peer that is not reading. */
+        maxControlCells: z.number().int().min(1).max(100_000).default(channel.maxControlCells),
       })
       .strict()
       .prefault({}),
@@ -177,11 +225,22 @@ export const configSchema = z
       .prefault({}),
     proxy: z
       .object({
-        host: z.string().default('127.0.0.1'),
+        host: z.string().default(defaultSocksServerOptions.host),
         /** SOCKS5/SOCKS4a port; null turns the proxy off. */
-        socksPort: z.number().int().min(0).max(65535).nullable().default(9050),
+        socksPort: z.number().int().min(0).max(65535).nullable().default(defaultSocksServerOptions.port),
         /** HTTP proxy port; null turns it off. */
-        httpPort: z.number().int().min(0).max(65535).nullable().default(8118),
+        httpPort: z.number().int().min(0).max(65535).nullable().default(defaultHttpProxyOptions.port),
+        /** Client connections each proxy holds at once; more are closed at accept. */
+        maxConnections: z
+          .number()
+          .int()
+          .min(1)
+          .max(1_000_000)
+          .default(defaultSocksServerOptions.maxConnections),
+        /** A client that has not finished its request by then is closed. */
+        handshakeTimeoutMs: duration.default(defaultSocksServerOptions.handshakeTimeoutMs),
+        /** From a request to an open stream through a circuit. */
+        openTimeoutMs: duration.default(defaultSocksServerOptions.openTimeoutMs),
       })
       .strict()
       .prefault({}),
@@ -200,8 +259,8 @@ export const configSchema = z
         /** How long a published descriptor stays valid; it is republished after a third of that. */
         descriptorLifetimeMs: duration.default(60 * 60 * 1000),
         /** Longest descriptor lifetime accepted from others. */
-        maxDescriptorLifetimeMs: duration.default(24 * 60 * 60 * 1000),
-        maxClockSkewMs: duration.default(5 * 60 * 1000),
+        maxDescriptorLifetimeMs: duration.default(defaultDescriptorTimeLimits.maxLifetimeMs),
+        maxClockSkewMs: duration.default(defaultDescriptorTimeLimits.maxClockSkewMs),
         onionKeyLifetimeMs: duration.default(7 * 24 * 60 * 60 * 1000),
         /** Leading zero bits required of every identity's proof-of-work, ours and others' (docs/security.md 11). */
         powDifficulty: z.number().int().min(0).max(32).default(DEFAULT_POW_DIFFICULTY),
@@ -218,7 +277,10 @@ export const configSchema = z
           .max(1_000_000)
           .default(defaultRelayViewLimits.maxPerSubnet),
         /** Pause between probes of relays known only from their descriptors; 0 turns probing off. */
-        probeIntervalMs: z.number().int().min(0).default(defaultRelayProberOptions.intervalMs),
+        probeIntervalMs: z.number().int().min(0).default(prober.intervalMs),
+        /** A probe that has not connected by then failed; a failed relay is probed again after the base, doubled per failure. */
+        probeTimeoutMs: duration.default(prober.timeoutMs),
+        probeRetryBaseMs: duration.default(prober.retryBaseMs),
       })
       .strict()
       .prefault({}),
@@ -227,31 +289,60 @@ export const configSchema = z
         /** The network's genesis document (JSON); without one the node runs no ledger. */
         genesis: z.string().min(1).nullable().default(null),
         /** Base round timeout; each later round of one height waits timeoutDeltaMs longer. */
-        timeoutProposeMs: duration.default(3_000),
-        timeoutDeltaMs: duration.default(500),
-        /** Mempool admission (unset: the defaults of src/consensus/mempool.ts). */
+        timeoutProposeMs: duration.default(defaultTimeouts.proposeMs),
+        timeoutDeltaMs: duration.default(defaultTimeouts.deltaMs),
+        /** Mempool admission (src/consensus/mempool.ts). */
         mempool: z
           .object({
-            maxTxs: z.number().int().min(1).max(1_000_000).optional(),
-            maxBytes: z.number().int().min(4096).optional(),
-            maxPerSender: z.number().int().min(1).max(10_000).optional(),
+            maxTxs: z.number().int().min(1).max(1_000_000).default(mempool.maxTxs),
+            maxBytes: z.number().int().min(4096).default(mempool.maxBytes),
+            maxPerSender: z.number().int().min(1).max(10_000).default(mempool.maxPerSender),
             /** Queued per sender while an earlier nonce is missing. */
-            maxGappedPerSender: z.number().int().min(0).max(10_000).optional(),
-            maxGappedTxs: z.number().int().min(0).max(1_000_000).optional(),
+            maxGappedPerSender: z.number().int().min(0).max(10_000).default(mempool.maxGappedPerSender),
+            maxGappedTxs: z.number().int().min(0).max(1_000_000).default(mempool.maxGappedTxs),
             /** Claims of starting credits, outside maxTxs. */
-            maxClaims: z.number().int().min(1).max(1_000_000).optional(),
+            maxClaims: z.number().int().min(1).max(1_000_000).default(mempool.maxClaims),
+            /** Blocks a transaction may wait before it is dropped. */
+            maxAgeBlocks: z.number().int().min(1).max(1_000_000).default(mempool.maxAgeBlocks),
+            /** Committed or dropped transaction ids remembered for status queries. */
+            recentMemory: z.number().int().min(0).max(10_000_000).default(mempool.recentMemory),
           })
           .strict()
           .prefault({}),
-        /** What one ledger peer may send and ask (unset: src/consensus/net/ledger-net.ts, ledger-limits.ts). */
+        /** What one ledger peer may send and ask (src/consensus/net/ledger-net.ts, ledger-limits.ts). */
         peerLimits: z
           .object({
-            framesPerSecond: z.number().int().min(1).optional(),
-            bytesPerSecond: z.number().int().min(1024).optional(),
-            totalFramesPerSecond: z.number().int().min(1).optional(),
-            totalBytesPerSecond: z.number().int().min(1024).optional(),
-            syncAnswersPerSecond: z.number().min(0.01).optional(),
-            totalSyncAnswersPerSecond: z.number().min(0.01).optional(),
+            framesPerSecond: z.number().int().min(1).default(ledgerPeer.framesPerSecond),
+            bytesPerSecond: z.number().int().min(1024).default(ledgerPeer.bytesPerSecond),
+            totalFramesPerSecond: z.number().int().min(1).default(ledgerPeer.totalFramesPerSecond),
+            totalBytesPerSecond: z.number().int().min(1024).default(ledgerPeer.totalBytesPerSecond),
+            /** A peer's frame buckets hold this many seconds of its rate. */
+            burstSeconds: z.number().positive().max(3_600).default(ledgerPeer.burstSeconds),
+            syncAnswersPerSecond: z.number().min(0.01).default(sync.answersPerSecond),
+            totalSyncAnswersPerSecond: z.number().min(0.01).default(sync.totalAnswersPerSecond),
+            syncBytesPerSecond: z.number().int().min(1024).default(sync.bytesPerSecond),
+            totalSyncBytesPerSecond: z.number().int().min(1024).default(sync.totalBytesPerSecond),
+            syncBurstSeconds: z.number().positive().max(3_600).default(sync.burstSeconds),
+            /** One sync answer stops before the block that would take it past this. */
+            maxSyncAnswerBytes: z.number().int().min(65_536).default(sync.maxAnswerBytes),
+          })
+          .strict()
+          .prefault({}),
+        /** Heights peers claim to have (src/consensus/height-claims.ts). */
+        heightClaims: z
+          .object({
+            ttlMs: duration.default(heightClaim.ttlMs),
+            penaltyMs: duration.default(heightClaim.penaltyMs),
+            maxPenaltyMs: duration.default(heightClaim.maxPenaltyMs),
+            maxPeers: z.number().int().min(1).max(1_000_000).default(heightClaim.maxPeers),
+          })
+          .strict()
+          .prefault({}),
+        /** Relaying of verified proposals and votes (RelayLimits, src/consensus/ledger-limits.ts). */
+        relay: z
+          .object({
+            maxRoundsAhead: z.number().int().min(0).max(1_000).default(ledgerRelay.maxRoundsAhead),
+            maxSlots: z.number().int().min(1).max(10_000_000).default(ledgerRelay.maxSlots),
           })
           .strict()
           .prefault({}),
@@ -283,6 +374,13 @@ export const configSchema = z
         code: 'custom',
         path: ['proxy', 'host'],
         message: 'the proxies listen on loopback only',
+      });
+    }
+    if (c.channels.circuitLowWaterCells >= c.channels.circuitHighWaterCells) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['channels', 'circuitLowWaterCells'],
+        message: 'must be below channels.circuitHighWaterCells',
       });
     }
     if (c.directory.descriptorLifetimeMs > c.directory.maxDescriptorLifetimeMs) {

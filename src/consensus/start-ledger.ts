@@ -8,7 +8,7 @@ import type { Identity } from '../crypto/identity.ts';
 import { GenesisError, parseGenesis } from '../ledger/genesis.ts';
 import type { Logger } from '../log/logger.ts';
 import { defaultTimeouts } from './engine.ts';
-import { defined } from './ledger-limits.ts';
+import type { LedgerLimits } from './ledger-limits.ts';
 import { LedgerNode, type LedgerNodeStatus } from './ledger-node.ts';
 import { LedgerNet } from './net/ledger-net.ts';
 
@@ -22,28 +22,32 @@ export interface LedgerDeps {
   readonly dir: string;
 }
 
-type Limits<K extends string> = { readonly [P in K]?: number | undefined };
-
 /**
- * What the ledger reads of the node's config: the `ledger` section of config/schema.ts, written out
- * here because consensus/ sits below config/ (DESIGN.md, Layers); node.ts passes the whole NodeConfig.
+ * What the ledger reads of the node's config: the `ledger` section of config/schema.ts (whose defaults
+ * come from ledger-limits.ts and net/), written out here because consensus/ sits below config/
+ * (DESIGN.md, Layers); node.ts passes the whole NodeConfig.
  */
 export interface LedgerConfig {
   readonly ledger: {
     readonly genesis: string | null;
     readonly timeoutProposeMs: number;
     readonly timeoutDeltaMs: number;
-    readonly mempool: Limits<
-      'maxTxs' | 'maxBytes' | 'maxPerSender' | 'maxGappedPerSender' | 'maxGappedTxs' | 'maxClaims'
-    >;
-    readonly peerLimits: Limits<
-      | 'framesPerSecond'
-      | 'bytesPerSecond'
-      | 'totalFramesPerSecond'
-      | 'totalBytesPerSecond'
-      | 'syncAnswersPerSecond'
-      | 'totalSyncAnswersPerSecond'
-    >;
+    readonly mempool: LedgerLimits['mempool'];
+    readonly heightClaims: LedgerLimits['heights'];
+    readonly relay: LedgerLimits['relay'];
+    readonly peerLimits: {
+      readonly framesPerSecond: number;
+      readonly bytesPerSecond: number;
+      readonly totalFramesPerSecond: number;
+      readonly totalBytesPerSecond: number;
+      readonly burstSeconds: number;
+      readonly syncAnswersPerSecond: number;
+      readonly totalSyncAnswersPerSecond: number;
+      readonly syncBytesPerSecond: number;
+      readonly totalSyncBytesPerSecond: number;
+      readonly syncBurstSeconds: number;
+      readonly maxSyncAnswerBytes: number;
+    };
   };
 }
 
@@ -59,12 +63,13 @@ export async function startLedger(config: LedgerConfig, deps: LedgerDeps): Promi
   const genesis = parseGenesis(text);
   const peer = config.ledger.peerLimits;
   const net = new LedgerNet(deps.host, {
-    peerLimits: defined({
+    peerLimits: {
       framesPerSecond: peer.framesPerSecond,
       bytesPerSecond: peer.bytesPerSecond,
       totalFramesPerSecond: peer.totalFramesPerSecond,
       totalBytesPerSecond: peer.totalBytesPerSecond,
-    }),
+      burstSeconds: peer.burstSeconds,
+    },
     now: deps.now,
   });
   await net.start();
@@ -80,11 +85,17 @@ export async function startLedger(config: LedgerConfig, deps: LedgerDeps): Promi
       log: deps.log,
       now: deps.now,
       limits: {
-        mempool: defined(config.ledger.mempool),
-        sync: defined({
+        mempool: config.ledger.mempool,
+        heights: config.ledger.heightClaims,
+        sync: {
           answersPerSecond: peer.syncAnswersPerSecond,
           totalAnswersPerSecond: peer.totalSyncAnswersPerSecond,
-        }),
+          bytesPerSecond: peer.syncBytesPerSecond,
+          totalBytesPerSecond: peer.totalSyncBytesPerSecond,
+          burstSeconds: peer.syncBurstSeconds,
+          maxAnswerBytes: peer.maxSyncAnswerBytes,
+        },
+        relay: config.ledger.relay,
       },
       timeouts: {
         ...defaultTimeouts,

@@ -6,7 +6,7 @@ import type { Logger } from '../log/logger.ts';
 import { redactId } from '../log/logger.ts';
 import type { Metrics } from '../metrics/registry.ts';
 import { directSubnet, probeRelay } from './probe-dial.ts';
-import { defaultRelayProberOptions, RelayProber } from './prober.ts';
+import { RelayProber } from './prober.ts';
 import { RelayView, type VerifyFn } from './relay-view.ts';
 import { RelayViewStore } from './relay-view-store.ts';
 
@@ -17,6 +17,8 @@ export interface DirectoryOptions {
   readonly maxRelays: number;
   readonly maxRelaysPerSubnet: number;
   readonly probeIntervalMs: number;
+  readonly probeTimeoutMs: number;
+  readonly probeRetryBaseMs: number;
 }
 
 export interface DirectoryDeps {
@@ -90,7 +92,11 @@ export function createDirectory(opts: DirectoryOptions, deps: DirectoryDeps): Di
     selfId,
     now,
     log,
-    options: { ...defaultRelayProberOptions, intervalMs: opts.probeIntervalMs },
+    options: {
+      intervalMs: opts.probeIntervalMs,
+      timeoutMs: opts.probeTimeoutMs,
+      retryBaseMs: opts.probeRetryBaseMs,
+    },
     probe: (id, addresses, signal) => probeRelay(host, id, addresses, signal),
   });
   deps.metrics.bind({ relaysKnown: () => view.size });

@@ -4,6 +4,7 @@ import type { ApiServerOptions } from '../api/api-subsystem.ts';
 import { type ClientOptions, defaultClientOptions } from '../circuit/client-subsystem.ts';
 import type { RelaySubsystemOptions } from '../circuit/relay-subsystem.ts';
 import type { NodeConfig } from '../config/schema.ts';
+import { channelLimitsOf, proxiesOptionsOf } from '../config/subsystem-options.ts';
 import type { RelayProgressOptions } from '../daemon/bootstrap-subsystem.ts';
 import { files } from '../daemon/data-dir.ts';
 import type { IdentityOptions } from '../daemon/identity-subsystem.ts';
@@ -48,14 +49,14 @@ export function subsystemOptions(config: NodeConfig): SubsystemOptions {
     discovery: { walkIntervalMs: d.walkIntervalMs, minPeers: p2p.minPeers, bootstrap: p2p.bootstrap },
     exit: { ...exit, roles: relay.roles, exitPolicy: relay.exitPolicy },
     relay: {
-      ...config.channels,
+      channels: channelLimitsOf(config.channels),
       limits: relay.limits,
       allowPrivateAddresses: p2p.allowPrivateAddresses,
       allowSameSubnet: circuits.allowSameSubnet,
       allowLoopback: exit.allowLoopback,
     },
     client: { ...defaultClientOptions, ...circuits, dataDir, guardsFile: files.guards },
-    proxy: config.proxy,
+    proxy: proxiesOptionsOf(config.proxy),
     bootstrap: { minRelays: d.minRelays },
     api: config.api,
   };

@@ -2,16 +2,11 @@
 import type { CircuitManager } from '../circuit/circuit-manager.ts';
 import type { Logger } from '../log/logger.ts';
 import { circuitOpener } from './circuit-opener.ts';
-import { startProxies } from './index.ts';
+import { type ProxiesOptions, startProxies } from './index.ts';
 import type { ListenAddress } from './listen.ts';
 
-export interface ProxyOptions {
-  readonly host: string;
-  /** null: no SOCKS proxy; 0 picks a free port. */
-  readonly socksPort: number | null;
-  /** null: no HTTP proxy. */
-  readonly httpPort: number | null;
-}
+/** Each proxy's listen address and limits; a proxy left out does not run. */
+export type ProxyOptions = Pick<ProxiesOptions, 'socks' | 'http'>;
 
 /** The part of the node status the proxies own: where they listen ("host:port"). */
 export interface ProxyStatus {
@@ -33,13 +28,12 @@ export async function createProxies(
   deps: { readonly log: Logger; readonly circuits: CircuitManager },
 ): Promise<ProxySubsystem> {
   const proxies = await startProxies({
-    ...(opts.socksPort !== null ? { socks: { host: opts.host, port: opts.socksPort } } : {}),
-    ...(opts.httpPort !== null ? { http: { host: opts.host, port: opts.httpPort } } : {}),
+    ...opts,
     opener: circuitOpener(deps.circuits),
     log: deps.log,
   });
   return {
-    enabled: opts.socksPort !== null || opts.httpPort !== null,
+    enabled: opts.socks !== undefined || opts.http !== undefined,
     status: () => ({ socks: hostPort(proxies.socksAddress), http: hostPort(proxies.httpAddress) }),
     stop: () => proxies.close(),
   };
