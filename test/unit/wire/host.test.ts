@@ -82,6 +82,20 @@ describe('IP literals', () => {
     );
   });
 
+  it('agrees with node:net on every string of address characters (a fuzz target)', () => {
+    const chars = fc.constantFrom(...'0123456789abcdefABCDEFg:.%'.split(''));
+    fc.assert(
+      fc.property(fc.array(chars, { maxLength: 46 }), (cs) => {
+        const text = cs.join('');
+        const ip = parseIp(text);
+        assert.equal(ip === undefined ? 0 : ip.family, text.includes('%') ? 0 : isIP(text), text);
+        if (!text.includes('%'))
+          assert.equal(isValidHost(text) && text.includes(':'), ip?.family === 6, text);
+      }),
+      { numRuns: RUNS * 20 },
+    );
+  });
+
   it('parseIp: IPv4 or IPv6, a zone id only when allowed (and then dropped)', () => {
     assert.deepEqual(parseIp('10.0.0.1'), { family: 4, bytes: Uint8Array.from([10, 0, 0, 1]) });
     assert.equal(parseIp('fe80::1')?.family, 6);
