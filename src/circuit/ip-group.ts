@@ -13,8 +13,8 @@
 // A relayed connection (/p2p-circuit) counts against the IP of the relay server it came through: that is
 // the connection actually used. Private addresses (10/8, 192.168/16, fc00::/7) are grouped like public
 // ones: on a test network in namespaces every node has its own.
-import { isIPv4, isIPv6 } from 'node:net';
 import type { Multiaddr } from '@multiformats/multiaddr';
+import { isLoopback, maskPrefix, parseIp, unmapIp } from '../wire/host.ts';
 
 export interface IpGroupOptions {
   readonly ipv4PrefixBits: number;
@@ -32,67 +32,15 @@ export function ipGroupOfMultiaddr(addr: Multiaddr, opts: IpGroupOptions): strin
 
 /** The group of one textual IP address, or undefined when it is not an address or is exempt. */
 export function ipGroup(address: string, opts: IpGroupOptions): string | undefined {
-  const bare = address.replace(/%.*$/, '');
-  let bytes: Uint8Array | undefined;
-  if (isIPv4(bare)) bytes = parseIpv4(bare);
-  else if (isIPv6(bare)) bytes = parseIpv6(bare);
-  if (bytes === undefined) return undefined;
-  if (bytes.length === 16 && isV4Mapped(bytes)) bytes = bytes.subarray(12);
-  if (opts.exemptLoopback && isLoopbackBytes(bytes)) return undefined;
-  const v4 = bytes.length === 4;
-  const bits = clamp(v4 ? opts.ipv4PrefixBits : opts.ipv6PrefixBits, 0, bytes.length * 8);
-  const masked = new Uint8Array(bytes.length);
-  for (let i = 0; i < bytes.length; i++) {
-    const keep = clamp(bits - i * 8, 0, 8);
-    masked[i] = bytes[i]! & ((0xff << (8 - keep)) & 0xff);
-  }
-  return `${v4 ? '4' : '6'}:${Buffer.from(masked).toString('hex')}/${bits}`;
+  const parsed = parseIp(address, { zone: true });
+  if (parsed === undefined) return undefined;
+  const ip = unmapIp(parsed);
+  if (opts.exemptLoopback && isLoopback(ip)) return undefined;
+  const v4 = ip.family === 4;
+  const bits = clamp(v4 ? opts.ipv4PrefixBits : opts.ipv6PrefixBits, 0, ip.bytes.length * 8);
+  return `${v4 ? '4' : '6'}:${Buffer.from(maskPrefix(ip.bytes, bits)).toString('hex')}/${bits}`;
 }
 
 function clamp(v: number, lo: number, hi: number): number {
   return Math.min(hi, Math.max(lo, Math.floor(v)));
-}
-
-function parseIpv4(s: string): Uint8Array {
-  return Uint8Array.from(s.split('.').map(Number));
-}
-
-/** 16 bytes of a valid IPv6 text address (isIPv6 checked it): "::" expanded, a dotted tail read. */
-function parseIpv6(s: string): Uint8Array {
-  const groups: number[] = [];
-  const words = (part: string): number[] => {
-    if (part === '') return [];
-    const out: number[] = [];
-    for (const w of part.split(':')) {
-      if (w.includes('.')) {
-        const [a, b, c, d] = parseIpv4(w);
-        out.push((a! << 8) | b!, (c! << 8) | d!);
-      } else out.push(Number.parseInt(w, 16));
-    }
-    return out;
-  };
-  const gap = s.indexOf('::');
-  if (gap < 0) groups.push(...words(s));
-  else {
-    const head = words(s.slice(0, gap));
-    const tail = words(s.slice(gap + 2));
-    groups.push(...head, ...new Array<number>(8 - head.length - tail.length).fill(0), ...tail);
-  }
-  const bytes = new Uint8Array(16);
-  for (let i = 0; i < 8; i++) {
-    bytes[2 * i] = (groups[i] ?? 0) >> 8;
-    bytes[2 * i + 1] = (groups[i] ?? 0) & 0xff;
-  }
-  return bytes;
-}
-
-function isV4Mapped(b: Uint8Array): boolean {
-  for (let i = 0; i < 10; i++) if (b[i] !== 0) return false;
-  return b[10] === 0xff && b[11] === 0xff;
-}
-
-function isLoopbackBytes(b: Uint8Array): boolean {
-  if (b.length === 4) return b[0] === 127;
-  for (let i = 0; i < 15; i++) if (b[i] !== 0) return false;
-  return b[15] === 1;
 }

@@ -8,6 +8,7 @@ import { bytesEqual } from '../wire/bytes.ts';
 import { decodeDescriptor, descriptorSigningMessage } from '../wire/descriptor.ts';
 import { decodeFamily } from '../wire/descriptor-family.ts';
 import type { ExitRule, OnionKey, SignedDescriptor, UnixMillis } from '../wire/descriptor-types.ts';
+import { isV4Mapped } from '../wire/host.ts';
 
 export type DescriptorRefusalCode =
   /** The options themselves are unusable (a bug in the caller, not in the descriptor). */
@@ -205,7 +206,7 @@ export function isExitAllowed(policy: readonly ExitRule[], ip: Uint8Array | null
   if (!Number.isInteger(port) || port < 0 || port > 0xffff) return false;
   let addr = ip;
   if (addr !== null) {
-    if (addr.length === 16 && isIpv4Mapped(addr)) addr = addr.subarray(12);
+    if (isV4Mapped(addr)) addr = addr.subarray(12);
     if (addr.length !== 4 && addr.length !== 16) return false;
   }
   for (const rule of policy) {
@@ -217,11 +218,6 @@ export function isExitAllowed(policy: readonly ExitRule[], ip: Uint8Array | null
     return rule.action === 'accept';
   }
   return false;
-}
-
-function isIpv4Mapped(a: Uint8Array): boolean {
-  for (let i = 0; i < 10; i++) if (a[i] !== 0) return false;
-  return a[10] === 0xff && a[11] === 0xff;
 }
 
 function prefixMatches(network: Uint8Array, addr: Uint8Array, prefixLength: number): boolean {

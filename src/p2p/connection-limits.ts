@@ -10,11 +10,11 @@
 // Loopback and private addresses are counted like any other: a local test network, whose nodes all
 // share 127.0.0.1, raises the per-IP caps for its size (src/cli/testnet-command.ts).
 
-import { isIP } from 'node:net';
 import type { ConnectionGater, MultiaddrConnection, PeerId } from '@libp2p/interface';
 import { getNetConfig, isNetworkAddress } from '@libp2p/utils';
 import type { Multiaddr } from '@multiformats/multiaddr';
 import type { RefusalLog } from '../log/refusals.ts';
+import { formatIPv4, parseIp, unmapIp } from '../wire/host.ts';
 
 export interface ConnectionLimits {
   /** Connections (both directions) the node holds at most; libp2p refuses inbound ones past it. */
@@ -41,19 +41,12 @@ const GONE = new Set(['closed', 'aborted', 'reset']);
 
 /** What per-IP counting keys an address by: the IPv4 address, or the /64 of an IPv6 address. */
 export function ipKey(host: string): string {
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(host);
-  if (mapped?.[1] !== undefined) return mapped[1];
-  if (isIP(host) !== 6) return host;
-  const [head = '', tail = ''] = host.split('::');
-  const left = head === '' ? [] : head.split(':');
-  const right = tail === '' ? [] : tail.split(':');
-  const groups = host.includes('::')
-    ? [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right]
-    : left;
-  return `${groups
-    .slice(0, 4)
-    .map((g) => Number.parseInt(g, 16).toString(16))
-    .join(':')}::/64`;
+  const parsed = parseIp(host, { zone: true });
+  if (parsed === undefined) return host;
+  const ip = unmapIp(parsed);
+  if (ip.family === 4) return formatIPv4(ip.bytes);
+  const groups = [0, 2, 4, 6].map((i) => (((ip.bytes[i] ?? 0) << 8) | (ip.bytes[i + 1] ?? 0)).toString(16));
+  return `${groups.join(':')}::/64`;
 }
 
 /** The per-IP key of a remote address, or undefined when it has none of its own (a relayed connection). */

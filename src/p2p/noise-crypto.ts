@@ -3,7 +3,7 @@
 // object each time (~20 µs, more than encrypting a 2 KiB message). Here each Noise cipher state's key
 // becomes one KeyObject, cached per key array (Noise keeps one array per direction for the life of a
 // connection). Messages under 1200 bytes keep the default's WebAssembly path. Wire format unchanged:
-// test/unit/crypto/noise-crypto.test.ts checks it byte for byte against the default implementation.
+// test/unit/p2p/noise-crypto.test.ts checks it byte for byte against the default implementation.
 import { createCipheriv, createDecipheriv, createSecretKey, type KeyObject } from 'node:crypto';
 import type { ICryptoInterface } from '@chainsafe/libp2p-noise';
 import { defaultCrypto } from '@chainsafe/libp2p-noise/crypto';

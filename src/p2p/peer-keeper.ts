@@ -4,15 +4,20 @@
 // Connections accepted are bounded elsewhere (connection-limits.ts).
 import type { Multiaddr } from '@multiformats/multiaddr';
 import type { Logger } from '../log/logger.ts';
-import type { Host } from './host.ts';
 
 export interface DialCandidate {
   readonly peerId: string;
   readonly addresses: readonly Multiaddr[];
 }
 
+/** The two things the keeper needs of the libp2p host (a `Host` is one). */
+export interface KeeperHost {
+  getConnections(): readonly { readonly remotePeer: { toString(): string } }[];
+  dial(addresses: Multiaddr[], options: { signal: AbortSignal }): Promise<unknown>;
+}
+
 export interface PeerKeeperInit {
-  readonly host: Host;
+  readonly host: KeeperHost;
   readonly minPeers: number;
   readonly candidates: () => DialCandidate[];
   readonly log: Logger;

@@ -1,6 +1,7 @@
 // One call to the opener, as both proxies make it: bounded by a deadline and by the application's
 // connection (an AbortSignal), and never leaking a stream that arrives after we stopped waiting.
 import type { Duplex } from 'node:stream';
+import { beginHost } from './host.ts';
 import {
   type StreamErrorCode,
   type StreamOpener,
@@ -42,7 +43,9 @@ export async function openStream(
   }, timeoutMs);
   let pending: Promise<Duplex>;
   try {
-    pending = opener.open(target, { isolationKey, signal: ac.signal });
+    // The host as BEGIN will carry it: an international name in its IDNA ASCII form.
+    const begin = { host: beginHost(target.host), port: target.port };
+    pending = opener.open(begin, { isolationKey, signal: ac.signal });
   } catch (err) {
     pending = Promise.reject(err);
   }

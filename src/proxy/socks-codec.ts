@@ -6,7 +6,7 @@
 // WireError on values that have no encoding.
 import { type DecodeResult, decodeError, needMore } from '../wire/decode-result.ts';
 import { WireError } from '../wire/errors.ts';
-import { formatIPv4, formatIPv6, hostKind, MAX_HOSTNAME_BYTES, parseIPv4, parseIPv6 } from './host.ts';
+import { formatIPv4, formatIPv6, MAX_HOST_BYTES, parseHost, parseIPv4, parseIPv6 } from '../wire/host.ts';
 
 export const SOCKS4_VERSION = 0x04;
 export const SOCKS5_VERSION = 0x05;
@@ -34,7 +34,7 @@ const ATYP_IPV6 = 0x04;
 
 /** Limits: RFC 1929 and RFC 1928 fields are one length byte; SOCKS4 strings are ours. */
 export const MAX_USERID_BYTES = 255;
-export const MAX_SOCKS4_HOSTNAME_BYTES = MAX_HOSTNAME_BYTES;
+export const MAX_SOCKS4_HOSTNAME_BYTES = MAX_HOST_BYTES;
 /** The largest client message of any kind (a SOCKS4a request with both strings at their limits). */
 export const MAX_CLIENT_MESSAGE_BYTES = 8 + MAX_USERID_BYTES + 1 + MAX_SOCKS4_HOSTNAME_BYTES + 1;
 
@@ -197,16 +197,16 @@ function decodeAddress(b: Uint8Array, allowPortZero: boolean): DecodeResult<Sock
     if (b.length < 5) return needMore;
     const len = b[4] ?? 0;
     if (len === 0) return fail('BAD_LENGTH', 'empty domain');
-    // Check the characters as they arrive: a bad byte is an error before the rest comes.
+    // Check the bytes as they arrive: a bad byte is an error before the rest comes.
     const avail = Math.min(b.length, 5 + len);
     for (let i = 5; i < avail; i++) {
-      const c = b[i] ?? 0;
-      if (c < 0x21 || c > 0x7e) return fail('BAD_HOST', 'domain has a byte outside printable ASCII');
+      if (!isHostByte(b[i] ?? 0)) return fail('BAD_HOST', 'domain has a control, space or non-UTF-8 byte');
     }
     if (b.length < 5 + len) return needMore;
     type = 'domain';
-    host = String.fromCharCode(...b.subarray(5, 5 + len));
-    if (hostKind(host) === undefined) return fail('BAD_HOST', 'domain is not a hostname or IP literal');
+    const name = hostText(b.subarray(5, 5 + len));
+    if (name === undefined) return fail('BAD_HOST', 'domain is not a hostname or IP literal');
+    host = name;
     at = 5 + len;
   } else {
     return fail('BAD_ADDRESS_TYPE', `address type ${atyp}`);
@@ -215,6 +215,32 @@ function decodeAddress(b: Uint8Array, allowPortZero: boolean): DecodeResult<Sock
   const port = ((b[at] ?? 0) << 8) | (b[at + 1] ?? 0);
   if (port === 0 && !allowPortZero) return fail('BAD_PORT', 'port 0');
   return { kind: 'ok', value: { type, host, port }, consumed: at + 2 };
+}
+
+// Domain names are UTF-8, as BEGIN carries them (docs/protocol.md): international names pass. Bytes
+// that no host may hold (controls, space, DEL, and bytes UTF-8 never uses) are refused as they arrive.
+const utf8Strict = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+function isHostByte(c: number): boolean {
+  return c > 0x20 && c !== 0x7f && c !== 0xc0 && c !== 0xc1 && c < 0xf5;
+}
+
+/** A complete domain field as text, or undefined unless it is a host the protocol allows. */
+function hostText(bytes: Uint8Array): string | undefined {
+  let text: string;
+  try {
+    text = utf8Strict.decode(bytes);
+  } catch {
+    return undefined;
+  }
+  return parseHost(text) === undefined ? undefined : text;
+}
+
+/** The UTF-8 of a host to encode; undefined when empty, not well-formed, or holding a refused byte. */
+function hostBytes(host: string): Uint8Array | undefined {
+  if (host.length === 0 || !host.isWellFormed()) return undefined;
+  const bytes = Buffer.from(host, 'utf8');
+  return bytes.every(isHostByte) ? bytes : undefined;
 }
 
 export function decodeSocks5Request(b: Uint8Array): DecodeResult<Socks5Request> {
@@ -250,9 +276,9 @@ function encodeAddress(a: SocksAddress): number[] {
     if (ip === undefined) throw new WireError('BAD_FIELD', 'not an IPv6 literal');
     return [ATYP_IPV6, ...ip, ...port];
   }
-  const bytes = [...a.host].map((ch) => ch.charCodeAt(0));
-  if (bytes.length < 1 || bytes.length > 255 || bytes.some((c) => c < 0x21 || c > 0x7e)) {
-    throw new WireError('BAD_FIELD', 'domain: 1..255 printable ASCII bytes');
+  const bytes = hostBytes(a.host);
+  if (bytes === undefined || bytes.length > 255) {
+    throw new WireError('BAD_FIELD', 'domain: 1..255 bytes of UTF-8, no space or control');
   }
   return [ATYP_DOMAIN, bytes.length, ...bytes, ...port];
 }
@@ -327,13 +353,13 @@ export function decodeSocks4Request(b: Uint8Array): DecodeResult<Socks4Request> 
   for (let i = hStart; i < Math.min(b.length, hStart + MAX_SOCKS4_HOSTNAME_BYTES); i++) {
     const c = b[i] ?? 0;
     if (c === 0) break;
-    if (c < 0x21 || c > 0x7e) return fail('BAD_HOST', 'hostname has a byte outside printable ASCII');
+    if (!isHostByte(c)) return fail('BAD_HOST', 'hostname has a control, space or non-UTF-8 byte');
   }
   const hEnd = findNul(b, hStart, MAX_SOCKS4_HOSTNAME_BYTES, 'hostname');
   if (typeof hEnd !== 'number') return hEnd;
   if (hEnd === hStart) return fail('BAD_LENGTH', 'empty hostname');
-  const hostname = String.fromCharCode(...b.subarray(hStart, hEnd));
-  if (hostKind(hostname) === undefined) return fail('BAD_HOST', 'hostname is not a hostname or IP literal');
+  const hostname = hostText(b.subarray(hStart, hEnd));
+  if (hostname === undefined) return fail('BAD_HOST', 'hostname is not a hostname or IP literal');
   return { kind: 'ok', value: { command, port, ip, userid, hostname }, consumed: hEnd + 1 };
 }
 
@@ -344,10 +370,8 @@ export function encodeSocks4Request(r: Socks4Request): Uint8Array {
   if (r.userid.length > MAX_USERID_BYTES || r.userid.includes(0)) throw new WireError('BAD_FIELD', 'userid');
   const out = [SOCKS4_VERSION, byte(r.command), r.port >> 8, r.port & 0xff, ...ip, ...r.userid, 0];
   if (r.hostname !== undefined) {
-    const h = [...r.hostname].map((ch) => ch.charCodeAt(0));
-    if (h.length < 1 || h.length > MAX_SOCKS4_HOSTNAME_BYTES || h.some((c) => c < 0x21 || c > 0x7e)) {
-      throw new WireError('BAD_FIELD', 'hostname');
-    }
+    const h = hostBytes(r.hostname);
+    if (h === undefined || h.length > MAX_SOCKS4_HOSTNAME_BYTES) throw new WireError('BAD_FIELD', 'hostname');
     out.push(...h, 0);
   }
   return Uint8Array.from(out);

@@ -4,17 +4,15 @@
 // `Exit` holds what all circuits share (the socket budget, lookups in flight, the refusal log);
 // each circuit that reaches us as its last hop gets an `ExitCircuit` (exit-circuit.ts) with its shares.
 import { lookup as dnsLookup } from 'node:dns/promises';
-import { isIP } from 'node:net';
 import type { ExitHandler, ExitStreams, ExitStreamsContext } from '../circuit/circuit-streams.ts';
-import { ipBytes } from '../directory/exit-policy.ts';
 import { isExitAllowed } from '../directory/verify-descriptor.ts';
 import { createLogger, type Logger } from '../log/logger.ts';
 import { RefusalLog } from '../log/refusals.ts';
 import type { ExitRule } from '../wire/descriptor-types.ts';
+import { type IpAddress, isLoopback, isNotPublic, parseIp } from '../wire/host.ts';
 import { ExitCircuit, type ExitContext } from './exit-circuit.ts';
 import { type ExitCore, ExitStats, type LookupFn } from './exit-core.ts';
 import { defaultExitLimits, type ExitLimits, SocketBudget } from './exit-limits.ts';
-import { isLoopbackIp, isPrivateIp } from './private-address.ts';
 import { StreamTable } from './stream-table.ts';
 
 export type { ExitCircuit, ExitContext } from './exit-circuit.ts';
@@ -52,7 +50,10 @@ export class Exit implements ExitHandler {
     this.limits = opts.limits ?? defaultExitLimits;
     const log = deps.log ?? createLogger({ level: 'silent' });
     this.refusals = new RefusalLog(log);
-    const allowedIp = (ip: string) => !isPrivateIp(ip) || (opts.allowLoopback && isLoopbackIp(ip));
+    // Addresses come from the resolver (a link-local one may carry a zone id) or from BEGIN itself;
+    // private, loopback and the like are refused unless a local test network allows loopback.
+    const allowedIp = (ip: IpAddress) => !isNotPublic(ip) || (opts.allowLoopback && isLoopback(ip));
+    const address = (text: string) => parseIp(text, { zone: true });
     this.#core = {
       enabled: opts.enabled,
       limits: this.limits,
@@ -66,9 +67,15 @@ export class Exit implements ExitHandler {
       lookupsInFlight: 0,
       portAccepted: (port) =>
         opts.policy.some((r) => r.action === 'accept' && port >= r.portLow && port <= r.portHigh),
-      allowedAddress: (ip, port) => allowedIp(ip) && isExitAllowed(opts.policy, ipBytes(ip), port),
-      publicOrAllowed: allowedIp,
-      isIpLiteral: (host) => isIP(host) !== 0,
+      allowedAddress: (text, port) => {
+        const ip = address(text);
+        return ip !== undefined && allowedIp(ip) && isExitAllowed(opts.policy, ip.bytes, port);
+      },
+      publicOrAllowed: (text) => {
+        const ip = address(text);
+        return ip !== undefined && allowedIp(ip);
+      },
+      isIpLiteral: (host) => parseIp(host) !== undefined,
     };
   }
 

@@ -49,6 +49,7 @@ import type { Brand } from './brand.ts';
 import { NeedMoreBytes, Reader, Writer } from './bytes.ts';
 import { type DecodeResult, decodeError, needMore } from './decode-result.ts';
 import { WireError } from './errors.ts';
+import { isValidHost, MAX_HOST_BYTES } from './host.ts';
 
 /** Bytes in every link cell. 2048: one CREATE (1128 bytes) and one EXTEND (1183) fit in one cell. */
 export const CELL_BYTES = 2048;
@@ -87,7 +88,7 @@ export const SENDME_VERSION_DIGEST = 1;
 /** Bytes of a version-1 SENDME authenticator (the relay body's digest field). */
 export const SENDME_DIGEST_BYTES = 16;
 
-export const MAX_HOST_BYTES = 255;
+export { isValidHost, MAX_HOST_BYTES } from './host.ts';
 export const MAX_RESOLVED_ADDRESSES = 16;
 
 /** A link-local circuit id: nonzero u32. */
@@ -662,58 +663,6 @@ function readAddress(r: Reader): ResolvedAddress {
 
 function checkLength(b: Uint8Array, n: number, what: string): void {
   if (b.length !== n) throw new WireError('BAD_LENGTH', `${what} is ${n} bytes, not ${b.length}`);
-}
-
-/**
- * A host a BEGIN or RESOLVE may name: an IPv6 literal (no brackets, no zone) when it contains ':';
- * otherwise a hostname or IPv4 literal made of ASCII letters, digits, '-', '_', '.' and non-ASCII
- * letters (internationalised names in UTF-8; no C1 controls), with no empty label except a final dot.
- */
-export function isValidHost(host: string): boolean {
-  if (host.length === 0) return false;
-  if (host.includes(':')) return isIPv6Literal(host);
-  if (host.startsWith('.') || host.includes('..')) return false;
-  for (const ch of host) {
-    const c = ch.codePointAt(0)!;
-    if (c >= 0xa0) continue;
-    const ok =
-      (c >= 0x30 && c <= 0x39) ||
-      (c >= 0x41 && c <= 0x5a) ||
-      (c >= 0x61 && c <= 0x7a) ||
-      c === 0x2d ||
-      c === 0x2e ||
-      c === 0x5f;
-    if (!ok) return false;
-  }
-  return true;
-}
-
-function isIPv6Literal(s: string): boolean {
-  const halves = s.split('::');
-  if (halves.length > 2) return false;
-  const groups = (part: string): string[] => (part === '' ? [] : part.split(':'));
-  const head = groups(halves[0]!);
-  const tail = halves.length === 2 ? groups(halves[1]!) : [];
-  const all = [...head, ...tail];
-  // A dotted IPv4 tail may only be the last group of the text ("::ffff:1.2.3.4", never "1.2.3.4::").
-  const lastIsTextEnd = halves.length === 1 || tail.length > 0;
-  let count = 0;
-  for (let i = 0; i < all.length; i++) {
-    const g = all[i]!;
-    if (i === all.length - 1 && lastIsTextEnd && g.includes('.')) {
-      if (!isIPv4Literal(g)) return false;
-      count += 2;
-    } else {
-      if (!/^[0-9A-Fa-f]{1,4}$/.test(g)) return false;
-      count += 1;
-    }
-  }
-  return halves.length === 2 ? count <= 7 : count === 8;
-}
-
-function isIPv4Literal(s: string): boolean {
-  const parts = s.split('.');
-  return parts.length === 4 && parts.every((p) => /^(0|[1-9][0-9]{0,2})$/.test(p) && Number(p) <= 255);
 }
 
 const ZEROS = new Uint8Array(CELL_BYTES);

@@ -23,7 +23,7 @@ import {
 } from '../../../src/wire/block.ts';
 import { bytesEqual } from '../../../src/wire/bytes.ts';
 import type { ConsensusMessage } from '../../../src/wire/consensus-msg.ts';
-import { CHAIN, det, keyFor, makeBlock, signProposal, signVote } from './block-fixtures.ts';
+import { CHAIN, det, keyFor, makeBlock, signProposal, signVote } from '../wire/block-fixtures.ts';
 
 const ids: Identity[] = ['v0', 'v1', 'v2', 'v3'].map(keyFor);
 const sorted = sortValidators(ids.map((i) => i.publicKey));

@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { isOwnMessage, ownMessageHeight, restoredLock } from '../../../src/consensus/own-messages.ts';
 import type { Vote } from '../../../src/wire/block.ts';
 import type { ConsensusMessage } from '../../../src/wire/consensus-msg.ts';
-import { CHAIN, det, keyFor, makeBlock, signProposal, signVote } from './block-fixtures.ts';
+import { CHAIN, det, keyFor, makeBlock, signProposal, signVote } from '../wire/block-fixtures.ts';
 
 const me = keyFor('me');
 const other = keyFor('other');

@@ -1,19 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import {
-  ExitPolicyError,
-  ipv6Bytes,
-  parseExitPolicy,
-  parseExitRule,
-} from '../../../src/directory/exit-policy.ts';
+import { ExitPolicyError, parseExitPolicy, parseExitRule } from '../../../src/directory/exit-policy.ts';
 import { isExitAllowed, verifyDescriptor } from '../../../src/directory/verify-descriptor.ts';
 import { encodeDescriptorBody } from '../../../src/wire/descriptor.ts';
 import type { ExitRule } from '../../../src/wire/descriptor-types.ts';
+import { parseIPv6 } from '../../../src/wire/host.ts';
 import { baseDescriptor, signedBase, verifyOpts } from '../wire/descriptor-fixtures.ts';
 
 const bytes = (...b: number[]) => new Uint8Array(b);
-const v6 = (s: string) => ipv6Bytes(s);
+const v6 = (s: string) => parseIPv6(s)!;
 
 function expectRule(line: string, expected: ExitRule): void {
   assert.deepEqual(parseExitRule(line), expected, line);

@@ -8,11 +8,11 @@ import fc from 'fast-check';
 import { accountingSubnets, freshStanding, relaySubnets } from '../../../src/directory/relay-view.ts';
 import {
   claimedSubnets,
-  ipv6Bytes,
   subnetOfIp,
   subnetOfMultiaddr,
   UNKNOWN_SUBNET,
 } from '../../../src/directory/subnet.ts';
+import { parseIPv6 } from '../../../src/wire/host.ts';
 import { NOW, relay } from './relay-view-helpers.ts';
 
 const bytes = (...addrs: string[]) => addrs.map((a) => multiaddr(a).bytes);
@@ -49,9 +49,9 @@ describe('subnetOfIp', () => {
       'g::1',
     ])
       assert.equal(subnetOfIp(bad), undefined, bad);
-    assert.equal(ipv6Bytes('1:2:3:4:5:6:7:8:9'), undefined);
-    assert.equal(ipv6Bytes('1:2:3:4:5:6:7'), undefined);
-    assert.equal(ipv6Bytes('1:2:3:4:5:6:7::8'), undefined);
+    assert.equal(parseIPv6('1:2:3:4:5:6:7:8:9'), undefined);
+    assert.equal(parseIPv6('1:2:3:4:5:6:7'), undefined);
+    assert.equal(parseIPv6('1:2:3:4:5:6:7::8'), undefined);
   });
 
   it('parses every IPv6 address as the URL parser does, in full and compressed forms', () => {
@@ -62,8 +62,8 @@ describe('subnetOfIp', () => {
         );
         const full = groups.join(':');
         const compressed = new URL(`http://[${full}]/`).hostname.slice(1, -1);
-        assert.deepEqual(ipv6Bytes(full), b);
-        assert.deepEqual(ipv6Bytes(compressed), b, compressed);
+        assert.deepEqual(parseIPv6(full), b);
+        assert.deepEqual(parseIPv6(compressed), b, compressed);
       }),
       { numRuns: 500 },
     );

@@ -221,6 +221,20 @@ describe('HTTP proxy: failures', () => {
     }
   });
 
+  it('international names: IDNA ASCII passes unchanged; raw UTF-8 in a request line is an HTTP 400', async () => {
+    const rec = recordingOpener(failingOpener('GENERAL'));
+    await withHttp(rec, {}, async (p) => {
+      assert.equal((await rawConnect(p.address.port, 'xn--bcher-kva.example:443')).status, 502);
+      assert.deepEqual(rec.calls.at(-1)?.target, { host: 'xn--bcher-kva.example', port: 443 });
+      // URL parsing puts an absolute URI's name in IDNA ASCII form before we see it.
+      assert.equal((await viaProxy(p.address.port, 'http://xn--r8jz45g.xn--zckzah:8080/')).status, 502);
+      assert.deepEqual(rec.calls.at(-1)?.target, { host: 'xn--r8jz45g.xn--zckzah', port: 8080 });
+      // HTTP/1.1 request targets are ASCII (RFC 9112); Node's parser answers 400 itself.
+      assert.equal((await rawConnect(p.address.port, 'bücher.example:443')).status, 400);
+      assert.equal(rec.calls.length, 2);
+    });
+  });
+
   it('an open that outlives openTimeoutMs → 504', async () => {
     await withHttp(hangingOpener(), { openTimeoutMs: 100 }, async (p) => {
       assert.equal((await rawConnect(p.address.port, 'example.com:80')).status, 504);

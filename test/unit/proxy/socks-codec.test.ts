@@ -119,6 +119,11 @@ describe('SOCKS5 request and reply', () => {
       u8(5, 0xf0, 0, 3, 6, ...ascii('x.anon'), 0, 1),
     ],
     [{ command: 1, type: 'domain', host: '::1', port: 22 }, u8(5, 1, 0, 3, 3, ...ascii('::1'), 0, 22)],
+    // An international name, in UTF-8 as BEGIN carries it (docs/protocol.md, Hosts).
+    [
+      { command: 1, type: 'domain', host: 'é.fr', port: 80 },
+      u8(5, 1, 0, 3, 5, 0xc3, 0xa9, ...ascii('.fr'), 0, 80),
+    ],
   ];
   it('decodes the vectors, re-encodes them byte for byte; every prefix needs more', () => {
     for (const [value, bytes] of vectors) {
@@ -144,7 +149,10 @@ describe('SOCKS5 request and reply', () => {
       [u8(5, 1, 0, 3, 0, 0, 80), 'BAD_LENGTH', 1],
       [u8(5, 1, 0, 3, 3, ...ascii('a b'), 0, 80), 'BAD_HOST', 4],
       [u8(5, 1, 0, 3, 3, 0x61, 0), 'BAD_HOST', 4], // a NUL is refused before the rest arrives
-      [u8(5, 1, 0, 3, 2, 0xc3, 0xa9, 0, 80), 'BAD_HOST', 4],
+      [u8(5, 1, 0, 3, 2, 0xc3, 0x28, 0, 80), 'BAD_HOST', 4], // not UTF-8
+      [u8(5, 1, 0, 3, 2, 0xc2, 0x85, 0, 80), 'BAD_HOST', 4], // U+0085, a C1 control
+      [u8(5, 1, 0, 3, 3, 0x61, 0xff), 'BAD_HOST', 4], // a byte UTF-8 never uses, before the rest
+      [u8(5, 1, 0, 3, 3, 0x61, 0x7f), 'BAD_HOST', 4], // DEL
       [u8(5, 1, 0, 3, 5, ...ascii('[::1]'), 0, 80), 'BAD_HOST', 4],
       [u8(5, 1, 0, 3, 3, ...ascii('a..'), 0, 80), 'BAD_HOST', 4],
       [u8(5, 1, 0, 1, 1, 2, 3, 4, 0, 0), 'BAD_PORT', 1],
@@ -175,6 +183,8 @@ describe('SOCKS5 request and reply', () => {
     assert.throws(() => encodeSocks5Request({ command: 1, type: 'ipv6', host: '1.2.3.4', port: 1 }));
     assert.throws(() => encodeSocks5Request({ command: 1, type: 'domain', host: '', port: 1 }));
     assert.throws(() => encodeSocks5Request({ command: 1, type: 'domain', host: 'x'.repeat(256), port: 1 }));
+    assert.throws(() => encodeSocks5Request({ command: 1, type: 'domain', host: 'é'.repeat(128), port: 1 }));
+    assert.throws(() => encodeSocks5Request({ command: 1, type: 'domain', host: 'a\ud800', port: 1 }));
     assert.throws(() => encodeSocks5Request({ command: 1, type: 'ipv4', host: '1.2.3.4', port: 70000 }));
     assert.throws(() => encodeSocks5Request({ command: 300, type: 'ipv4', host: '1.2.3.4', port: 1 }));
   });
@@ -241,7 +251,11 @@ describe('SOCKS4 and SOCKS4a', () => {
       [u8(4, 1, 0, 80, 0, 0, 0, 1, 0, ...ascii('a b'), 0), 'BAD_HOST'],
       [u8(4, 1, 0, 80, 0, 0, 0, 1, 0, 0xff), 'BAD_HOST'],
       [u8(4, 1, 0, 80, 0, 0, 0, 1, 0, ...ascii('..'), 0), 'BAD_HOST'],
+      [u8(4, 1, 0, 80, 0, 0, 0, 1, 0, 0xe4, 0xbe, 0), 'BAD_HOST'], // cut UTF-8
     ];
+    // SOCKS4a hostnames are UTF-8 too.
+    const idn = u8(4, 1, 0, 80, 0, 0, 0, 1, 0, ...Buffer.from('例え.jp'), 0);
+    assert.equal(ok(decodeSocks4Request(idn)).value.hostname, '例え.jp');
     for (const [bytes, code] of cases) assert.equal(errCode(decodeSocks4Request(bytes)), code);
   });
   it('replies', () => {

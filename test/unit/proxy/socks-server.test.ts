@@ -177,6 +177,20 @@ describe('SOCKS server: failures and hostile clients', () => {
     });
   });
 
+  it('an international name is accepted and sent in its IDNA ASCII form, never resolved here', async () => {
+    const rec = recordingOpener(failingOpener('GENERAL'));
+    await withSocks(rec, {}, async (s) => {
+      const c = await socks5Connect(s.address.port, 'bücher.example', 443);
+      assert.deepEqual((await c.readToEnd()).subarray(0, 2), Buffer.from([5, 1]));
+      assert.deepEqual(rec.calls.at(-1)?.target, { host: 'xn--bcher-kva.example', port: 443 });
+      const c4 = await RawClient.connect(s.address.port);
+      c4.write(u8(4, 1, 0, 80, 0, 0, 0, 1, 0, ...Buffer.from('例え.テスト'), 0));
+      assert.deepEqual((await c4.readToEnd()).subarray(0, 2), Buffer.from([0, 0x5b]));
+      assert.deepEqual(rec.calls.at(-1)?.target, { host: 'xn--r8jz45g.xn--zckzah', port: 80 });
+      assert.equal(rec.calls.length, 2);
+    });
+  });
+
   it('no acceptable method → FF; a bad subnegotiation version → failure status; both close', async () => {
     await withSocks(failingOpener('GENERAL'), {}, async (s) => {
       const c = await RawClient.connect(s.address.port);

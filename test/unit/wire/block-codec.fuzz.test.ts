@@ -24,8 +24,8 @@ import {
 } from '../../../src/wire/block.ts';
 import { decodeConsensusMessage, encodeConsensusMessage } from '../../../src/wire/consensus-msg.ts';
 import type { DecodeResult } from '../../../src/wire/decode-result.ts';
-import { arbMutation, mutate } from '../wire/byte-mutations.ts';
 import { CHAIN, det, keyFor, makeBlock, makeCommit, signProposal, signVote } from './block-fixtures.ts';
+import { arbMutation, mutate } from './byte-mutations.ts';
 
 const RUNS = 2000;
 const MAX_CALL_MS = 250;

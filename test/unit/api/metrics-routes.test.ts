@@ -13,7 +13,7 @@ import { registerMetricsRoute } from '../../../src/api/metrics-route.ts';
 import { buildApi } from '../../../src/api/server.ts';
 import type { ApiSource } from '../../../src/api/source.ts';
 import { createMetrics } from '../../../src/metrics/registry.ts';
-import { parsePromText, sampleValue } from './prom-text.ts';
+import { parsePromText, sampleValue } from '../metrics/prom-text.ts';
 
 const TOKEN = 'test-token-0123456789';
 const auth = { authorization: `Bearer ${TOKEN}` };

@@ -20,8 +20,8 @@ import { credits } from '../../../src/ledger/credits.ts';
 import { type GenesisDoc, genesisState } from '../../../src/ledger/genesis.ts';
 import { keyHex, type LedgerState } from '../../../src/ledger/state.ts';
 import { decodeTx, type SignedTx, txId } from '../../../src/wire/ledger-tx.ts';
-import { FakeSource } from '../api/fake-source.ts';
-import { TOKEN } from '../api/requests.ts';
+import { FakeSource } from '../../unit/api/fake-source.ts';
+import { TOKEN } from '../../unit/api/requests.ts';
 
 const root = new URL('../../../', import.meta.url).pathname;
 const NODE = join(root, 'node_modules/.bin/node');

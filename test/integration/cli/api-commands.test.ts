@@ -10,8 +10,8 @@ import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { buildApi } from '../../../src/api/server.ts';
-import { PEER_A, PEER_B } from '../api/fake-source.ts';
-import { fakes, TOKEN } from '../api/requests.ts';
+import { PEER_A, PEER_B } from '../../unit/api/fake-source.ts';
+import { fakes, TOKEN } from '../../unit/api/requests.ts';
 
 const root = new URL('../../../', import.meta.url).pathname;
 const NODE = join(root, 'node_modules/.bin/node');
