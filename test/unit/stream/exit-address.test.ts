@@ -8,11 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { parseExitPolicy } from '../../../src/directory/exit-policy.ts';
 import { EndReason } from '../../../src/stream/anon-stream.ts';
 import { defaultExitLimits, Exit, type ExitDeps } from '../../../src/stream/exit.ts';
-import {
-  decodeRelayPayload,
-  RelayCommand,
-  type RelayMessage,
-} from '../../../src/wire/cell.ts';
+import { decodeRelayPayload, RelayCommand, type RelayMessage } from '../../../src/wire/cell.ts';
 import { formatIp } from '../../../src/wire/host.ts';
 import {
   attachCircuit,
