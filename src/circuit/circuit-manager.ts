@@ -1,6 +1,9 @@
 // Keeps the client's circuits: a few built ahead so the first request does not wait, reuse of an open
 // circuit for many streams, strict isolation (streams with different isolation keys never share a
 // circuit), build timeouts and retries on other paths, and retirement of circuits that died or aged.
+// Every build in flight can be cancelled: stop() aborts them all (and closes a circuit that completes
+// anyway), and lowering `prebuilt` aborts the prebuilds no longer wanted, so nothing waits on or leaks
+// a build.
 import type { Libp2p } from '@libp2p/interface';
 import type { RelayView } from '../directory/relay-view.ts';
 import type { Logger } from '../log/logger.ts';
@@ -67,12 +70,16 @@ export class CircuitManagerStats {
 export class CircuitManager {
   readonly #init: CircuitManagerInit;
   readonly #circuits = new Set<Managed>();
+  /** Every build in flight (prebuilds, and builds for a stream or the API), for stop() to await. */
   readonly #building = new Set<Promise<unknown>>();
+  /** Aborts every build in flight when the manager stops. */
+  readonly #stopping = new AbortController();
+  /** One controller per prebuild in flight, oldest first: lowering `prebuilt` aborts the newest. */
+  readonly #prebuilds: AbortController[] = [];
   readonly stats = new CircuitManagerStats();
   readonly health: RelayHealth;
   readonly #listeners = new Set<(event: 'built' | 'closed', c: ClientCircuit) => void>();
   #stopped = false;
-  #prebuilding = 0;
 
   constructor(init: CircuitManagerInit) {
     this.#init = init;
@@ -92,23 +99,33 @@ export class CircuitManager {
     return () => this.#listeners.delete(listener);
   }
 
-  /** Tops up the prebuilt circuits (call when relays become known, and after a circuit is taken). */
+  /**
+   * Tops up the prebuilt circuits (call when relays become known, after a circuit is taken, and when
+   * `prebuilt` changes). Prebuilds in flight beyond what is still wanted (`prebuilt` was lowered) are
+   * aborted: a circuit nobody asked for would only sit in the pool. Clean circuits already built stay.
+   */
   maintain(): void {
     if (this.#stopped) return;
     const clean = [...this.#circuits].filter(
       (m) => m.isolationKey === undefined && m.circuit.state === 'open',
     ).length;
-    for (let i = clean + this.#prebuilding; i < this.#init.options.prebuilt; i++) {
-      this.#prebuilding++;
-      const p = this.#build(undefined, new AbortController().signal)
-        .then((m) => this.#circuits.add(m))
-        .catch((err: unknown) => this.#init.log.debug({ err: (err as Error).message }, 'prebuild failed'))
-        .finally(() => {
-          this.#prebuilding--;
-          this.#building.delete(p);
-        });
-      this.#building.add(p);
-    }
+    const wanted = Math.max(0, this.#init.options.prebuilt - clean);
+    while (this.#prebuilds.length > wanted)
+      this.#prebuilds.pop()?.abort(new CircuitError('CLOSED', 'prebuilt circuit no longer wanted'));
+    while (this.#prebuilds.length < wanted) this.#prebuild();
+  }
+
+  #prebuild(): void {
+    const ac = new AbortController();
+    this.#prebuilds.push(ac);
+    // It stops counting as in flight in the very turn its circuit joins the pool (never both at once).
+    const settled = () => {
+      const i = this.#prebuilds.indexOf(ac);
+      if (i >= 0) this.#prebuilds.splice(i, 1);
+    };
+    this.#build(undefined, ac.signal, undefined, settled).catch((err: unknown) =>
+      this.#init.log.debug({ err: (err as Error).message }, 'prebuild failed'),
+    );
   }
 
   /** Opens a stream to host:port on a circuit of this isolation key, building one if needed. */
@@ -151,9 +168,7 @@ export class CircuitManager {
       this.maintain();
       return clean;
     }
-    const built = await this.#build(port, signal);
-    built.isolationKey = isolationKey;
-    this.#circuits.add(built);
+    const built = await this.#build(port, signal, isolationKey);
     this.maintain();
     return built;
   }
@@ -171,7 +186,36 @@ export class CircuitManager {
     return c !== undefined && exitAccepts(c, port);
   }
 
-  async #build(port: number | undefined, signal: AbortSignal): Promise<Managed> {
+  /**
+   * Builds a circuit for `port` (any exit when undefined), cancelled by `signal` or by stop(), and adds
+   * it to the manager's circuits under `isolationKey` (clean when undefined) in the same turn, so no
+   * other request takes it first. A circuit that completes after stop() is closed at once: the caller
+   * gets CLOSED, nothing stays open.
+   */
+  async #build(
+    port: number | undefined,
+    signal: AbortSignal,
+    isolationKey: string | undefined,
+    settled?: () => void,
+  ): Promise<Managed> {
+    const p = this.#attempts(port, AbortSignal.any([signal, this.#stopping.signal]));
+    this.#building.add(p);
+    try {
+      const m = await p;
+      if (this.#stopped) {
+        m.circuit.close();
+        throw new CircuitError('CLOSED', 'circuit manager stopped');
+      }
+      m.isolationKey = isolationKey;
+      this.#circuits.add(m);
+      return m;
+    } finally {
+      this.#building.delete(p);
+      settled?.();
+    }
+  }
+
+  async #attempts(port: number | undefined, signal: AbortSignal): Promise<Managed> {
     const avoid = new Set<string>();
     let lastErr: Error = new CircuitError('NO_PATH', 'no path');
     for (let attempt = 0; attempt < this.#init.options.buildAttempts; attempt++) {
@@ -256,8 +300,7 @@ export class CircuitManager {
   /** Builds one clean circuit now (the API's "new circuit"); it joins the prebuilt pool. */
   async buildNow(signal: AbortSignal): Promise<{ circuit: ClientCircuit; buildMs: number }> {
     const started = performance.now();
-    const m = await this.#build(undefined, signal);
-    this.#circuits.add(m);
+    const m = await this.#build(undefined, signal, undefined);
     return { circuit: m.circuit, buildMs: performance.now() - started };
   }
 
@@ -269,8 +312,10 @@ export class CircuitManager {
     return true;
   }
 
+  /** Aborts every build in flight, closes every circuit, and returns once no build is left. */
   async stop(): Promise<void> {
     this.#stopped = true;
+    this.#stopping.abort(new CircuitError('CLOSED', 'circuit manager stopped'));
     for (const m of this.#circuits) m.circuit.close();
     this.#circuits.clear();
     await Promise.allSettled([...this.#building]);

@@ -206,6 +206,8 @@ export class ClientCircuit {
 
   /** Opens a stream to host:port at the exit (the last hop); the exit resolves the name. */
   async openStream(host: string, port: number, signal: AbortSignal): Promise<CircuitStream> {
+    // The common case sends at once, in the caller's turn.
+    if (this.state === 'open' && !this.#link.writable) await this.#linkRoom(signal);
     if (this.state !== 'open') throw new CircuitError('CLOSED', 'circuit is not open');
     const id = this.streams.freeId();
     if (id === undefined || this.streams.full)
@@ -229,6 +231,7 @@ export class ClientCircuit {
 
   /** Asks the exit to resolve a hostname (no local DNS). */
   async resolve(host: string, signal: AbortSignal): Promise<ResolvedAnswer> {
+    if (this.state === 'open' && !this.#link.writable) await this.#linkRoom(signal);
     if (this.state !== 'open') throw new CircuitError('CLOSED', 'circuit is not open');
     const id = this.streams.freeId();
     if (id === undefined) throw new CircuitError('LIMIT', 'too many streams on this circuit');
@@ -252,6 +255,33 @@ export class ClientCircuit {
       this.#link.close();
     }
     this.#closed(err);
+  }
+
+  /**
+   * Waits until our queue towards the first hop has room (at once when it has), as DATA from streams
+   * does: a burst of BEGINs or RESOLVEs on a busy circuit must not grow the queue past its high-water
+   * mark (and, past its limit, get the circuit closed). Rejects when `signal` aborts first; returns
+   * when the circuit closes (the caller's state check answers CLOSED). SENDME, END, FIN and DESTROY
+   * never wait.
+   */
+  async #linkRoom(signal: AbortSignal): Promise<void> {
+    while (this.state === 'open' && !this.#link.writable) {
+      if (signal.aborted) throw new StreamEndedError(EndReason.TIMEOUT, 'stream open aborted or timed out');
+      await new Promise<void>((resolve, reject) => {
+        const done = () => {
+          signal.removeEventListener('abort', onAbort);
+          this.#closeListeners.delete(done);
+          resolve();
+        };
+        const onAbort = () => {
+          this.#closeListeners.delete(done);
+          reject(new StreamEndedError(EndReason.TIMEOUT, 'stream open aborted or timed out'));
+        };
+        signal.addEventListener('abort', onAbort, { once: true });
+        this.#closeListeners.add(done);
+        this.#link.onDrain(done);
+      });
+    }
   }
 
   #awaitStreamReply(id: number, signal: AbortSignal): Promise<RelayMessage> {

@@ -43,7 +43,10 @@ export interface ClientDeps {
 
 export interface ClientSubsystem {
   readonly circuits: CircuitManager;
-  /** Changes the number of clean circuits kept ready; takes effect at once. */
+  /**
+   * Changes the number of clean circuits kept ready; takes effect at once. Lowering it aborts the
+   * prebuilds in flight no longer wanted; clean circuits already built stay until used or closed.
+   */
   setPrebuilt(count: number): void;
   /** The part of the node status the client owns: its circuits open now. */
   status(): { readonly circuitsOpen: number };

@@ -4,7 +4,8 @@
 // the same guard-to-middle channel goes on at its own pace. A circuit whose queue passes its limit at
 // a relay is closed there (DESTROY RESOURCELIMIT back, or TRUNCATED when the next side overflowed)
 // while its channels and their other circuits carry on; once the slow client is gone, every relay has
-// forgotten its circuit and holds no queued cell.
+// forgotten its circuit and holds no queued cell. A client whose guard stops reading queues no more
+// than its high-water mark: its streams' DATA and its BEGINs wait for room (control cells do not).
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
@@ -23,7 +24,7 @@ import { ClientCircuit } from '../../src/circuit/client-circuit.ts';
 import { CircuitError } from '../../src/circuit/errors.ts';
 import { CIRCUIT_PROTOCOL } from '../../src/circuit/protocol.ts';
 import { clientStreams } from '../../src/stream/stream-table.ts';
-import { DestroyReason, MAX_RELAY_DATA, RelayCommand } from '../../src/wire/cell.ts';
+import { CELL_BYTES, DestroyReason, MAX_RELAY_DATA, RelayCommand } from '../../src/wire/cell.ts';
 import { HandCircuit } from '../e2e/attackers/hand-circuit.ts';
 import { type MiniNet, type MiniRelay, startMiniNet } from './lib/mini-net.ts';
 
@@ -327,4 +328,50 @@ test('a client that uploads past its window: TRUNCATED from the relay whose queu
   for (const st of circuitStreams(exit.host, 'inbound')) st.resume();
   await until(() => [guard, middle, exit].every((r) => r.service.circuits.size === 0), 'every circuit gone');
   await until(() => channelPool(middle.host).memory.bytes === 0, 'no queued cell left');
+});
+
+test('a client whose guard stops reading: its DATA and a burst of BEGINs wait, its queue stays at the high-water mark', async () => {
+  const [guard, middle, exit] = (await freshPath()) as [MiniRelay, MiniRelay, MiniRelay];
+  const path = [guard.hop, middle.hop, exit.hop];
+  // A destination that reads and drops what it gets.
+  const sink = createServer((sock) => {
+    sock.on('error', () => {});
+    sock.resume();
+  });
+  sink.listen(0, '127.0.0.1');
+  await once(sink, 'listening');
+  const sinkPort = (sink.address() as AddressInfo).port;
+  const client = await net.addClient(); // its own channel pool: the queue measured is this circuit's
+  const circuit = await ClientCircuit.build(client, path, signal(), { streams: clientStreams });
+  const upload = await circuit.openStream('127.0.0.1', sinkPort, signal());
+  upload.on('error', () => {});
+  // The guard stops reading the client's channel: yamux grants no more window, the link fills.
+  for (const st of circuitStreams(guard.host, 'inbound')) st.pause();
+  upload.write(Buffer.alloc(4 * MiB, 0x5a));
+  const memory = channelPool(client).memory;
+  const highWater = defaultChannelLimits.circuitHighWaterCells;
+  await until(
+    () => memory.bytes >= (highWater - 1) * CELL_BYTES,
+    "the client's queue to reach its high-water mark",
+  );
+  // A burst of streams on the busy circuit (under the exit's BEGIN burst): their BEGINs wait too.
+  const opens = Array.from({ length: 40 }, () =>
+    circuit.openStream('127.0.0.1', sinkPort, AbortSignal.timeout(30_000)),
+  );
+  await new Promise((r) => setTimeout(r, 300));
+  assert.ok(
+    memory.peakBytes <= highWater * CELL_BYTES,
+    `the client queued at most ${highWater} cells (peak ${memory.peakBytes / CELL_BYTES})`,
+  );
+  assert.equal(circuit.state, 'open');
+  // The guard reads again: the upload and every stream open go through.
+  for (const st of circuitStreams(guard.host, 'inbound')) st.resume();
+  const streams = await within(Promise.all(opens), 'the waiting streams to open');
+  assert.equal(streams.length, 40);
+  assert.equal(circuit.state, 'open');
+  for (const s of [upload, ...streams]) s.destroy();
+  circuit.close();
+  sink.close();
+  await until(() => [guard, middle, exit].every((r) => r.service.circuits.size === 0), 'every circuit gone');
+  await until(() => memory.bytes === 0, 'no queued cell left at the client');
 });

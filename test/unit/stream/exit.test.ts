@@ -152,6 +152,79 @@ describe('Exit: cancellation with the circuit', () => {
   });
 });
 
+describe('Exit: the circuit signal binds every wait of BEGIN and RESOLVE', () => {
+  /** The circuit as the relay hands it to the exit (Exit.open): its signal is the only link. */
+  function opened(exit: ReturnType<typeof makeExit>) {
+    const ac = new AbortController();
+    const sent: number[] = [];
+    const streams = exit.open({
+      sender: {
+        maxData: MAX_RELAY_DATA,
+        linkWritable: true,
+        onLinkWritable: (fn) => fn(),
+        sendRelay: (_s, command) => sent.push(command),
+      },
+      maxStreams: 256,
+      closeCircuit: () => ac.abort(new Error('closed')),
+      signal: ac.signal,
+    });
+    // As the relay does when the circuit goes: its signal aborts, its streams close.
+    ac.signal.addEventListener('abort', () => streams.closeAll(new Error('circuit destroyed')));
+    return { ac, sent, streams };
+  }
+
+  it('a RESOLVE whose circuit dies mid-lookup answers nothing and frees its slot', async () => {
+    const lookup = new HeldLookup();
+    const exit = makeExit({}, { lookup: lookup.lookup });
+    const { ac, sent, streams } = opened(exit);
+    const resolving = streams.resolve(1, 'slow.example');
+    await until(() => lookup.pending === 1, 'the lookup');
+    assert.equal(streams.full, false);
+    ac.abort(new Error('circuit destroyed'));
+    await resolving;
+    lookup.answer(['1.2.3.4']);
+    await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(sent, [], 'nothing is sent on a dead circuit');
+    assert.equal(exit.lookupsInFlight, 0);
+  });
+
+  it('a BEGIN through Exit.open is cancelled mid-lookup and mid-connect by the signal alone', async () => {
+    server = await holding();
+    const lookup = new HeldLookup();
+    const exit = makeExit({}, { lookup: lookup.lookup });
+    const { ac, sent, streams } = opened(exit);
+    const looking = streams.begin(1, 'slow.example', server.port);
+    await until(() => lookup.pending === 1, 'the lookup');
+    // An IP needs no lookup: the connect is under way when the circuit dies, in the same turn.
+    const connecting = streams.begin(2, '127.0.0.1', server.port);
+    assert.equal(exit.socketsInUse, 2, 'each holds its unit while it waits');
+    ac.abort(new Error('circuit destroyed'));
+    await Promise.all([looking, connecting]);
+    await until(() => exit.socketsInUse === 0, 'both units to come back');
+    lookup.answer(['127.0.0.1']);
+    await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual(sent, [], 'no CONNECTED, no END on a dead circuit');
+    assert.equal(server.sockets.size, 0, 'no socket of the dead circuit stays open');
+  });
+
+  it('a BEGIN waiting for its lookup turn leaves the line when the circuit dies', async () => {
+    const lookup = new HeldLookup();
+    const exit = makeExit({ maxLookupsPerCircuit: 1 }, { lookup: lookup.lookup });
+    const c = attachCircuit(exit);
+    const first = c.begin(1, 'a.example', 80);
+    const waiting = c.begin(2, 'b.example', 80);
+    await until(() => lookup.pending === 1, 'the first lookup');
+    assert.equal(exit.socketsInUse, 2);
+    c.die();
+    await Promise.all([first, waiting]);
+    assert.equal(exit.socketsInUse, 0, 'the waiting BEGIN gave its unit back');
+    lookup.answer(['10.0.0.1']);
+    await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(lookup.calls, ['a.example'], 'the waiting BEGIN never looked its name up');
+    assert.equal(c.sent.length, 0);
+  });
+});
+
 describe('Exit: the socket budget', () => {
   it('never holds more sockets than maxSockets, whatever many circuits ask', async () => {
     server = await holding();
