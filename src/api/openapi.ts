@@ -139,76 +139,33 @@ function errorResponses(rule: RestRule): Record<string, Schema> {
   return out;
 }
 
+/** The body of every error answer (errors.ts). */
+const ERROR_SCHEMA: Schema = {
+  type: 'object',
+  required: ['error'],
+  additionalProperties: false,
+  properties: {
+    error: {
+      type: 'object',
+      required: ['code', 'message'],
+      additionalProperties: false,
+      properties: {
+        code: { type: 'string', enum: Object.keys(API_ERRORS) },
+        message: { type: 'string' },
+        field: { type: 'string', description: 'the request field at fault (INVALID_ARGUMENT)' },
+      },
+    },
+  },
+};
+
 export function buildOpenApi(): OpenApiDoc {
   const b = new SchemaBuilder();
   const paths: Record<string, Record<string, Schema>> = {};
   for (const rule of REST_RULES) {
-    const input = rule.method.input;
-    const pathNames = new Set(rule.pathFields.map((f) => f.name));
-    const parameters: Schema[] = rule.pathFields.map((f) => ({
-      name: f.name,
-      in: 'path',
-      required: true,
-      schema: b.field(f),
-    }));
-    if (rule.body === '') {
-      for (const f of input.fields) {
-        if (pathNames.has(f.name)) continue;
-        parameters.push({
-          name: f.jsonName,
-          in: 'query',
-          required: false,
-          schema: b.field(f),
-          ...(f.fieldKind === 'list'
-            ? { style: 'form', explode: true, description: 'repeatable, or comma-separated' }
-            : {}),
-        });
-      }
-    }
-    const op: Schema = {
-      operationId: rule.method.localName,
-      summary: rule.summary,
-      description: `RPC anonnet.v1.ControlService/${rule.method.name}`,
-      ...(parameters.length > 0 ? { parameters } : {}),
-    };
-    if (rule.body !== '') {
-      const bodyField = rule.body === '*' ? undefined : input.fields.find((f) => f.name === rule.body);
-      op['requestBody'] = {
-        required: bodyField !== undefined,
-        content: { 'application/json': { schema: bodyField ? b.field(bodyField) : b.message(input) } },
-      };
-    }
-    const ok: Schema = rule.streaming
-      ? {
-          description: `Server-sent events: "event:" is the kind (a field of Event), "data:" is one ${schemaName(rule.method.output)} as JSON. Also takes ?token= (EventSource cannot send headers).`,
-          content: { 'text/event-stream': { schema: b.message(rule.method.output) } },
-        }
-      : rule.status === 204
-        ? { description: 'done (no body)' }
-        : { description: 'OK', content: { 'application/json': { schema: b.message(rule.method.output) } } };
     paths[rule.path] ??= {};
-    paths[rule.path]![rule.verb.toLowerCase()] = {
-      ...op,
-      responses: { [String(rule.status)]: ok, ...errorResponses(rule) },
-    };
+    paths[rule.path]![rule.verb.toLowerCase()] = operationOf(b, rule);
   }
-  b.schemas['Error'] = {
-    type: 'object',
-    required: ['error'],
-    additionalProperties: false,
-    properties: {
-      error: {
-        type: 'object',
-        required: ['code', 'message'],
-        additionalProperties: false,
-        properties: {
-          code: { type: 'string', enum: Object.keys(API_ERRORS) },
-          message: { type: 'string' },
-          field: { type: 'string', description: 'the request field at fault (INVALID_ARGUMENT)' },
-        },
-      },
-    },
-  };
+  b.schemas['Error'] = ERROR_SCHEMA;
   const sorted = Object.fromEntries(Object.entries(b.schemas).sort(([a], [c]) => a.localeCompare(c)));
   return {
     openapi: '3.1.0',
@@ -230,6 +187,61 @@ export function buildOpenApi(): OpenApiDoc {
       schemas: sorted,
     },
   };
+}
+
+/** One REST rule as an OpenAPI operation: parameters, request body, responses. */
+function operationOf(b: SchemaBuilder, rule: RestRule): Schema {
+  const input = rule.method.input;
+  const parameters = parametersOf(b, rule);
+  const op: Schema = {
+    operationId: rule.method.localName,
+    summary: rule.summary,
+    description: `RPC anonnet.v1.ControlService/${rule.method.name}`,
+    ...(parameters.length > 0 ? { parameters } : {}),
+  };
+  if (rule.body !== '') {
+    const bodyField = rule.body === '*' ? undefined : input.fields.find((f) => f.name === rule.body);
+    op['requestBody'] = {
+      required: bodyField !== undefined,
+      content: { 'application/json': { schema: bodyField ? b.field(bodyField) : b.message(input) } },
+    };
+  }
+  const ok: Schema = rule.streaming
+    ? {
+        description: `Server-sent events: "event:" is the kind (a field of Event), "data:" is one ${schemaName(rule.method.output)} as JSON. Also takes ?token= (EventSource cannot send headers).`,
+        content: { 'text/event-stream': { schema: b.message(rule.method.output) } },
+      }
+    : rule.status === 204
+      ? { description: 'done (no body)' }
+      : { description: 'OK', content: { 'application/json': { schema: b.message(rule.method.output) } } };
+  return { ...op, responses: { [String(rule.status)]: ok, ...errorResponses(rule) } };
+}
+
+/** Path fields, then (for a rule without a body) every other input field as a query parameter. */
+function parametersOf(b: SchemaBuilder, rule: RestRule): Schema[] {
+  const input = rule.method.input;
+  const pathNames = new Set(rule.pathFields.map((f) => f.name));
+  const parameters: Schema[] = rule.pathFields.map((f) => ({
+    name: f.name,
+    in: 'path',
+    required: true,
+    schema: b.field(f),
+  }));
+  if (rule.body === '') {
+    for (const f of input.fields) {
+      if (pathNames.has(f.name)) continue;
+      parameters.push({
+        name: f.jsonName,
+        in: 'query',
+        required: false,
+        schema: b.field(f),
+        ...(f.fieldKind === 'list'
+          ? { style: 'form', explode: true, description: 'repeatable, or comma-separated' }
+          : {}),
+      });
+    }
+  }
+  return parameters;
 }
 
 /** A small YAML writer for the document (block style; strings double-quoted, which YAML reads as JSON). */

@@ -55,6 +55,26 @@ export function addTestnetOptions(cmd: Command): Command {
     .option('--block-interval <ms>', "the ledger's block interval (a governed parameter)", int, 500);
 }
 
+type Say = (line: string) => void;
+
+/** The `ready` line: printed with --json and written to <dir>/testnet.json. */
+interface ReadyInfo {
+  readonly ready: true;
+  readonly nodes: number;
+  readonly dir: string;
+  readonly socks: string;
+  readonly http: string;
+  readonly api: string;
+  readonly token: string;
+  readonly readyMs: number;
+  readonly children: readonly {
+    readonly index: number;
+    readonly pid: number | undefined;
+    readonly peerId: string | undefined;
+    readonly dataDir: string;
+  }[];
+}
+
 export async function runTestnet(flags: TestnetFlags): Promise<void> {
   const n = flags.nodes;
   if (n < 1 || n > 64) {
@@ -63,7 +83,7 @@ export async function runTestnet(flags: TestnetFlags): Promise<void> {
   }
   const root = resolve(flags.dir ?? join(tmpdir(), 'anonnet-testnet'));
   if (flags.fresh) rmSync(root, { recursive: true, force: true });
-  const say = (s: string) => {
+  const say: Say = (s) => {
     if (!flags.json) process.stderr.write(`${s}\n`);
   };
   const started = Date.now();
@@ -80,7 +100,52 @@ export async function runTestnet(flags: TestnetFlags): Promise<void> {
   process.on('SIGTERM', () => void stop(0));
   process.on('exit', () => sup.killAllNow());
 
-  const common = (i: number): string[] => [
+  const ledgerArgs = await writeGenesis(flags, root);
+  const deadline = AbortSignal.timeout(flags.timeout);
+  try {
+    say(`starting ${n} AnonNet nodes in ${root}`);
+    await startNodes(sup, flags, root, ledgerArgs, deadline, say);
+  } catch (err) {
+    const reason = deadline.aborted ? `not ready within ${flags.timeout} ms` : (err as Error).message;
+    process.stderr.write(`anonnet testnet: ${reason}\n`);
+    await stop(1);
+    return;
+  }
+
+  const ready = readyInfo(sup, flags, root, started);
+  writeFileAtomic(join(root, 'testnet.json'), `${JSON.stringify(ready)}\n`, 0o600);
+  if (flags.json) process.stdout.write(`${JSON.stringify(ready)}\n`);
+  else printReady(ready, flags, root, started, say);
+  sup.onChange(() => {
+    for (const c of sup.children) {
+      if (c.exited && !stopping && !(c as { reported?: boolean }).reported) {
+        (c as { reported?: boolean }).reported = true;
+        say(`node ${c.index} exited (${c.exited.code ?? c.exited.signal})`);
+      }
+    }
+  });
+}
+
+/**
+ * The ledger's genesis names the first validators' keys, so their identities are made first.
+ * Returns the flags that point every node at it (none with --no-ledger).
+ */
+async function writeGenesis(flags: TestnetFlags, root: string): Promise<string[]> {
+  if (!flags.ledger) return [];
+  const genesisPath = join(root, 'genesis.json');
+  const count = Math.max(1, Math.min(flags.validators, flags.nodes));
+  writeFileAtomic(
+    genesisPath,
+    await testnetGenesis(root, count, flags.powDifficulty, flags.blockInterval),
+    0o644,
+  );
+  return ['--genesis', genesisPath, '--timeout-propose', '1000'];
+}
+
+/** The daemon flags of node i (before its --bootstrap addresses). */
+function nodeArgs(flags: TestnetFlags, root: string, i: number, ledgerArgs: readonly string[]): string[] {
+  const n = flags.nodes;
+  return [
     '--listen',
     '/ip4/127.0.0.1/tcp/0',
     '--listen',
@@ -132,20 +197,21 @@ export async function runTestnet(flags: TestnetFlags): Promise<void> {
     join(nodeDir(root, i), 'daemon.log'),
     ...ledgerArgs,
   ];
+}
 
-  // The ledger's genesis names the first validators' keys, so their identities are made first.
-  const genesisPath = join(root, 'genesis.json');
-  if (flags.ledger) {
-    const count = Math.max(1, Math.min(flags.validators, n));
-    writeFileAtomic(
-      genesisPath,
-      await testnetGenesis(root, count, flags.powDifficulty, flags.blockInterval),
-      0o644,
-    );
-  }
-  const ledgerArgs = flags.ledger ? ['--genesis', genesisPath, '--timeout-propose', '1000'] : [];
-
-  const deadline = AbortSignal.timeout(flags.timeout);
+/**
+ * Node 0 first, the others bootstrapped from its TCP addresses; resolves when every node knows every
+ * relay and the client has a circuit. Throws when a node exits or `deadline` fires.
+ */
+async function startNodes(
+  sup: Supervisor,
+  flags: TestnetFlags,
+  root: string,
+  ledgerArgs: readonly string[],
+  deadline: AbortSignal,
+  say: Say,
+): Promise<void> {
+  const n = flags.nodes;
   const failIfDead = () => {
     const dead = sup.children.find((c) => c.exited !== undefined);
     if (dead) {
@@ -154,40 +220,38 @@ export async function runTestnet(flags: TestnetFlags): Promise<void> {
       );
     }
   };
-  try {
-    say(`starting ${n} AnonNet nodes in ${root}`);
-    const first = sup.spawnChild({ index: 0, dataDir: nodeDir(root, 0), args: common(0) });
-    await sup.waitFor(() => {
-      failIfDead();
-      return (first.status?.listen.length ?? 0) > 0;
-    }, deadline);
-    const seeds = (first.status?.listen ?? []).filter((a) => a.includes('/tcp/'));
-    for (let i = 1; i < n; i++) {
-      const args = [...common(i), ...seeds.flatMap((a) => ['--bootstrap', a])];
-      sup.spawnChild({ index: i, dataDir: nodeDir(root, i), args });
-    }
-    let lastLine = '';
-    const clientReadyNow = () => n < 2 || (sup.children[0]?.status?.circuitsOpen ?? 0) > 0;
-    await sup.waitFor(() => {
-      failIfDead();
-      const knowing = sup.children.filter((c) => c.status?.relaysKnown === n).length;
-      // The nodes' mean bootstrap percent, held below 100 until every node knows every relay.
-      const mean = Math.round(sup.children.reduce((s, c) => s + (c.status?.bootstrap.percent ?? 0), 0) / n);
-      const pct = knowing === n && clientReadyNow() ? 100 : Math.min(99, mean);
-      const line = `${renderBar({ percent: pct, phase: pct === 100 ? 'done' : 'relays', summary: `${knowing}/${n} nodes know all ${n} relays${knowing === n && pct < 100 ? ', building the first circuit' : ''}` })}`;
-      if (line !== lastLine) say(line);
-      lastLine = line;
-      // The client also has a circuit ready, so the first request does not wait for a build.
-      const clientReady = clientReadyNow();
-      return sup.children.length === n && knowing === n && clientReady;
-    }, deadline);
-  } catch (err) {
-    const reason = deadline.aborted ? `not ready within ${flags.timeout} ms` : (err as Error).message;
-    process.stderr.write(`anonnet testnet: ${reason}\n`);
-    await stop(1);
-    return;
+  const first = sup.spawnChild({
+    index: 0,
+    dataDir: nodeDir(root, 0),
+    args: nodeArgs(flags, root, 0, ledgerArgs),
+  });
+  await sup.waitFor(() => {
+    failIfDead();
+    return (first.status?.listen.length ?? 0) > 0;
+  }, deadline);
+  const seeds = (first.status?.listen ?? []).filter((a) => a.includes('/tcp/'));
+  for (let i = 1; i < n; i++) {
+    const args = [...nodeArgs(flags, root, i, ledgerArgs), ...seeds.flatMap((a) => ['--bootstrap', a])];
+    sup.spawnChild({ index: i, dataDir: nodeDir(root, i), args });
   }
+  let lastLine = '';
+  const clientReadyNow = () => n < 2 || (sup.children[0]?.status?.circuitsOpen ?? 0) > 0;
+  await sup.waitFor(() => {
+    failIfDead();
+    const knowing = sup.children.filter((c) => c.status?.relaysKnown === n).length;
+    // The nodes' mean bootstrap percent, held below 100 until every node knows every relay.
+    const mean = Math.round(sup.children.reduce((s, c) => s + (c.status?.bootstrap.percent ?? 0), 0) / n);
+    const pct = knowing === n && clientReadyNow() ? 100 : Math.min(99, mean);
+    const line = `${renderBar({ percent: pct, phase: pct === 100 ? 'done' : 'relays', summary: `${knowing}/${n} nodes know all ${n} relays${knowing === n && pct < 100 ? ', building the first circuit' : ''}` })}`;
+    if (line !== lastLine) say(line);
+    lastLine = line;
+    // The client also has a circuit ready, so the first request does not wait for a build.
+    const clientReady = clientReadyNow();
+    return sup.children.length === n && knowing === n && clientReady;
+  }, deadline);
+}
 
+function readyInfo(sup: Supervisor, flags: TestnetFlags, root: string, started: number): ReadyInfo {
   const client = sup.children[0]?.status;
   let token = '';
   try {
@@ -195,9 +259,9 @@ export async function runTestnet(flags: TestnetFlags): Promise<void> {
   } catch {
     // no API on the client node
   }
-  const ready = {
+  return {
     ready: true,
-    nodes: n,
+    nodes: flags.nodes,
     dir: root,
     socks: client?.socks ?? `127.0.0.1:${flags.socksPort}`,
     http: client?.http ?? `127.0.0.1:${flags.httpPort}`,
@@ -211,31 +275,22 @@ export async function runTestnet(flags: TestnetFlags): Promise<void> {
       dataDir: c.dataDir,
     })),
   };
-  writeFileAtomic(join(root, 'testnet.json'), `${JSON.stringify(ready)}\n`, 0o600);
-  if (flags.json) {
-    process.stdout.write(`${JSON.stringify(ready)}\n`);
-  } else {
-    say(`\nAnonNet testnet ready: ${n} nodes in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-    say(`  data:   ${root} (logs in node-N/daemon.log, status in node-N/status.json)`);
-    say(`  SOCKS5: ${ready.socks}   HTTP proxy: ${ready.http}   API: ${ready.api}`);
-    say(`  try:    curl --socks5-hostname ${ready.socks} http://127.0.0.1:8000/   (any local web server)`);
-    say(`  API token: ${join(nodeDir(root, 0), TOKEN_FILE)}`);
-    if (token !== '')
-      say(
-        `  dashboard: ${ready.api}/#token=${token}   (the token stays in the page, never in a request URL)`,
-      );
-    if (flags.ledger)
-      say(
-        `  ledger: ${Math.min(flags.validators, n)} validators, a block every ${flags.blockInterval} ms (anonnet ledger status --data-dir ${nodeDir(root, 0)})`,
-      );
-    say('Press Ctrl-C to stop.');
-  }
-  sup.onChange(() => {
-    for (const c of sup.children) {
-      if (c.exited && !stopping && !(c as { reported?: boolean }).reported) {
-        (c as { reported?: boolean }).reported = true;
-        say(`node ${c.index} exited (${c.exited.code ?? c.exited.signal})`);
-      }
-    }
-  });
+}
+
+function printReady(ready: ReadyInfo, flags: TestnetFlags, root: string, started: number, say: Say): void {
+  const n = flags.nodes;
+  say(`\nAnonNet testnet ready: ${n} nodes in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  say(`  data:   ${root} (logs in node-N/daemon.log, status in node-N/status.json)`);
+  say(`  SOCKS5: ${ready.socks}   HTTP proxy: ${ready.http}   API: ${ready.api}`);
+  say(`  try:    curl --socks5-hostname ${ready.socks} http://127.0.0.1:8000/   (any local web server)`);
+  say(`  API token: ${join(nodeDir(root, 0), TOKEN_FILE)}`);
+  if (ready.token !== '')
+    say(
+      `  dashboard: ${ready.api}/#token=${ready.token}   (the token stays in the page, never in a request URL)`,
+    );
+  if (flags.ledger)
+    say(
+      `  ledger: ${Math.min(flags.validators, n)} validators, a block every ${flags.blockInterval} ms (anonnet ledger status --data-dir ${nodeDir(root, 0)})`,
+    );
+  say('Press Ctrl-C to stop.');
 }

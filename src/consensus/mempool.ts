@@ -252,19 +252,24 @@ export class Mempool {
       seq: this.#seq++,
       addedAt: state.height,
     };
-    this.#byId.set(id, entry);
-    q.entries.set(nonce, entry);
-    q.cost += cost;
-    if (claim) this.#claims++;
+    this.#insert(q, entry);
+    return { ok: true, txId: txId(signed.bytes), evicted: victims.length };
+  }
+
+  /** Queues an admitted entry in its sender's queue (`q`, new or known) and counts it. */
+  #insert(q: SenderQueue, entry: Entry): void {
+    this.#byId.set(entry.id, entry);
+    q.entries.set(entry.nonce, entry);
+    q.cost += entry.cost;
+    if (entry.claim) this.#claims++;
     else {
       this.#general++;
       this.#bytes += entry.bytes.length;
     }
-    this.#senders.set(sender, q);
+    this.#senders.set(entry.sender, q);
     this.#regap(q);
-    this.#recent.delete(id);
+    this.#recent.delete(entry.id);
     this.#admitted++;
-    return { ok: true, txId: txId(signed.bytes), evicted: victims.length };
   }
 
   /**

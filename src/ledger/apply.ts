@@ -16,7 +16,7 @@
 // validators exceed 2/3 of ctx.validators (3 * yes > 2 * n) the value takes effect and the proposal
 // closes. No votes are recorded and never pass anything on their own.
 import { MAX_POW_DIFFICULTY, verifyPow } from '../crypto/pow.ts';
-import { type SignedTx, type Tx, txId } from '../wire/ledger-tx.ts';
+import { type SignedTx, type Tx, type TxBody, type TxHeader, type TxKind, txId } from '../wire/ledger-tx.ts';
 import { addCredits, type Credits, isCredits, subCredits } from './credits.ts';
 import { LedgerDraft } from './draft.ts';
 import { type Account, type KeyHex, keyHex, type LedgerParams, type LedgerState, PARAM_ID } from './state.ts';
@@ -114,6 +114,18 @@ export function applyTxTo(draft: LedgerDraft, signed: SignedTx, ctx: ApplyContex
   return applyKind(draft, signed, tx, sender, account, tx.fee, ctx);
 }
 
+/** A transaction of one kind, header included. */
+type TxOf<K extends TxKind> = TxHeader & Extract<TxBody, { readonly kind: K }>;
+
+/** What every kind's rules read once the common checks (signature, fee, nonce) have passed. */
+interface Checked {
+  readonly d: LedgerDraft;
+  readonly sender: KeyHex;
+  readonly account: Account;
+  readonly fee: Credits;
+  readonly ctx: ApplyContext;
+}
+
 function applyKind(
   d: LedgerDraft,
   signed: SignedTx,
@@ -123,125 +135,163 @@ function applyKind(
   fee: Credits,
   ctx: ApplyContext,
 ): TxRefusal | null {
+  const c: Checked = { d, sender, account, fee, ctx };
   switch (tx.kind) {
-    case 'CLAIM_GENESIS': {
-      if (account.genesisClaimed)
-        return refuse('GENESIS_ALREADY_CLAIMED', 'starting credits already claimed');
-      if (!verifyPow(tx.sender, tx.powNonce, d.params.powDifficulty)) {
-        return refuse('INSUFFICIENT_POW', `proof-of-work below difficulty ${d.params.powDifficulty}`);
-      }
-      const starting = d.params.startingCredits;
-      const available = addCredits(account.balance, starting);
-      const minted = addCredits(d.minted, starting);
-      if (available === undefined || minted === undefined) {
-        return refuse('BALANCE_OVERFLOW', 'minting would pass 2^64-1');
-      }
-      const balance = subCredits(available, fee);
-      if (balance === undefined) return refuse('INSUFFICIENT_FUNDS', `fee ${fee} exceeds ${available}`);
-      const burned = burnedAfter(d, fee);
-      if (burned === undefined) return burnOverflow();
-      d.setAccount(sender, { ...account, balance, nonce: tx.nonce, genesisClaimed: true });
-      d.minted = minted;
-      d.burned = burned;
-      return null;
-    }
-    case 'TRANSFER': {
-      const to = keyHex(tx.to);
-      if (to === sender) return refuse('SELF_TRANSFER', 'sender and recipient are the same account');
-      if (tx.amount === 0n || !isCredits(tx.amount)) return refuse('BAD_AMOUNT', 'amount must be 1..2^64-1');
-      const afterFee = subCredits(account.balance, fee);
-      const balance = afterFee === undefined ? undefined : subCredits(afterFee, tx.amount);
-      if (balance === undefined) {
-        return refuse('INSUFFICIENT_FUNDS', `amount ${tx.amount} + fee ${fee} exceeds ${account.balance}`);
-      }
-      const recipient = d.account(to);
-      const received = addCredits(recipient.balance, tx.amount);
-      if (received === undefined) return refuse('BALANCE_OVERFLOW', 'recipient balance would pass 2^64-1');
-      const burned = burnedAfter(d, fee);
-      if (burned === undefined) return burnOverflow();
-      d.setAccount(sender, { ...account, balance, nonce: tx.nonce });
-      d.setAccount(to, { ...recipient, balance: received });
-      d.burned = burned;
-      return null;
-    }
-    case 'REGISTER_RELAY': {
-      // Reputation's age counts from the first registration; an update keeps it.
-      const since = account.reputation.since ?? ctx.height;
-      const registered = { ...account, reputation: { ...account.reputation, since } };
-      const refused = payFee(d, sender, registered, tx.nonce, fee);
-      if (refused !== null) return refused;
-      d.setRelay(sender, {
-        roles: tx.roles,
-        bandwidth: tx.bandwidth,
-        onionKeyHash: tx.onionKeyHash.slice(),
-        exitPolicySummary: tx.exitPolicySummary.slice(),
-        height: ctx.height,
-      });
-      return null;
-    }
-    case 'VALIDATOR_CANDIDACY': {
-      if (!d.hasRelay(sender)) return refuse('NOT_A_RELAY', 'only a registered relay may stand');
-      if (d.isCandidate(sender)) return refuse('ALREADY_CANDIDATE', 'candidacy already declared');
-      if (account.reputation.penalties > 0n) return refuse('PENALIZED', 'this key has equivocated');
-      const refused = payFee(d, sender, account, tx.nonce, fee);
-      if (refused !== null) return refused;
-      d.addCandidate(sender);
-      return null;
-    }
-    case 'REGISTER_NAME': {
-      if (!NAME_PATTERN.test(tx.name)) {
-        return refuse('BAD_NAME', 'a name is 1..63 of [a-z0-9-], not starting or ending with "-"');
-      }
-      if (d.hasName(tx.name)) return refuse('NAME_TAKEN', `"${tx.name}" is already registered`);
-      const total = addCredits(fee, d.params.nameFee);
-      if (total === undefined) return refuse('INSUFFICIENT_FUNDS', 'fee + name fee passes 2^64-1');
-      const refused = payFee(d, sender, account, tx.nonce, total);
-      if (refused !== null) return refused;
-      d.setName(tx.name, { owner: sender, target: tx.target.slice(), height: ctx.height });
-      return null;
-    }
-    case 'PARAM_PROPOSAL': {
-      const validators = validatorSet(ctx);
-      if (!validators.has(sender)) return refuse('NOT_A_VALIDATOR', 'only a validator may propose');
-      const param = PARAM_BY_ID.get(tx.paramId);
-      if (param === undefined) return refuse('UNKNOWN_PARAM', `no parameter with id ${tx.paramId}`);
-      const [min, max] = PARAM_RANGES[param];
-      if (tx.value < min || tx.value > max) {
-        return refuse('BAD_PARAM_VALUE', `${param} must be in ${min}..${max}, got ${tx.value}`);
-      }
-      const refused = payFee(d, sender, account, tx.nonce, fee);
-      if (refused !== null) return refused;
-      d.setProposal(keyHex(txId(signed.bytes)), {
-        paramId: tx.paramId,
-        value: tx.value,
-        proposer: sender,
-        height: ctx.height,
-        votes: new Map(),
-      });
-      return null;
-    }
-    case 'PARAM_VOTE': {
-      const validators = validatorSet(ctx);
-      if (!validators.has(sender)) return refuse('NOT_A_VALIDATOR', 'only a validator may vote');
-      const id = keyHex(tx.proposalId);
-      const proposal = d.proposal(id);
-      if (proposal === undefined) return refuse('UNKNOWN_PROPOSAL', 'no open proposal with that id');
-      if (proposal.votes.has(sender)) return refuse('ALREADY_VOTED', 'this validator already voted');
-      const refused = payFee(d, sender, account, tx.nonce, fee);
-      if (refused !== null) return refused;
-      const votes = new Map(proposal.votes);
-      votes.set(sender, tx.yes);
-      let yes = 0;
-      for (const [voter, v] of votes) if (v && validators.has(voter)) yes++;
-      if (3 * yes > 2 * validators.size) {
-        d.deleteProposal(id);
-        d.params = setParam(d.params, PARAM_BY_ID.get(proposal.paramId), proposal.value);
-      } else {
-        d.setProposal(id, { ...proposal, votes });
-      }
-      return null;
-    }
+    case 'CLAIM_GENESIS':
+      return applyClaimGenesis(c, tx);
+    case 'TRANSFER':
+      return applyTransfer(c, tx);
+    case 'REGISTER_RELAY':
+      return applyRegisterRelay(c, tx);
+    case 'VALIDATOR_CANDIDACY':
+      return applyValidatorCandidacy(c, tx);
+    case 'REGISTER_NAME':
+      return applyRegisterName(c, tx);
+    case 'PARAM_PROPOSAL':
+      return applyParamProposal(c, tx, signed);
+    case 'PARAM_VOTE':
+      return applyParamVote(c, tx);
   }
+}
+
+function applyClaimGenesis(
+  { d, sender, account, fee }: Checked,
+  tx: TxOf<'CLAIM_GENESIS'>,
+): TxRefusal | null {
+  if (account.genesisClaimed) return refuse('GENESIS_ALREADY_CLAIMED', 'starting credits already claimed');
+  if (!verifyPow(tx.sender, tx.powNonce, d.params.powDifficulty)) {
+    return refuse('INSUFFICIENT_POW', `proof-of-work below difficulty ${d.params.powDifficulty}`);
+  }
+  const starting = d.params.startingCredits;
+  const available = addCredits(account.balance, starting);
+  const minted = addCredits(d.minted, starting);
+  if (available === undefined || minted === undefined) {
+    return refuse('BALANCE_OVERFLOW', 'minting would pass 2^64-1');
+  }
+  const balance = subCredits(available, fee);
+  if (balance === undefined) return refuse('INSUFFICIENT_FUNDS', `fee ${fee} exceeds ${available}`);
+  const burned = burnedAfter(d, fee);
+  if (burned === undefined) return burnOverflow();
+  d.setAccount(sender, { ...account, balance, nonce: tx.nonce, genesisClaimed: true });
+  d.minted = minted;
+  d.burned = burned;
+  return null;
+}
+
+function applyTransfer({ d, sender, account, fee }: Checked, tx: TxOf<'TRANSFER'>): TxRefusal | null {
+  const to = keyHex(tx.to);
+  if (to === sender) return refuse('SELF_TRANSFER', 'sender and recipient are the same account');
+  if (tx.amount === 0n || !isCredits(tx.amount)) return refuse('BAD_AMOUNT', 'amount must be 1..2^64-1');
+  const afterFee = subCredits(account.balance, fee);
+  const balance = afterFee === undefined ? undefined : subCredits(afterFee, tx.amount);
+  if (balance === undefined) {
+    return refuse('INSUFFICIENT_FUNDS', `amount ${tx.amount} + fee ${fee} exceeds ${account.balance}`);
+  }
+  const recipient = d.account(to);
+  const received = addCredits(recipient.balance, tx.amount);
+  if (received === undefined) return refuse('BALANCE_OVERFLOW', 'recipient balance would pass 2^64-1');
+  const burned = burnedAfter(d, fee);
+  if (burned === undefined) return burnOverflow();
+  d.setAccount(sender, { ...account, balance, nonce: tx.nonce });
+  d.setAccount(to, { ...recipient, balance: received });
+  d.burned = burned;
+  return null;
+}
+
+function applyRegisterRelay(
+  { d, sender, account, fee, ctx }: Checked,
+  tx: TxOf<'REGISTER_RELAY'>,
+): TxRefusal | null {
+  // Reputation's age counts from the first registration; an update keeps it.
+  const since = account.reputation.since ?? ctx.height;
+  const registered = { ...account, reputation: { ...account.reputation, since } };
+  const refused = payFee(d, sender, registered, tx.nonce, fee);
+  if (refused !== null) return refused;
+  d.setRelay(sender, {
+    roles: tx.roles,
+    bandwidth: tx.bandwidth,
+    onionKeyHash: tx.onionKeyHash.slice(),
+    exitPolicySummary: tx.exitPolicySummary.slice(),
+    height: ctx.height,
+  });
+  return null;
+}
+
+function applyValidatorCandidacy(
+  { d, sender, account, fee }: Checked,
+  tx: TxOf<'VALIDATOR_CANDIDACY'>,
+): TxRefusal | null {
+  if (!d.hasRelay(sender)) return refuse('NOT_A_RELAY', 'only a registered relay may stand');
+  if (d.isCandidate(sender)) return refuse('ALREADY_CANDIDATE', 'candidacy already declared');
+  if (account.reputation.penalties > 0n) return refuse('PENALIZED', 'this key has equivocated');
+  const refused = payFee(d, sender, account, tx.nonce, fee);
+  if (refused !== null) return refused;
+  d.addCandidate(sender);
+  return null;
+}
+
+function applyRegisterName(
+  { d, sender, account, fee, ctx }: Checked,
+  tx: TxOf<'REGISTER_NAME'>,
+): TxRefusal | null {
+  if (!NAME_PATTERN.test(tx.name)) {
+    return refuse('BAD_NAME', 'a name is 1..63 of [a-z0-9-], not starting or ending with "-"');
+  }
+  if (d.hasName(tx.name)) return refuse('NAME_TAKEN', `"${tx.name}" is already registered`);
+  const total = addCredits(fee, d.params.nameFee);
+  if (total === undefined) return refuse('INSUFFICIENT_FUNDS', 'fee + name fee passes 2^64-1');
+  const refused = payFee(d, sender, account, tx.nonce, total);
+  if (refused !== null) return refused;
+  d.setName(tx.name, { owner: sender, target: tx.target.slice(), height: ctx.height });
+  return null;
+}
+
+/** The proposal's id is the txId of the proposing transaction, hence `signed`. */
+function applyParamProposal(
+  { d, sender, account, fee, ctx }: Checked,
+  tx: TxOf<'PARAM_PROPOSAL'>,
+  signed: SignedTx,
+): TxRefusal | null {
+  const validators = validatorSet(ctx);
+  if (!validators.has(sender)) return refuse('NOT_A_VALIDATOR', 'only a validator may propose');
+  const param = PARAM_BY_ID.get(tx.paramId);
+  if (param === undefined) return refuse('UNKNOWN_PARAM', `no parameter with id ${tx.paramId}`);
+  const [min, max] = PARAM_RANGES[param];
+  if (tx.value < min || tx.value > max) {
+    return refuse('BAD_PARAM_VALUE', `${param} must be in ${min}..${max}, got ${tx.value}`);
+  }
+  const refused = payFee(d, sender, account, tx.nonce, fee);
+  if (refused !== null) return refused;
+  d.setProposal(keyHex(txId(signed.bytes)), {
+    paramId: tx.paramId,
+    value: tx.value,
+    proposer: sender,
+    height: ctx.height,
+    votes: new Map(),
+  });
+  return null;
+}
+
+function applyParamVote({ d, sender, account, fee, ctx }: Checked, tx: TxOf<'PARAM_VOTE'>): TxRefusal | null {
+  const validators = validatorSet(ctx);
+  if (!validators.has(sender)) return refuse('NOT_A_VALIDATOR', 'only a validator may vote');
+  const id = keyHex(tx.proposalId);
+  const proposal = d.proposal(id);
+  if (proposal === undefined) return refuse('UNKNOWN_PROPOSAL', 'no open proposal with that id');
+  if (proposal.votes.has(sender)) return refuse('ALREADY_VOTED', 'this validator already voted');
+  const refused = payFee(d, sender, account, tx.nonce, fee);
+  if (refused !== null) return refused;
+  const votes = new Map(proposal.votes);
+  votes.set(sender, tx.yes);
+  let yes = 0;
+  for (const [voter, v] of votes) if (v && validators.has(voter)) yes++;
+  if (3 * yes > 2 * validators.size) {
+    d.deleteProposal(id);
+    d.params = setParam(d.params, PARAM_BY_ID.get(proposal.paramId), proposal.value);
+  } else {
+    d.setProposal(id, { ...proposal, votes });
+  }
+  return null;
 }
 
 /**

@@ -274,97 +274,27 @@ export function decodeState(bytes: Uint8Array): DecodeResult<LedgerState> {
   });
 }
 
+/** Sections in the order encodeState writes them; `total` bounds every count (see `count`). */
 function readState(r: Reader, total: number): LedgerState {
   const context = r.bytes(CONTEXT.length);
   if (!bytesEqual(context, CONTEXT)) throw new WireError('BAD_MAGIC', 'not a ledger state snapshot (v2)');
   const chainId = readUtf8(r, r.u8());
   const height = safe(r.u64());
   const lastBlockHash = r.bytes(32);
-  const params: LedgerParams = {
-    startingCredits: r.u64() as Credits,
-    blockIntervalMs: safe(r.u64()),
-    validatorCount: r.u32(),
-    nameFee: r.u64() as Credits,
-    minFee: r.u64() as Credits,
-    powDifficulty: r.u8(),
-    epochLength: r.u32(),
-  };
+  const params = readParams(r);
   const minted = r.u64() as Credits;
   const burned = r.u64() as Credits;
-
-  const accounts = new Map<KeyHex, Account>();
-  for (let n = count(r.u32(), total); n > 0; n--) {
-    const key = readKey(r);
-    const balance = r.u64() as Credits;
-    const nonce = r.u64();
-    const genesisClaimed = readBool(r);
-    const relayedBytes = r.u64();
-    const uptimeEpochs = r.u64();
-    const penalties = r.u64();
-    const since = readBool(r) ? safe(r.u64()) : null;
-    accounts.set(key, {
-      balance,
-      nonce,
-      genesisClaimed,
-      reputation: { relayedBytes, uptimeEpochs, penalties, since },
-    });
-  }
-
-  const relays = new Map<KeyHex, RelayRegistration>();
-  for (let n = count(r.u32(), total); n > 0; n--) {
-    const key = readKey(r);
-    const roles = r.u8();
-    const bandwidth = r.u32();
-    const onionKeyHash = r.bytes(32);
-    const exitPolicySummary = r.bytes(r.u16());
-    relays.set(key, { roles, bandwidth, onionKeyHash, exitPolicySummary, height: safe(r.u64()) });
-  }
-
+  const accounts = readAccounts(r, total);
+  const relays = readRelays(r, total);
   const candidates = new Set<KeyHex>();
   for (let n = count(r.u32(), total); n > 0; n--) candidates.add(readKey(r));
-
-  const names = new Map<string, NameRecord>();
-  for (let n = count(r.u32(), total); n > 0; n--) {
-    const name = readUtf8(r, r.u8());
-    names.set(name, { owner: readKey(r), target: r.bytes(32), height: safe(r.u64()) });
-  }
-
-  const proposals = new Map<KeyHex, Proposal>();
-  for (let n = count(r.u32(), total); n > 0; n--) {
-    const id = readKey(r);
-    const paramId = r.u8();
-    const value = r.u64();
-    const proposer = readKey(r);
-    const height = safe(r.u64());
-    const votes = new Map<KeyHex, boolean>();
-    for (let v = count(r.u32(), total); v > 0; v--) votes.set(readKey(r), readBool(r));
-    proposals.set(id, { paramId, value, proposer, height, votes });
-  }
-
-  const epochs: EpochInfo[] = [];
-  for (let n = r.u16(); n > 0; n--) {
-    const epoch = safe(r.u64());
-    const startHeight = safe(r.u64());
-    const length = r.u32();
-    const validators: KeyHex[] = [];
-    for (let v = r.u16(); v > 0; v--) validators.push(readKey(r));
-    epochs.push({ epoch, startHeight, length, validators });
-  }
-
+  const names = readNames(r, total);
+  const proposals = readProposals(r, total);
+  const epochs = readEpochs(r);
   const epochSigned = new Map<KeyHex, number>();
   for (let n = count(r.u32(), total); n > 0; n--) epochSigned.set(readKey(r), r.u32());
   const epochCommits = r.u32();
-
-  const evidenceSeen = new Map<string, EvidenceRecord>();
-  for (let n = count(r.u32(), total); n > 0; n--) {
-    const record: EvidenceRecord = {
-      validator: readKey(r),
-      height: safe(r.u64()),
-      round: r.u32(),
-      voteType: r.u8(),
-    };
-    evidenceSeen.set(`${record.validator}:${record.height}:${record.round}:${record.voteType}`, record);
-  }
+  const evidenceSeen = readEvidence(r, total);
   if (r.remaining > 0) throw new WireError('TRAILING_BYTES', `${r.remaining} bytes follow the state`);
   return {
     chainId,
@@ -383,6 +313,103 @@ function readState(r: Reader, total: number): LedgerState {
     minted,
     burned,
   };
+}
+
+function readParams(r: Reader): LedgerParams {
+  return {
+    startingCredits: r.u64() as Credits,
+    blockIntervalMs: safe(r.u64()),
+    validatorCount: r.u32(),
+    nameFee: r.u64() as Credits,
+    minFee: r.u64() as Credits,
+    powDifficulty: r.u8(),
+    epochLength: r.u32(),
+  };
+}
+
+function readAccounts(r: Reader, total: number): Map<KeyHex, Account> {
+  const accounts = new Map<KeyHex, Account>();
+  for (let n = count(r.u32(), total); n > 0; n--) {
+    const key = readKey(r);
+    const balance = r.u64() as Credits;
+    const nonce = r.u64();
+    const genesisClaimed = readBool(r);
+    const relayedBytes = r.u64();
+    const uptimeEpochs = r.u64();
+    const penalties = r.u64();
+    const since = readBool(r) ? safe(r.u64()) : null;
+    accounts.set(key, {
+      balance,
+      nonce,
+      genesisClaimed,
+      reputation: { relayedBytes, uptimeEpochs, penalties, since },
+    });
+  }
+  return accounts;
+}
+
+function readRelays(r: Reader, total: number): Map<KeyHex, RelayRegistration> {
+  const relays = new Map<KeyHex, RelayRegistration>();
+  for (let n = count(r.u32(), total); n > 0; n--) {
+    const key = readKey(r);
+    const roles = r.u8();
+    const bandwidth = r.u32();
+    const onionKeyHash = r.bytes(32);
+    const exitPolicySummary = r.bytes(r.u16());
+    relays.set(key, { roles, bandwidth, onionKeyHash, exitPolicySummary, height: safe(r.u64()) });
+  }
+  return relays;
+}
+
+function readNames(r: Reader, total: number): Map<string, NameRecord> {
+  const names = new Map<string, NameRecord>();
+  for (let n = count(r.u32(), total); n > 0; n--) {
+    const name = readUtf8(r, r.u8());
+    names.set(name, { owner: readKey(r), target: r.bytes(32), height: safe(r.u64()) });
+  }
+  return names;
+}
+
+function readProposals(r: Reader, total: number): Map<KeyHex, Proposal> {
+  const proposals = new Map<KeyHex, Proposal>();
+  for (let n = count(r.u32(), total); n > 0; n--) {
+    const id = readKey(r);
+    const paramId = r.u8();
+    const value = r.u64();
+    const proposer = readKey(r);
+    const height = safe(r.u64());
+    const votes = new Map<KeyHex, boolean>();
+    for (let v = count(r.u32(), total); v > 0; v--) votes.set(readKey(r), readBool(r));
+    proposals.set(id, { paramId, value, proposer, height, votes });
+  }
+  return proposals;
+}
+
+function readEpochs(r: Reader): EpochInfo[] {
+  const epochs: EpochInfo[] = [];
+  for (let n = r.u16(); n > 0; n--) {
+    const epoch = safe(r.u64());
+    const startHeight = safe(r.u64());
+    const length = r.u32();
+    const validators: KeyHex[] = [];
+    for (let v = r.u16(); v > 0; v--) validators.push(readKey(r));
+    epochs.push({ epoch, startHeight, length, validators });
+  }
+  return epochs;
+}
+
+function readEvidence(r: Reader, total: number): Map<string, EvidenceRecord> {
+  const evidenceSeen = new Map<string, EvidenceRecord>();
+  for (let n = count(r.u32(), total); n > 0; n--) {
+    const record: EvidenceRecord = {
+      validator: readKey(r),
+      height: safe(r.u64()),
+      round: r.u32(),
+      voteType: r.u8(),
+    };
+    evidenceSeen.set(`${record.validator}:${record.height}:${record.round}:${record.voteType}`, record);
+  }
+  return evidenceSeen;
 }
 
 function readKey(r: Reader): KeyHex {

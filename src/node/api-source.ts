@@ -1,7 +1,15 @@
 // The daemon's side of the control API: `ApiSource` over the node's subsystems. It belongs to the
 // composition (node.ts builds it), so the API itself reads the node only through that narrow interface.
 import { ledgerApiSource } from '../api/ledger-source.ts';
-import type { ApiSource, JsonObject, JsonValue, LedgerSource, PeerInfo } from '../api/source.ts';
+import type {
+  ApiSource,
+  ConfigSource,
+  JsonObject,
+  JsonValue,
+  LedgerSource,
+  PeerInfo,
+  StatusInit,
+} from '../api/source.ts';
 import type { CircuitManager } from '../circuit/circuit-manager.ts';
 import type { NodeConfig } from '../config/schema.ts';
 import type { LedgerNode } from '../consensus/ledger-node.ts';
@@ -49,34 +57,12 @@ function setPath(obj: JsonObject, path: string, value: JsonValue): void {
 }
 
 export function nodeApiSource(parts: NodeParts): ApiSource {
-  const { view, host, log, now } = parts;
+  const { view, host, now } = parts;
   const { circuits } = parts.client;
   const ledger: LedgerSource | undefined =
     parts.ledger.node !== undefined ? ledgerApiSource(parts.ledger.node) : undefined;
-  // The config as the API shows it: the effective one, with the changes made through the API.
-  const live = JSON.parse(JSON.stringify(parts.config)) as JsonObject;
   return {
-    status: () => {
-      const s = parts.status();
-      return {
-        version: s.version,
-        pid: s.pid,
-        peerId: s.peerId,
-        roles: [...s.roles],
-        startedAt: s.startedAt,
-        uptimeMs: s.uptimeMs,
-        bootstrap: s.bootstrap,
-        peers: s.peers,
-        relaysKnown: s.relaysKnown,
-        circuitsOpen: s.circuitsOpen,
-        relayedCircuits: s.relayedCircuits,
-        listen: [...s.listen],
-        ...(s.socks !== undefined ? { socks: s.socks } : {}),
-        ...(s.http !== undefined ? { http: s.http } : {}),
-        ...(s.api !== undefined ? { api: s.api } : {}),
-        ledger: ledger !== undefined,
-      };
-    },
+    status: () => statusOf(parts.status(), ledger !== undefined),
     circuits: () =>
       circuits.list().map((c) => ({
         id: c.id,
@@ -119,17 +105,46 @@ export function nodeApiSource(parts: NodeParts): ApiSource {
       return { id: circuit.id, buildMs, hops: circuit.path.map((h) => h.peerId) };
     },
     closeCircuit: (id) => circuits.closeCircuit(id),
-    config: {
-      effective: () => live,
-      apply: (path, value) => {
-        if (path === 'logLevel' && typeof value === 'string') log.level = value;
-        else if (path === 'circuits.prebuilt' && typeof value === 'number') {
-          parts.client.setPrebuilt(value);
-        } else return;
-        setPath(live, path, value);
-        log.info({ field: path }, 'configuration changed through the control API');
-      },
-    },
+    config: liveConfig(parts),
     ...(ledger !== undefined ? { ledger } : {}),
+  };
+}
+
+/** The node's status as the API answers it. */
+function statusOf(s: NodeStatus, ledger: boolean): StatusInit {
+  return {
+    version: s.version,
+    pid: s.pid,
+    peerId: s.peerId,
+    roles: [...s.roles],
+    startedAt: s.startedAt,
+    uptimeMs: s.uptimeMs,
+    bootstrap: s.bootstrap,
+    peers: s.peers,
+    relaysKnown: s.relaysKnown,
+    circuitsOpen: s.circuitsOpen,
+    relayedCircuits: s.relayedCircuits,
+    listen: [...s.listen],
+    ...(s.socks !== undefined ? { socks: s.socks } : {}),
+    ...(s.http !== undefined ? { http: s.http } : {}),
+    ...(s.api !== undefined ? { api: s.api } : {}),
+    ledger,
+  };
+}
+
+/** The config as the API shows it: the effective one, with the changes made through the API. */
+function liveConfig(parts: NodeParts): ConfigSource {
+  const { log } = parts;
+  const live = JSON.parse(JSON.stringify(parts.config)) as JsonObject;
+  return {
+    effective: () => live,
+    apply: (path, value) => {
+      if (path === 'logLevel' && typeof value === 'string') log.level = value;
+      else if (path === 'circuits.prebuilt' && typeof value === 'number') {
+        parts.client.setPrebuilt(value);
+      } else return;
+      setPath(live, path, value);
+      log.info({ field: path }, 'configuration changed through the control API');
+    },
   };
 }

@@ -173,6 +173,13 @@ function rawError(socket: Duplex, status: number, code: string, text: string): v
   socket.end(head + body);
 }
 
+/** What the request handlers read from the proxy that received the request. */
+interface ProxyContext {
+  readonly opts: HttpProxyOptions;
+  readonly opener: StreamOpener;
+  readonly log: Logger | undefined;
+}
+
 export async function startHttpProxy(
   options: Partial<HttpProxyOptions>,
   deps: HttpProxyDeps,
@@ -180,6 +187,7 @@ export async function startHttpProxy(
   const opts: HttpProxyOptions = { ...defaultHttpProxyOptions, ...options };
   checkListenAddress('HTTP proxy', opts);
   const log = deps.log;
+  const ctx: ProxyContext = { opts, opener: deps.opener, log };
   const sockets = new Set<Socket>();
   const server = createServer({
     requestTimeout: 0, // request bodies stream for as long as they need
@@ -195,157 +203,16 @@ export async function startHttpProxy(
   });
 
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    forward(req, res).catch(() => sendError(res, 502, 'GENERAL', DESCRIPTIONS.GENERAL));
+    forward(ctx, req, res).catch(() => sendError(res, 502, 'GENERAL', DESCRIPTIONS.GENERAL));
   });
 
   server.on('connect', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    tunnel(req, socket, head).catch(() => socket.destroy());
+    tunnel(ctx, req, socket, head).catch(() => socket.destroy());
   });
 
   server.on('upgrade', (_req: IncomingMessage, socket: Duplex) => {
     rawError(socket, 501, 'BAD_REQUEST', 'protocol upgrades are not proxied; use CONNECT');
   });
-
-  async function forward(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const bad = (text: string): void => sendError(res, 400, 'BAD_REQUEST', text);
-    const rawUrl = req.url ?? '';
-    if (!/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(rawUrl))
-      return bad('this is a proxy: send absolute-form requests');
-    let url: URL;
-    try {
-      url = new URL(rawUrl);
-    } catch {
-      return bad('the request URI does not parse');
-    }
-    if (url.protocol === 'https:') return bad('https:// URIs go through CONNECT');
-    if (url.protocol !== 'http:') return bad(`${url.protocol} URIs are not proxied`);
-    const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
-    if (hostKind(host) === undefined) return bad('the request URI has a host we do not accept');
-    const port = url.port === '' ? 80 : Number(url.port);
-    if (port < 1 || port > 65535) return bad('the request URI has port 0');
-    const creds = isolationKeyFromProxyAuthorization(
-      header(req, 'proxy-authorization'),
-      opts.defaultIsolationKey,
-    );
-    if ('error' in creds) return bad(creds.error);
-
-    const gone = new AbortController();
-    const onResClose = (): void => {
-      if (!res.writableFinished) gone.abort();
-    };
-    res.once('close', onResClose);
-    const target: StreamTarget = { host, port };
-    log?.debug('http: opening a stream');
-    const outcome = await openStream(deps.opener, target, creds.key, gone.signal, opts.openTimeoutMs);
-    if (!outcome.ok) {
-      if (!outcome.aborted)
-        sendError(res, httpStatusForStreamError(outcome.code), outcome.code, DESCRIPTIONS[outcome.code]);
-      return;
-    }
-    const stream = outcome.stream;
-    if (res.destroyed) {
-      stream.destroy();
-      return;
-    }
-    const headers = forwardHeaders(req.rawHeaders, ['host']);
-    headers['Host'] = url.host;
-    const upstream = request({
-      host,
-      port,
-      method: req.method ?? 'GET',
-      path: url.pathname + url.search,
-      headers,
-      setHost: false,
-      createConnection: () => stream as Socket,
-    });
-    const fail = (): void => {
-      upstream.destroy();
-      stream.destroy();
-      if (res.writableEnded) return; // the response is complete: a late error changes nothing
-      sendError(res, 502, 'GENERAL', 'the destination closed the stream or sent a bad response');
-    };
-    upstream.on('error', fail);
-    stream.on('error', () => {});
-    upstream.on('response', (up: IncomingMessage) => {
-      try {
-        res.writeHead(up.statusCode ?? 502, up.statusMessage ?? '', forwardHeaders(up.rawHeaders));
-      } catch {
-        fail();
-        return;
-      }
-      up.on('data', (chunk: Buffer) => {
-        if (!res.write(chunk)) up.pause();
-      });
-      res.on('drain', () => up.resume());
-      up.on('end', () => {
-        res.end();
-        stream.destroy();
-      });
-      up.on('aborted', () => res.destroy());
-      up.on('error', () => res.destroy());
-    });
-    res.once('close', () => {
-      if (!res.writableFinished) {
-        upstream.destroy();
-        stream.destroy();
-      }
-    });
-    req.pipe(upstream);
-  }
-
-  async function tunnel(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
-    const authority = parseAuthority(req.url ?? '');
-    if (authority === undefined) {
-      return rawError(socket, 400, 'BAD_REQUEST', 'CONNECT needs host:port (an IPv6 host in brackets)');
-    }
-    const creds = isolationKeyFromProxyAuthorization(
-      header(req, 'proxy-authorization'),
-      opts.defaultIsolationKey,
-    );
-    if ('error' in creds) return rawError(socket, 400, 'BAD_REQUEST', creds.error);
-
-    // Until the tunnel opens: keep early bytes (bounded), and treat any end or error as the client leaving.
-    const early: Buffer[] = head.length > 0 ? [head] : [];
-    let earlyBytes = head.length;
-    const gone = new AbortController();
-    const onData = (chunk: Buffer): void => {
-      early.push(chunk);
-      earlyBytes += chunk.length;
-      if (earlyBytes > opts.maxBufferedBytes) socket.pause();
-    };
-    const leave = (): void => {
-      gone.abort();
-      socket.destroy();
-    };
-    socket.on('data', onData);
-    socket.on('end', leave);
-    socket.on('error', leave);
-    socket.on('close', leave);
-    log?.debug('http: opening a tunnel');
-    const outcome = await openStream(deps.opener, authority, creds.key, gone.signal, opts.openTimeoutMs);
-    socket.off('data', onData);
-    socket.off('end', leave);
-    socket.off('error', leave);
-    socket.off('close', leave);
-    if (!outcome.ok) {
-      if (outcome.aborted || socket.destroyed) socket.destroy();
-      else rawError(socket, httpStatusForStreamError(outcome.code), outcome.code, DESCRIPTIONS[outcome.code]);
-      return;
-    }
-    const stream = outcome.stream;
-    if (socket.destroyed) {
-      stream.destroy();
-      return;
-    }
-    socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-    for (const chunk of early) stream.write(chunk);
-    splice(socket, stream, {
-      abortA: (s) => {
-        if ('resetAndDestroy' in s && typeof s.resetAndDestroy === 'function') s.resetAndDestroy();
-        else s.destroy();
-      },
-    });
-  }
 
   const address = await listen(server, 'HTTP proxy', opts);
   server.on('error', (err) => log?.warn({ err: err.message }, 'http: listener error'));
@@ -362,6 +229,173 @@ export async function startHttpProxy(
       await closed;
     },
   };
+}
+
+/** A plain-HTTP request's destination and isolation key, read from its absolute URI and headers. */
+interface ForwardTarget {
+  readonly url: URL;
+  readonly host: string;
+  readonly port: number;
+  readonly key: string;
+}
+
+function forwardTarget(ctx: ProxyContext, req: IncomingMessage): ForwardTarget | { readonly error: string } {
+  const rawUrl = req.url ?? '';
+  if (!/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(rawUrl))
+    return { error: 'this is a proxy: send absolute-form requests' };
+  let url: URL;
+  try {
+    url = new URL(rawUrl);
+  } catch {
+    return { error: 'the request URI does not parse' };
+  }
+  if (url.protocol === 'https:') return { error: 'https:// URIs go through CONNECT' };
+  if (url.protocol !== 'http:') return { error: `${url.protocol} URIs are not proxied` };
+  const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+  if (hostKind(host) === undefined) return { error: 'the request URI has a host we do not accept' };
+  const port = url.port === '' ? 80 : Number(url.port);
+  if (port < 1 || port > 65535) return { error: 'the request URI has port 0' };
+  const creds = isolationKeyFromProxyAuthorization(
+    header(req, 'proxy-authorization'),
+    ctx.opts.defaultIsolationKey,
+  );
+  if ('error' in creds) return { error: creds.error };
+  return { url, host, port, key: creds.key };
+}
+
+/** An absolute-URI request: one stream opened for it, then the request sent over that stream. */
+async function forward(ctx: ProxyContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const target = forwardTarget(ctx, req);
+  if ('error' in target) return sendError(res, 400, 'BAD_REQUEST', target.error);
+
+  const gone = new AbortController();
+  const onResClose = (): void => {
+    if (!res.writableFinished) gone.abort();
+  };
+  res.once('close', onResClose);
+  const streamTarget: StreamTarget = { host: target.host, port: target.port };
+  ctx.log?.debug('http: opening a stream');
+  const outcome = await openStream(ctx.opener, streamTarget, target.key, gone.signal, ctx.opts.openTimeoutMs);
+  if (!outcome.ok) {
+    if (!outcome.aborted)
+      sendError(res, httpStatusForStreamError(outcome.code), outcome.code, DESCRIPTIONS[outcome.code]);
+    return;
+  }
+  const stream = outcome.stream;
+  if (res.destroyed) {
+    stream.destroy();
+    return;
+  }
+  sendOverStream(req, res, stream, target);
+}
+
+/** Node's HTTP client over the opened stream; the origin's response is copied back with back-pressure. */
+function sendOverStream(
+  req: IncomingMessage,
+  res: ServerResponse,
+  stream: Duplex,
+  { url, host, port }: ForwardTarget,
+): void {
+  const headers = forwardHeaders(req.rawHeaders, ['host']);
+  headers['Host'] = url.host;
+  const upstream = request({
+    host,
+    port,
+    method: req.method ?? 'GET',
+    path: url.pathname + url.search,
+    headers,
+    setHost: false,
+    createConnection: () => stream as Socket,
+  });
+  const fail = (): void => {
+    upstream.destroy();
+    stream.destroy();
+    if (res.writableEnded) return; // the response is complete: a late error changes nothing
+    sendError(res, 502, 'GENERAL', 'the destination closed the stream or sent a bad response');
+  };
+  upstream.on('error', fail);
+  stream.on('error', () => {});
+  upstream.on('response', (up: IncomingMessage) => {
+    try {
+      res.writeHead(up.statusCode ?? 502, up.statusMessage ?? '', forwardHeaders(up.rawHeaders));
+    } catch {
+      fail();
+      return;
+    }
+    up.on('data', (chunk: Buffer) => {
+      if (!res.write(chunk)) up.pause();
+    });
+    res.on('drain', () => up.resume());
+    up.on('end', () => {
+      res.end();
+      stream.destroy();
+    });
+    up.on('aborted', () => res.destroy());
+    up.on('error', () => res.destroy());
+  });
+  res.once('close', () => {
+    if (!res.writableFinished) {
+      upstream.destroy();
+      stream.destroy();
+    }
+  });
+  req.pipe(upstream);
+}
+
+/** CONNECT: a tunnel spliced to one opened stream; bytes sent before the 200 are kept and sent first. */
+async function tunnel(ctx: ProxyContext, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+  const { opts } = ctx;
+  const authority = parseAuthority(req.url ?? '');
+  if (authority === undefined) {
+    return rawError(socket, 400, 'BAD_REQUEST', 'CONNECT needs host:port (an IPv6 host in brackets)');
+  }
+  const creds = isolationKeyFromProxyAuthorization(
+    header(req, 'proxy-authorization'),
+    opts.defaultIsolationKey,
+  );
+  if ('error' in creds) return rawError(socket, 400, 'BAD_REQUEST', creds.error);
+
+  // Until the tunnel opens: keep early bytes (bounded), and treat any end or error as the client leaving.
+  const early: Buffer[] = head.length > 0 ? [head] : [];
+  let earlyBytes = head.length;
+  const gone = new AbortController();
+  const onData = (chunk: Buffer): void => {
+    early.push(chunk);
+    earlyBytes += chunk.length;
+    if (earlyBytes > opts.maxBufferedBytes) socket.pause();
+  };
+  const leave = (): void => {
+    gone.abort();
+    socket.destroy();
+  };
+  socket.on('data', onData);
+  socket.on('end', leave);
+  socket.on('error', leave);
+  socket.on('close', leave);
+  ctx.log?.debug('http: opening a tunnel');
+  const outcome = await openStream(ctx.opener, authority, creds.key, gone.signal, opts.openTimeoutMs);
+  socket.off('data', onData);
+  socket.off('end', leave);
+  socket.off('error', leave);
+  socket.off('close', leave);
+  if (!outcome.ok) {
+    if (outcome.aborted || socket.destroyed) socket.destroy();
+    else rawError(socket, httpStatusForStreamError(outcome.code), outcome.code, DESCRIPTIONS[outcome.code]);
+    return;
+  }
+  const stream = outcome.stream;
+  if (socket.destroyed) {
+    stream.destroy();
+    return;
+  }
+  socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+  for (const chunk of early) stream.write(chunk);
+  splice(socket, stream, {
+    abortA: (s) => {
+      if ('resetAndDestroy' in s && typeof s.resetAndDestroy === 'function') s.resetAndDestroy();
+      else s.destroy();
+    },
+  });
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {

@@ -11,7 +11,7 @@ import { EndReason, StreamEndedError } from './anon-stream.ts';
 import { ConnectError, connectTcp } from './exit-connect.ts';
 import type { ExitCore } from './exit-core.ts';
 import { ExitPipe, type PipeWatcher } from './exit-pipe.ts';
-import type { StreamTable } from './stream-table.ts';
+import type { StreamReservation, StreamTable } from './stream-table.ts';
 import { abortable, TurnQueue } from './wait-turn.ts';
 
 export interface ExitContext {
@@ -80,47 +80,8 @@ export class ExitCircuit implements PipeWatcher {
     const { table, signal: circuitSignal } = this.#ctx;
     if (circuitSignal.aborted) return;
     const core = this.#core;
-    if (!this.#bucket.take(this.#now()))
-      return this.#refuseOwn(
-        streamId,
-        'EXIT_BEGIN_RATE',
-        'refused a stream: a circuit opened streams faster than exit.beginsPerSecond allows',
-      );
-    // A policy that accepts no address at this port refuses before any DNS lookup.
-    if (!core.enabled || !core.portAccepted(port)) {
-      core.stats.refused++;
-      return this.#end(streamId, EndReason.EXITPOLICY);
-    }
-    if (table.has(streamId)) {
-      core.refusals.refuse(
-        'EXIT_STREAM_IN_USE',
-        'closed a circuit that sent BEGIN for a stream id already in use (a buggy or hostile client)',
-      );
-      return this.#ctx.closeCircuit(DestroyReason.PROTOCOL);
-    }
-    const answer = core.budget.check(this.#held);
-    if (answer === 'share')
-      return this.#refuseOwn(
-        streamId,
-        'EXIT_CIRCUIT_SHARE',
-        'refused a stream: a circuit holds its share of exit sockets (exit.maxSocketsPerCircuit)',
-      );
-    if (answer === 'budget') {
-      core.stats.refused++;
-      core.refusals.refuse(
-        'EXIT_FD_BUDGET',
-        'refused a stream: every exit socket of the budget is in use (raise exit.maxSockets if ulimit -n allows)',
-        { used: core.budget.used },
-      );
-      return this.#end(streamId, EndReason.RESOURCELIMIT);
-    }
-    const reservation = table.reserve(streamId);
-    if (reservation === undefined)
-      return this.#refuseOwn(
-        streamId,
-        'EXIT_STREAM_LIMIT',
-        'refused a stream: a circuit has as many streams as a circuit may have',
-      );
+    const reservation = this.#admitBegin(streamId, port);
+    if (reservation === undefined) return;
     // The slot and the budget unit are held from here, through the lookup and the connect.
     const giveBack = core.budget.take();
     this.#held++;
@@ -140,15 +101,7 @@ export class ExitCircuit implements PipeWatcher {
       reservation.release();
       // Ended by the client, or the circuit is gone: there is nobody to answer.
       if (signal.aborted) return;
-      if (err instanceof Refusal) {
-        core.stats.refused++;
-        if (err.code !== undefined) core.refusals.refuse(err.code, err.message);
-        return this.#end(streamId, err.reason);
-      }
-      core.stats.failed++;
-      const code = err instanceof ConnectError ? err.code : undefined;
-      core.log.debug({ code }, 'exit connect failed');
-      return this.#end(streamId, endReasonOf(code));
+      return this.#beginFailed(streamId, err);
     }
     const { socket, ip } = opened;
     socket.once('close', release);
@@ -165,6 +118,79 @@ export class ExitCircuit implements PipeWatcher {
       encodeRelayPayload({ kind: 'connected', address: resolvedAddressOf(ip) }),
     );
     this.#pipes.add(new ExitPipe(stream, socket, this));
+  }
+
+  /**
+   * A BEGIN's checks before any lookup or connect: rate, the policy's ports, the stream id, the socket
+   * budget and the circuit's stream slots. The reserved slot, or undefined once it has answered.
+   */
+  #admitBegin(streamId: number, port: number): StreamReservation | undefined {
+    const { table } = this.#ctx;
+    const core = this.#core;
+    if (!this.#bucket.take(this.#now())) {
+      this.#refuseOwn(
+        streamId,
+        'EXIT_BEGIN_RATE',
+        'refused a stream: a circuit opened streams faster than exit.beginsPerSecond allows',
+      );
+      return undefined;
+    }
+    // A policy that accepts no address at this port refuses before any DNS lookup.
+    if (!core.enabled || !core.portAccepted(port)) {
+      core.stats.refused++;
+      this.#end(streamId, EndReason.EXITPOLICY);
+      return undefined;
+    }
+    if (table.has(streamId)) {
+      core.refusals.refuse(
+        'EXIT_STREAM_IN_USE',
+        'closed a circuit that sent BEGIN for a stream id already in use (a buggy or hostile client)',
+      );
+      this.#ctx.closeCircuit(DestroyReason.PROTOCOL);
+      return undefined;
+    }
+    const answer = core.budget.check(this.#held);
+    if (answer === 'share') {
+      this.#refuseOwn(
+        streamId,
+        'EXIT_CIRCUIT_SHARE',
+        'refused a stream: a circuit holds its share of exit sockets (exit.maxSocketsPerCircuit)',
+      );
+      return undefined;
+    }
+    if (answer === 'budget') {
+      core.stats.refused++;
+      core.refusals.refuse(
+        'EXIT_FD_BUDGET',
+        'refused a stream: every exit socket of the budget is in use (raise exit.maxSockets if ulimit -n allows)',
+        { used: core.budget.used },
+      );
+      this.#end(streamId, EndReason.RESOURCELIMIT);
+      return undefined;
+    }
+    const reservation = table.reserve(streamId);
+    if (reservation === undefined) {
+      this.#refuseOwn(
+        streamId,
+        'EXIT_STREAM_LIMIT',
+        'refused a stream: a circuit has as many streams as a circuit may have',
+      );
+    }
+    return reservation;
+  }
+
+  /** A BEGIN whose lookup or connect failed, with the circuit still there: END with the reason. */
+  #beginFailed(streamId: number, err: unknown): void {
+    const core = this.#core;
+    if (err instanceof Refusal) {
+      core.stats.refused++;
+      if (err.code !== undefined) core.refusals.refuse(err.code, err.message);
+      return this.#end(streamId, err.reason);
+    }
+    core.stats.failed++;
+    const code = err instanceof ConnectError ? err.code : undefined;
+    core.log.debug({ code }, 'exit connect failed');
+    return this.#end(streamId, endReasonOf(code));
   }
 
   /** Handles RESOLVE (decoded by the relay): answers RESOLVED (public addresses only) or an error. */

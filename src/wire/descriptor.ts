@@ -165,43 +165,10 @@ function decodeUnchecked(bytes: Uint8Array): DecodeResult<SignedDescriptor> {
   const roles = r.u8();
   const bandwidth = r.u32();
 
-  const onionKeyCount = r.u8();
-  checkCount(onionKeyCount, MAX_ONION_KEYS, 'onion keys');
-  const onionKeys: OnionKey[] = [];
-  for (let i = 0; i < onionKeyCount; i++) {
-    const x25519 = r.bytes(X25519_KEY_BYTES);
-    const mlkem768 = r.bytes(MLKEM768_KEY_BYTES);
-    const validFrom = readMillis(r, 'onion key validFrom');
-    const validUntil = readMillis(r, 'onion key validUntil');
-    onionKeys.push({ x25519, mlkem768, validFrom, validUntil });
-  }
-
-  const addressCount = r.u8();
-  checkCount(addressCount, MAX_ADDRESSES, 'addresses');
-  const addresses: Uint8Array[] = [];
-  for (let i = 0; i < addressCount; i++) {
-    const length = r.u16();
-    checkVarLength(length, 1, MAX_ADDRESS_BYTES, 'address');
-    addresses.push(r.bytes(length));
-  }
-
-  const ruleCount = r.u16();
-  checkCount(ruleCount, MAX_EXIT_RULES, 'exit rules');
-  const exitPolicy: ExitRule[] = [];
-  for (let i = 0; i < ruleCount; i++) exitPolicy.push(readExitRule(r));
-
-  const extensionCount = r.u8();
-  checkCount(extensionCount, MAX_EXTENSIONS, 'extensions');
-  const extensions: Extension[] = [];
-  let previousType = -1;
-  for (let i = 0; i < extensionCount; i++) {
-    const type = r.u16();
-    if (type <= previousType) throw new WireError('BAD_ORDER', 'extension types must be strictly ascending');
-    previousType = type;
-    const length = r.u16();
-    checkVarLength(length, 0, MAX_EXTENSION_BYTES, 'extension');
-    extensions.push({ type, value: r.bytes(length) });
-  }
+  const onionKeys = readOnionKeys(r);
+  const addresses = readAddresses(r);
+  const exitPolicy = readExitPolicy(r);
+  const extensions = readExtensions(r);
 
   const bodyLength = r.offset;
   const signature = r.bytes(SIGNATURE_BYTES);
@@ -228,6 +195,56 @@ function decodeUnchecked(bytes: Uint8Array): DecodeResult<SignedDescriptor> {
     bytes: copyBytes(bytes, 0, r.offset),
   };
   return { kind: 'ok', value: signed, consumed: r.offset };
+}
+
+function readOnionKeys(r: Reader): OnionKey[] {
+  const onionKeyCount = r.u8();
+  checkCount(onionKeyCount, MAX_ONION_KEYS, 'onion keys');
+  const onionKeys: OnionKey[] = [];
+  for (let i = 0; i < onionKeyCount; i++) {
+    const x25519 = r.bytes(X25519_KEY_BYTES);
+    const mlkem768 = r.bytes(MLKEM768_KEY_BYTES);
+    const validFrom = readMillis(r, 'onion key validFrom');
+    const validUntil = readMillis(r, 'onion key validUntil');
+    onionKeys.push({ x25519, mlkem768, validFrom, validUntil });
+  }
+  return onionKeys;
+}
+
+function readAddresses(r: Reader): Uint8Array[] {
+  const addressCount = r.u8();
+  checkCount(addressCount, MAX_ADDRESSES, 'addresses');
+  const addresses: Uint8Array[] = [];
+  for (let i = 0; i < addressCount; i++) {
+    const length = r.u16();
+    checkVarLength(length, 1, MAX_ADDRESS_BYTES, 'address');
+    addresses.push(r.bytes(length));
+  }
+  return addresses;
+}
+
+function readExitPolicy(r: Reader): ExitRule[] {
+  const ruleCount = r.u16();
+  checkCount(ruleCount, MAX_EXIT_RULES, 'exit rules');
+  const exitPolicy: ExitRule[] = [];
+  for (let i = 0; i < ruleCount; i++) exitPolicy.push(readExitRule(r));
+  return exitPolicy;
+}
+
+function readExtensions(r: Reader): Extension[] {
+  const extensionCount = r.u8();
+  checkCount(extensionCount, MAX_EXTENSIONS, 'extensions');
+  const extensions: Extension[] = [];
+  let previousType = -1;
+  for (let i = 0; i < extensionCount; i++) {
+    const type = r.u16();
+    if (type <= previousType) throw new WireError('BAD_ORDER', 'extension types must be strictly ascending');
+    previousType = type;
+    const length = r.u16();
+    checkVarLength(length, 0, MAX_EXTENSION_BYTES, 'extension');
+    extensions.push({ type, value: r.bytes(length) });
+  }
+  return extensions;
 }
 
 function readExitRule(r: Reader): ExitRule {
