@@ -70,6 +70,7 @@ export async function startTestnet(
     clearTimeout(timer);
   }
   const ready = JSON.parse(line) as ReadyLine;
+  await statusFilesWritten(ready, 30_000);
   return {
     ready,
     proc,
@@ -108,6 +109,32 @@ export async function until(predicate: () => boolean, timeoutMs: number, what: s
   const end = Date.now() + timeoutMs;
   while (!predicate()) {
     if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/**
+ * The testnet is ready on what its nodes report over IPC; tests read each node's status.json, which a
+ * node rewrites every 2 s. Waits until every node's is readable; if one never is, the error carries the
+ * end of that node's log (a status.json once went missing in a full test run and the cause is unknown).
+ */
+async function statusFilesWritten(ready: ReadyLine, timeoutMs: number): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const missing = ready.children.filter((c) => readStatus(c.dataDir) === undefined);
+    if (missing.length === 0) return;
+    if (Date.now() > end) {
+      const logs = missing.map((c) => {
+        let tail = '';
+        try {
+          tail = readFileSync(join(c.dataDir, 'daemon.log'), 'utf8').split('\n').slice(-15).join('\n');
+        } catch (err) {
+          tail = `(no daemon.log: ${(err as Error).message})`;
+        }
+        return `node ${c.index}: no readable status.json after ${timeoutMs} ms; its log ends:\n${tail}`;
+      });
+      throw new Error(logs.join('\n\n'));
+    }
     await new Promise((r) => setTimeout(r, 250));
   }
 }
