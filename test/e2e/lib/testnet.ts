@@ -119,23 +119,20 @@ export async function until(predicate: () => boolean, timeoutMs: number, what: s
  * end of that node's log (a status.json once went missing in a full test run and the cause is unknown).
  */
 async function statusFilesWritten(ready: ReadyLine, timeoutMs: number): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const missing = ready.children.filter((c) => readStatus(c.dataDir) === undefined);
-    if (missing.length === 0) return;
-    if (Date.now() > end) {
-      const logs = missing.map((c) => {
-        let tail = '';
-        try {
-          tail = readFileSync(join(c.dataDir, 'daemon.log'), 'utf8').split('\n').slice(-15).join('\n');
-        } catch (err) {
-          tail = `(no daemon.log: ${(err as Error).message})`;
-        }
-        return `node ${c.index}: no readable status.json after ${timeoutMs} ms; its log ends:\n${tail}`;
-      });
-      throw new Error(logs.join('\n\n'));
-    }
-    await new Promise((r) => setTimeout(r, 250));
+  const missing = () => ready.children.filter((c) => readStatus(c.dataDir) === undefined);
+  try {
+    await until(() => missing().length === 0, timeoutMs, "every node's status.json");
+  } catch (err) {
+    const logs = missing().map((c) => {
+      let tail = '';
+      try {
+        tail = readFileSync(join(c.dataDir, 'daemon.log'), 'utf8').split('\n').slice(-15).join('\n');
+      } catch (e) {
+        tail = `(no daemon.log: ${(e as Error).message})`;
+      }
+      return `node ${c.index}: no readable status.json; its log ends:\n${tail}`;
+    });
+    throw new Error([(err as Error).message, ...logs].join('\n\n'));
   }
 }
 

@@ -16,12 +16,12 @@ import { LedgerNet } from '../../../src/consensus/net/ledger-net.ts';
 import { generateIdentity } from '../../../src/crypto/identity.ts';
 import { createLogger } from '../../../src/log/logger.ts';
 import { createHost, type Host } from '../../../src/p2p/host.ts';
-import { defaultP2pOptions } from '../../../src/p2p/options.ts';
 import { CONSENSUS_MSG_TYPE, encodeConsensusMessage } from '../../../src/wire/consensus-msg.ts';
 import { createAttackerHost } from '../../e2e/attackers/attacker-host.ts';
 import { junkProposal, junkVote } from '../../e2e/attackers/ledger-junk-msgs.ts';
 import { type LedgerLink, listenLedger, openLedgerLink } from '../../e2e/attackers/ledger-link.ts';
 import { until } from '../../e2e/lib/testnet.ts';
+import { loopbackHostOptions } from '../lib/mini-net.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const INTERVAL_MS = 250;
@@ -47,19 +47,7 @@ async function startNode(
 ): Promise<{ node: LedgerNode; host: Host }> {
   const h = await createHost({
     identitySeed: identity.seed,
-    options: {
-      ...defaultP2pOptions,
-      listen: ['/ip4/127.0.0.1/tcp/0'],
-      transports: ['tcp'],
-      bootstrap: [],
-      allowPrivateAddresses: true,
-      // Every host of this net is 127.0.0.1: the per-host accept rate and per-IP caps are for a real
-      // network (a burst of dials between them was reset by libp2p's per-host rate limit, ECONNRESET).
-      inboundPerHostPerSecond: 10_000,
-      maxConnectionsPerIp: 10_000,
-      maxPendingConnectionsPerIp: 10_000,
-      nat: { autonat: false, dcutr: false, relayClient: false, relayServer: false, upnp: false },
-    },
+    options: loopbackHostOptions,
     validators: {},
     selectors: {},
     agentVersion: 'anonnet-ledger-node-test',

@@ -52,7 +52,8 @@ export interface MiniNet {
 const HOUR = 3_600_000;
 const log = createLogger({ level: 'silent' });
 
-const hostOptions: P2pOptions = {
+/** libp2p options for in-process hosts that all live on 127.0.0.1 (this net, the ledger-node test). */
+export const loopbackHostOptions: P2pOptions = {
   ...defaultP2pOptions,
   listen: ['/ip4/127.0.0.1/tcp/0'],
   transports: ['tcp'],
@@ -71,7 +72,7 @@ const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 function startHost(seed: Uint8Array): Promise<Host> {
   return createHost({
     identitySeed: seed,
-    options: hostOptions,
+    options: loopbackHostOptions,
     validators: {},
     selectors: {},
     agentVersion: 'anonnet-mini-net',
