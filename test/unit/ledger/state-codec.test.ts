@@ -108,7 +108,13 @@ describe('state codec', () => {
     // params: startingCredits, blockIntervalMs, validatorCount, nameFee, minFee, powDifficulty, epochLength
     w.u64(1000n).u64(30_000n).u32(4).u64(10n).u64(1n).u8(0).u32(4);
     // relayBond, creditsPerGiB, poolCapPerEpoch, unmeasuredBandwidth, auditSamples, capacityCap, measureSample
-    w.u64(100n).u64(1000n).u64(10_000_000n).u32(1024 * 1024).u8(48).u16(2).u32(16);
+    w.u64(100n)
+      .u64(1000n)
+      .u64(10_000_000n)
+      .u32(1024 * 1024)
+      .u8(48)
+      .u16(2)
+      .u32(16);
     w.u64(0n).u64(0n); // minted, burned
     w.u32(4); // accounts: the validators, age counted from genesis
     for (const k of keys) w.bytes(k).u64(0n).u64(0n).u8(0).u64(0n).u64(0n).u64(0n).u8(1).u64(0n);
