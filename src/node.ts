@@ -120,6 +120,7 @@ export async function startNode(config: NodeConfig, deps: NodeDeps): Promise<Ano
       }),
     );
     const { circuits } = client;
+    economy.useMeasurement((key, signal) => client.measure(key, signal));
     const proxies = life.own(await createProxies(o.proxy, { log: log('proxy'), circuits }));
     const peerCount = () => host.getPeers().length;
     const relayProgress = life.own(

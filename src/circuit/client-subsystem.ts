@@ -9,6 +9,7 @@ import type { Metrics } from '../metrics/registry.ts';
 import { CircuitManager, defaultCircuitManagerOptions } from './circuit-manager.ts';
 import type { ClientStreamsFactory } from './circuit-streams.ts';
 import { GuardSet } from './guards.ts';
+import { measureRelay, type RelayMeasurement } from './measure-relay.ts';
 
 export interface ClientOptions {
   readonly dataDir: string;
@@ -51,6 +52,8 @@ export interface ClientSubsystem {
    * prebuilds in flight no longer wanted; clean circuits already built stay until used or closed.
    */
   setPrebuilt(count: number): void;
+  /** Measures one relay's bandwidth and latency through a one-hop circuit (docs/economy.md). */
+  measure(identityKey: Uint8Array, signal: AbortSignal): Promise<RelayMeasurement | undefined>;
   /** The part of the node status the client owns: its circuits open now. */
   status(): { readonly circuitsOpen: number };
   stop(): Promise<void>;
@@ -97,6 +100,7 @@ export function createClient(opts: ClientOptions, deps: ClientDeps): ClientSubsy
       options.prebuilt = count;
       circuits.maintain();
     },
+    measure: (identityKey, signal) => measureRelay(deps.host, view, deps.streams, identityKey, signal),
     status: () => ({ circuitsOpen: open() }),
     stop: async () => {
       offBuilt();

@@ -12,6 +12,7 @@ import { Auditor, type AuditorStats } from './auditor.ts';
 import { type CircuitEconomy, receiptSigner, throwawaySigner } from './circuit-economy.ts';
 import { Claimer, type ClaimerStats } from './claimer.ts';
 import { IdentityTxs } from './identity-txs.ts';
+import { type MeasureFn, Measurer, type MeasurerStats } from './measurer.ts';
 import { ReceiptBook, type ReceiptBookStats } from './receipt-book.ts';
 import type { ReceiptSigner } from './receipt-counter.ts';
 
@@ -40,6 +41,7 @@ export interface EconomyStatus {
     readonly last: { epoch: number; cells: string; leaves: number; outcome: string } | null;
   };
   readonly audits: AuditorStats;
+  readonly measurements: MeasurerStats;
 }
 
 export interface EconomySubsystem {
@@ -47,6 +49,8 @@ export interface EconomySubsystem {
   readonly circuit: CircuitEconomy | undefined;
   /** For the client's circuits: a signer with a fresh key per circuit (undefined without a ledger). */
   readonly receipts: (() => ReceiptSigner) | undefined;
+  /** Hands the economy the circuit layer's relay measurement (validators measure relays with it). */
+  useMeasurement(measure: MeasureFn): void;
   status(): { readonly economy?: EconomyStatus };
   stop(): void;
 }
@@ -54,7 +58,13 @@ export interface EconomySubsystem {
 export async function createEconomy(opts: EconomyOptions, deps: EconomyDeps): Promise<EconomySubsystem> {
   const ledger = deps.ledger;
   if (ledger === undefined)
-    return { circuit: undefined, receipts: undefined, status: () => ({}), stop: () => {} };
+    return {
+      circuit: undefined,
+      receipts: undefined,
+      useMeasurement: () => {},
+      status: () => ({}),
+      stop: () => {},
+    };
   const { log, identity } = deps;
   const stopping = new AbortController();
   let epoch: number | undefined;
@@ -74,6 +84,7 @@ export async function createEconomy(opts: EconomyOptions, deps: EconomyDeps): Pr
     ? new Claimer(identity.publicKey, book, txs, join(opts.dataDir, 'economy'), log, inflate)
     : undefined;
   const auditor = opts.relay ? new Auditor(deps.host, identity.publicKey, txs, log) : undefined;
+  const measurer = opts.relay ? new Measurer(identity.publicKey, txs, log) : undefined;
   if (claimer !== undefined)
     await serveAudits(deps.host, (from, req) => claimer.answer(ledger.state, from, req));
   ledger.onCommit(() => {
@@ -82,6 +93,7 @@ export async function createEconomy(opts: EconomyOptions, deps: EconomyDeps): Pr
     const state = ledger.state;
     claimer?.onState(state, stopping.signal);
     auditor?.onState(state, stopping.signal);
+    measurer?.onState(state, stopping.signal);
   });
   const circuit: CircuitEconomy | undefined = opts.relay
     ? {
@@ -95,6 +107,7 @@ export async function createEconomy(opts: EconomyOptions, deps: EconomyDeps): Pr
   return {
     circuit,
     receipts: () => throwawaySigner(currentEpoch),
+    useMeasurement: (measure) => measurer?.use(measure),
     status: () => ({
       economy: {
         epoch: epoch ?? null,
@@ -113,6 +126,7 @@ export async function createEconomy(opts: EconomyOptions, deps: EconomyDeps): Pr
             claimer?.last === undefined ? null : { ...claimer.last, cells: claimer.last.cells.toString() },
         },
         audits: auditor?.stats ?? { audited: 0, passed: 0, failed: 0, unanswered: 0 },
+        measurements: measurer?.stats ?? { measured: 0, unreachable: 0, reported: 0 },
       },
     }),
     stop: () => {
