@@ -7,6 +7,7 @@ import type { LedgerNode } from '../consensus/ledger-node.ts';
 import type { Identity } from '../crypto/identity.ts';
 import { epochAt } from '../ledger/epochs.ts';
 import type { Logger } from '../log/logger.ts';
+import type { Metrics } from '../metrics/registry.ts';
 import { AUDIT_PROTOCOL, serveAudits } from './audit-protocol.ts';
 import { Auditor, type AuditorStats } from './auditor.ts';
 import { type CircuitEconomy, receiptSigner, throwawaySigner } from './circuit-economy.ts';
@@ -28,6 +29,7 @@ export interface EconomyOptions {
 
 export interface EconomyDeps {
   readonly log: Logger;
+  readonly metrics?: Pick<Metrics, 'bind'>;
   readonly host: Libp2p;
   readonly identity: Identity;
   readonly ledger: LedgerNode | undefined;
@@ -75,6 +77,16 @@ export async function createEconomy(opts: EconomyOptions, deps: EconomyDeps): Pr
   readEpoch();
   const currentEpoch = () => epoch;
   const txs = new IdentityTxs(ledger, identity);
+  let receiptsSigned = 0;
+  let penalties = 0;
+  let settledSeen = ledger.state.economy.settlements;
+  const countingSigner = (signer: ReceiptSigner): ReceiptSigner => ({
+    epoch: signer.epoch,
+    sign: (...args) => {
+      receiptsSigned++;
+      return signer.sign(...args);
+    },
+  });
   const book = new ReceiptBook(identity.publicKey);
   const inflate = Number(deps.env?.[INFLATE_ENV] ?? process.env[INFLATE_ENV] ?? 0);
   if (inflate > 0 && !opts.testnet)
@@ -91,22 +103,45 @@ export async function createEconomy(opts: EconomyOptions, deps: EconomyDeps): Pr
     readEpoch();
     if (stopping.signal.aborted) return;
     const state = ledger.state;
+    if (state.economy.settlements !== settledSeen) {
+      for (const [relay, s] of state.economy.settlements) {
+        if (s.penalised && settledSeen.get(relay) !== s) penalties++;
+      }
+      settledSeen = state.economy.settlements;
+    }
     claimer?.onState(state, stopping.signal);
     auditor?.onState(state, stopping.signal);
     measurer?.onState(state, stopping.signal);
   });
   const circuit: CircuitEconomy | undefined = opts.relay
     ? {
-        signer: receiptSigner(identity, currentEpoch),
+        signer: countingSigner(receiptSigner(identity, currentEpoch)),
         accept: (bytes) => {
           if (epoch !== undefined) book.accept(bytes, epoch);
         },
         throwawaySigner: () => throwawaySigner(currentEpoch),
       }
     : undefined;
+  deps.metrics?.bind({
+    economy: () => {
+      const refused = Object.values(book.stats.refused).reduce((a, b) => a + b, 0);
+      return {
+        receiptsSigned,
+        receiptsAccepted: book.stats.accepted,
+        receiptsRefused: refused,
+        claimsSubmitted: claimer?.stats.claimsSubmitted ?? 0,
+        claimsRefused: claimer?.stats.claimsRefused ?? 0,
+        auditsAnswered: claimer?.stats.auditsAnswered ?? 0,
+        auditsPassed: auditor?.stats.passed ?? 0,
+        auditsFailed: (auditor?.stats.failed ?? 0) + (auditor?.stats.unanswered ?? 0),
+        measurements: measurer?.stats.reported ?? 0,
+        penalties,
+      };
+    },
+  });
   return {
     circuit,
-    receipts: () => throwawaySigner(currentEpoch),
+    receipts: () => countingSigner(throwawaySigner(currentEpoch)),
     useMeasurement: (measure) => measurer?.use(measure),
     status: () => ({
       economy: {
