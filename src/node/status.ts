@@ -3,8 +3,10 @@
 import type { RelayStatus } from '../circuit/relay-subsystem.ts';
 import type { LedgerNodeStatus } from '../consensus/ledger-node.ts';
 import type { ProgressEvent } from '../daemon/progress.ts';
+import type { WalletStatus } from '../daemon/wallet-subsystem.ts';
 import type { DirectoryStatus } from '../directory/directory-subsystem.ts';
 import type { DiscoveryStatus } from '../directory/discovery-subsystem.ts';
+import type { RegistrationStatus } from '../economy/registration.ts';
 import type { P2pStatus } from '../p2p/p2p-subsystem.ts';
 import type { ProxyStatus } from '../proxy/proxy-subsystem.ts';
 import type { ExitStatus } from '../stream/exit-subsystem.ts';
@@ -25,6 +27,10 @@ export interface NodeStatus extends P2pStatus, DirectoryStatus, DiscoveryStatus,
   readonly exit: ExitStatus;
   /** Present when the node runs the ledger (a genesis document is configured). */
   readonly ledger?: LedgerNodeStatus;
+  /** This node's wallet account (64 hex): shown only here and in the local API, never published. */
+  readonly wallet: string;
+  /** A relay's registration on the ledger (absent on a client and without a ledger). */
+  readonly registration?: RegistrationStatus;
 }
 
 /** Each subsystem's piece of the status, read now. */
@@ -46,6 +52,8 @@ export interface StatusPieces {
   readonly relay: RelayStatus;
   readonly exit: ExitStatus;
   readonly ledger: { readonly ledger?: LedgerNodeStatus };
+  readonly wallet: WalletStatus;
+  readonly registration: { readonly registration?: RegistrationStatus };
 }
 
 /** The fields in the order status.json has always had them. */
@@ -77,6 +85,8 @@ export function nodeStatus(p: StatusPieces): NodeStatus {
     connections: p.p2p.connections,
     exit: p.exit,
     ...p.ledger,
+    wallet: p.wallet.wallet,
+    ...p.registration,
   };
 }
 
@@ -96,6 +106,8 @@ export interface StatusSources {
   readonly relay: { status(): RelayStatus };
   readonly exit: { status(): ExitStatus };
   readonly ledger: { status(): { readonly ledger?: LedgerNodeStatus } };
+  readonly wallet: { status(): WalletStatus };
+  readonly registration: { status(): { readonly registration?: RegistrationStatus } };
 }
 
 export function readNodeStatus(s: StatusSources): NodeStatus {
@@ -117,5 +129,7 @@ export function readNodeStatus(s: StatusSources): NodeStatus {
     relay: s.relay.status(),
     exit: s.exit.status(),
     ledger: s.ledger.status(),
+    wallet: s.wallet.status(),
+    registration: s.registration.status(),
   });
 }
