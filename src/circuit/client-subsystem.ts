@@ -3,6 +3,7 @@
 import { join } from 'node:path';
 import type { Libp2p } from '@libp2p/interface';
 import type { RelayView } from '../directory/relay-view.ts';
+import type { ReceiptSigner } from '../economy/receipt-counter.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Metrics } from '../metrics/registry.ts';
 import { CircuitManager, defaultCircuitManagerOptions } from './circuit-manager.ts';
@@ -39,6 +40,8 @@ export interface ClientDeps {
   readonly metrics: Metrics;
   /** The streams of each circuit (src/stream/stream-table.ts: clientStreams; stream/ sits above). */
   readonly streams: ClientStreamsFactory;
+  /** A receipt signer with a fresh key per circuit (docs/economy.md); none: no receipts. */
+  readonly receipts?: (() => ReceiptSigner) | undefined;
 }
 
 export interface ClientSubsystem {
@@ -78,6 +81,7 @@ export function createClient(opts: ClientOptions, deps: ClientDeps): ClientSubsy
     options,
     metrics,
     streams: deps.streams,
+    receipts: deps.receipts,
   });
   const offBuilt = circuits.onEvent((event, c) => {
     if (event === 'built') for (const hop of c.path) view.markCircuitBuilt(hop.peerId);

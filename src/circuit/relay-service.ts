@@ -13,6 +13,8 @@ import type { Multiaddr } from '@multiformats/multiaddr';
 import { respondHandshake } from '../crypto/circuit-handshake.ts';
 import type { OnionKeyPair } from '../crypto/onion-keys.ts';
 import { RelayHopCrypto } from '../crypto/relay-crypto.ts';
+import type { CircuitEconomy } from '../economy/circuit-economy.ts';
+import { ReceiptCounter } from '../economy/receipt-counter.ts';
 import type { Logger } from '../log/logger.ts';
 import { RefusalLog } from '../log/refusals.ts';
 import {
@@ -36,6 +38,7 @@ import {
   relayCellPadding,
   setCellCircuitId,
 } from '../wire/cell.ts';
+import { RECEIPT_BYTES, type SignedReceipt } from '../wire/receipt.ts';
 import { ADMISSION_MESSAGES, type AdmissionCode, CircuitAdmission } from './admission.ts';
 import { type AdmissionLimits, defaultAdmissionLimits } from './admission-limits.ts';
 import { LinkProtocolError } from './cell-link.ts';
@@ -46,7 +49,7 @@ import type { ExitHandler, ExitStreams } from './circuit-streams.ts';
 import { FlowControlError } from './flow.ts';
 import { eventLoopClock, HandshakeQueue, type QueuedHandshake } from './handshake-queue.ts';
 import { ipGroupOfMultiaddr } from './ip-group.ts';
-import { peerIdOfIdentity } from './open-link.ts';
+import { identityOfPeer, peerIdOfIdentity } from './open-link.ts';
 import { CIRCUIT_PROTOCOL } from './protocol.ts';
 import { RelayEarlyCounter } from './relay-early.ts';
 
@@ -80,6 +83,8 @@ export interface RelayServiceInit {
    * passes on, just before it is sent to the next hop (forward) or the previous one (backward).
    */
   readonly tamper?: (cell: Uint8Array, direction: 'forward' | 'backward') => void;
+  /** Link receipts (docs/economy.md): none without it (a node that follows no ledger). */
+  readonly economy?: CircuitEconomy | undefined;
 }
 
 export class RelayStats {
@@ -247,6 +252,9 @@ class RelayCircuit {
   readonly #stats: RelayStats;
   readonly #onGone: () => void;
   readonly #createTimer: NodeJS.Timeout;
+  /** Receipts we give the previous and the next hop for the cells they sent us. */
+  #rxPrev: ReceiptCounter | undefined;
+  #rxNext: ReceiptCounter | undefined;
 
   constructor(
     prev: CircuitLink,
@@ -298,6 +306,9 @@ class RelayCircuit {
         command: LinkCommand.DESTROY,
         body: Uint8Array.of(reason),
       });
+    // The last receipts go out before the DESTROY, so the cells of a closing circuit are confirmed too.
+    this.#sendReceipts(this.#prev, this.#prevId, this.#rxPrev?.flush());
+    if (this.#next !== undefined) this.#sendReceipts(this.#next, this.#nextId, this.#rxNext?.flush());
     if (toPrev && !this.#prev.closed && this.#prevId !== undefined)
       this.#prev.send(destroyCell(this.#prevId));
     this.#prev.close();
@@ -343,6 +354,8 @@ class RelayCircuit {
         return this.destroy(cell.body[0] ?? 0, false);
       case LinkCommand.PADDING:
         return;
+      case LinkCommand.RECEIPT:
+        return this.#init.economy?.accept(cell.body.subarray(0, RECEIPT_BYTES));
       default:
         return this.destroy(DestroyReason.PROTOCOL);
     }
@@ -375,6 +388,7 @@ class RelayCircuit {
       return this.destroy(DestroyReason.PROTOCOL);
     }
     this.#hop = new RelayHopCrypto(answer.keys);
+    this.#rxPrev = this.#receiptCounter(identityOfPeer(this.#origin.prevPeer));
     this.#activity = new CircuitActivity(performance.now());
     this.#stats.circuitsCreated++;
     clearTimeout(this.#createTimer);
@@ -402,6 +416,7 @@ class RelayCircuit {
   }
 
   #relayForward(cell: Uint8Array): void {
+    if (this.#rxPrev !== undefined) this.#sendReceipts(this.#prev, this.#prevId, this.#rxPrev.count());
     const hop = this.#hop!;
     const body = cell.subarray(CELL_HEADER_BYTES);
     if (hop.forward(body)) return this.#local(body, cell[CELL_COMMAND_OFFSET] === LinkCommand.RELAY_EARLY);
@@ -442,6 +457,8 @@ class RelayCircuit {
         return this.destroy(cell.body[0] ?? 0, true, false);
       case LinkCommand.PADDING:
         return;
+      case LinkCommand.RECEIPT:
+        return this.#init.economy?.accept(cell.body.subarray(0, RECEIPT_BYTES));
       default:
         return this.destroy(DestroyReason.PROTOCOL);
     }
@@ -449,6 +466,7 @@ class RelayCircuit {
 
   /** A cell from the next hop towards the client: add our layer and pass it back, in place. */
   #relayBackward(cell: Uint8Array): void {
+    if (this.#rxNext !== undefined) this.#sendReceipts(this.#next!, this.#nextId, this.#rxNext.count());
     // A next hop exists only after our CREATE was answered, so the previous circuit id is known.
     this.#hop!.backwardRelay(cell.subarray(CELL_HEADER_BYTES));
     this.#stats.cellsRelayed++;
@@ -573,6 +591,7 @@ class RelayCircuit {
       }
       this.#next = next;
       this.#nextId = next.id;
+      this.#rxNext = this.#receiptCounter(req.identityKey);
       next.onCell = (cell) => this.#fromNext(cell);
       next.onClose = () => this.#truncate(DestroyReason.CHANNEL_CLOSED);
       next.owner = this;
@@ -592,6 +611,24 @@ class RelayCircuit {
     } catch (err) {
       this.#init.log.debug({ err: (err as Error).message }, 'extend failed');
       this.#truncate(DestroyReason.CONNECTFAILED);
+    }
+  }
+
+  /** A counter of the cells the neighbour with identity key `key` sends us; none without an economy. */
+  #receiptCounter(key: Uint8Array | undefined): ReceiptCounter | undefined {
+    const economy = this.#init.economy;
+    return economy === undefined || key === undefined ? undefined : new ReceiptCounter(economy.signer, key);
+  }
+
+  /** Sends `receipts` to a neighbour in RECEIPT cells on this circuit's link to it. */
+  #sendReceipts(
+    link: CircuitLink,
+    id: CircuitId | undefined,
+    receipts: SignedReceipt | readonly SignedReceipt[] | undefined,
+  ): void {
+    if (receipts === undefined || id === undefined || link.closed) return;
+    for (const r of Array.isArray(receipts) ? receipts : [receipts as SignedReceipt]) {
+      link.send(encodeCell({ circuitId: id, command: LinkCommand.RECEIPT, body: r.bytes }));
     }
   }
 

@@ -1,9 +1,15 @@
 // What a relay's node identity still has to send the ledger, read from the committed state: pure, so
 // the driver (registration.ts) only submits, waits and retries. The steps, in order (docs/economy.md,
-// "Roles and keys"): claim the start grant, register (again whenever what it registered changed), and,
-// with the validator role, stand as a candidate once.
+// "Roles and keys"): claim the start grant, register (again whenever what it registered changed, or
+// its bond fell below relayBond), and, with the validator role, stand as a candidate once.
 import { createHash } from 'node:crypto';
-import { getAccount, type KeyHex, type LedgerState, type RelayRegistration } from '../ledger/state.ts';
+import {
+  getAccount,
+  type KeyHex,
+  keyHex,
+  type LedgerState,
+  type RelayRegistration,
+} from '../ledger/state.ts';
 import { bytesEqual } from '../wire/bytes.ts';
 import type { OnionKey, RelayDescriptor } from '../wire/descriptor-types.ts';
 import { Role } from '../wire/descriptor-types.ts';
@@ -59,14 +65,23 @@ export function registrationContent(d: RelayDescriptor, now: number): RelayConte
   };
 }
 
-/** Whether the ledger's registration already says what the node wants. */
-export function registrationMatches(onChain: RelayRegistration, goal: RegistrationGoal): boolean {
+/**
+ * Whether the ledger's registration already says what the node wants, with a full bond (a penalty
+ * that took it, or a raised relayBond, puts the relay out of the list until it registers again).
+ */
+export function registrationMatches(
+  onChain: RelayRegistration,
+  goal: RegistrationGoal,
+  relayBond: bigint,
+): boolean {
   const c = goal.content;
   return (
     onChain.roles === c.roles &&
     onChain.bandwidth === c.bandwidth &&
     bytesEqual(onChain.onionKeyHash, c.onionKeyHash) &&
-    bytesEqual(onChain.exitPolicySummary, c.exitPolicySummary)
+    bytesEqual(onChain.exitPolicySummary, c.exitPolicySummary) &&
+    onChain.payout === keyHex(goal.payout) &&
+    onChain.bond >= relayBond
   );
 }
 
@@ -79,7 +94,7 @@ export function nextRegistrationStep(
 ): RegistrationStep | 'done' {
   if (!getAccount(state, self).genesisClaimed) return 'claim';
   const onChain = state.relays.get(self);
-  if (onChain === undefined || !registrationMatches(onChain, goal)) return 'register';
+  if (onChain === undefined || !registrationMatches(onChain, goal, state.params.relayBond)) return 'register';
   if (validator && !state.candidates.has(self)) return 'candidacy';
   return 'done';
 }

@@ -1,22 +1,24 @@
 // A relay registers itself on the ledger: its node identity claims the start grant (CLAIM_GENESIS with
-// the identity's proof of work), sends REGISTER_RELAY naming its payout account, sends it again when
-// what it registered changes (an onion key rotated, the roles or the bandwidth claim changed at a
-// restart), and with the validator role stands as a candidate once (docs/economy.md, "Roles and keys").
+// the identity's proof of work), sends REGISTER_RELAY naming its payout account and locking the bond,
+// sends it again when what it registered changes (an onion key rotated, the roles, bandwidth claim or
+// payout changed at a restart, a penalty took the bond), and with the validator role stands as a
+// candidate once (docs/economy.md, "Roles and keys").
 //
-// One transaction at a time, from the committed state (registration-plan.ts says which): submit, wait
-// for it to commit, then look again. Nothing is kept on disk: after a restart the ledger says what is
-// left. A refusal, a drop from the mempool or a transaction that does not commit within maxWaitBlocks
-// is retried after a back-off that doubles up to retryMaxMs. The driver acts only after a block has
-// committed since start and while no peer claims a height above ours, so it never builds on a state the
-// network has left behind (a stale step is refused by the network, dropped here, and retried).
-
+// One step at a time, from the committed state (registration-plan.ts says which), through the node
+// identity's one transaction queue (identity-txs.ts, shared with claims and audit verdicts, so nonces
+// never collide): it is sent and waited for until committed, then the state is read again. Nothing is
+// kept on disk: after a restart the ledger says what is left. A refusal, a drop from the mempool or a
+// step that does not commit in time is retried after a back-off that doubles up to retryMaxMs. The
+// driver acts only after a block has committed since start and while no peer claims a height above
+// ours, so it never builds on a state the network has left behind.
 import type { LedgerNode } from '../consensus/ledger-node.ts';
 import type { Identity } from '../crypto/identity.ts';
 import { verifyPow } from '../crypto/pow.ts';
 import { solvePowAsync } from '../daemon/identity-file.ts';
-import { getAccount, keyHex } from '../ledger/state.ts';
+import { keyHex } from '../ledger/state.ts';
 import type { Logger } from '../log/logger.ts';
-import { type SignedTx, signTx, type Tx, txId } from '../wire/ledger-tx.ts';
+import type { TxBody } from '../wire/ledger-tx.ts';
+import type { IdentityTxs } from './identity-txs.ts';
 import {
   nextRegistrationStep,
   type RegistrationGoal,
@@ -30,23 +32,22 @@ export interface RegistrationOptions {
   /** First pause after a failed step, doubled per failure up to retryMaxMs. */
   readonly retryMinMs: number;
   readonly retryMaxMs: number;
-  /** Blocks a submitted step may stay uncommitted before it counts as failed. */
-  readonly maxWaitBlocks: number;
 }
 
 export const defaultRegistrationOptions: Omit<RegistrationOptions, 'validator'> = {
   retryMinMs: 1_000,
   retryMaxMs: 5 * 60_000,
-  maxWaitBlocks: 20,
 };
 
-/** What the driver uses of the ledger node. */
-export type RegistrationLedger = Pick<LedgerNode, 'state' | 'submit' | 'txStatus' | 'onCommit' | 'status'>;
+/** What the driver reads of the ledger node. */
+export type RegistrationLedger = Pick<LedgerNode, 'state' | 'onCommit' | 'status'>;
 
 export interface RegistrationDeps {
   readonly log: Logger;
   readonly now: () => number;
   readonly ledger: RegistrationLedger;
+  /** The node identity's transaction queue (economy-subsystem.ts). */
+  readonly txs: Pick<IdentityTxs, 'send'>;
   /** The node identity (the relay's account) and its proof-of-work nonce. */
   readonly keys: { readonly identity: Identity; readonly powNonce: bigint };
   /** The account the relay's earnings go to: the node's wallet unless configured otherwise. */
@@ -98,12 +99,6 @@ const DONE_MESSAGE: Record<RegistrationStep, string> = {
   candidacy: 'stood for election as a validator',
 };
 
-interface InFlight {
-  readonly step: RegistrationStep;
-  readonly id: Uint8Array;
-  readonly height: number;
-}
-
 export function createRegistration(
   opts: RegistrationOptions & { readonly payoutIsWallet: boolean },
   deps: RegistrationDeps,
@@ -112,7 +107,6 @@ export function createRegistration(
   const self = keyHex(deps.keys.identity.publicKey);
   const abort = new AbortController();
   let state: RegistrationState = 'waiting';
-  let inFlight: InFlight | undefined;
   let busy = false;
   let committedSinceStart = false;
   let retryMs = opts.retryMinMs;
@@ -125,7 +119,6 @@ export function createRegistration(
   const fail = (step: RegistrationStep, code: string) => {
     failures++;
     lastFailure = code;
-    inFlight = undefined;
     state = 'retrying';
     retryAt = deps.now() + retryMs;
     log.warn({ step, code, retryInMs: retryMs }, 'a ledger registration step failed; it will be retried');
@@ -141,49 +134,23 @@ export function createRegistration(
     return solvePowAsync(deps.keys.identity.publicKey, difficulty, abort.signal);
   };
 
-  const build = async (step: RegistrationStep, goal: RegistrationGoal): Promise<SignedTx> => {
-    const s = ledger.state;
-    const header = {
-      sender: deps.keys.identity.publicKey,
-      nonce: getAccount(s, self).nonce + 1n,
-      fee: s.params.minFee,
+  const body = async (step: RegistrationStep, goal: RegistrationGoal): Promise<TxBody> => {
+    if (step === 'claim')
+      return { kind: 'CLAIM_GENESIS', powNonce: await claimNonce(ledger.state.params.powDifficulty) };
+    if (step === 'candidacy') return { kind: 'VALIDATOR_CANDIDACY' };
+    const c = goal.content;
+    return {
+      kind: 'REGISTER_RELAY',
+      roles: c.roles,
+      bandwidth: c.bandwidth,
+      onionKeyHash: c.onionKeyHash,
+      payout: goal.payout,
+      exitPolicySummary: c.exitPolicySummary,
     };
-    let tx: Tx;
-    if (step === 'claim') {
-      tx = { ...header, kind: 'CLAIM_GENESIS', powNonce: await claimNonce(s.params.powDifficulty) };
-    } else if (step === 'register') {
-      const c = goal.content;
-      tx = {
-        ...header,
-        kind: 'REGISTER_RELAY',
-        roles: c.roles,
-        bandwidth: c.bandwidth,
-        onionKeyHash: c.onionKeyHash,
-        exitPolicySummary: c.exitPolicySummary,
-      };
-    } else {
-      tx = { ...header, kind: 'VALIDATOR_CANDIDACY' };
-    }
-    return signTx(tx, (m) => deps.keys.identity.sign(m));
-  };
-
-  /** Follows the step in flight; true while it is still pending. */
-  const follow = (f: InFlight): boolean => {
-    const t = ledger.txStatus(f.id);
-    if (t.status === 'committed') {
-      inFlight = undefined;
-      retryMs = opts.retryMinMs;
-      log.info({ height: t.height }, DONE_MESSAGE[f.step]);
-      return false;
-    }
-    if (t.status === 'pending' && ledger.state.height - f.height <= opts.maxWaitBlocks) return true;
-    fail(f.step, t.status === 'dropped' ? t.code : t.status === 'pending' ? 'NOT_COMMITTED' : 'UNKNOWN');
-    return true;
   };
 
   const evaluate = async (): Promise<void> => {
     if (!started || abort.signal.aborted || busy) return;
-    if (inFlight !== undefined && follow(inFlight)) return;
     if (state === 'retrying' && deps.now() < retryAt) return;
     const content = deps.content();
     const caughtUp = ledger.status().guard.highestClaim <= ledger.state.height;
@@ -198,21 +165,22 @@ export function createRegistration(
       return;
     }
     busy = true;
+    state = STEP_STATE[step];
+    let done = false;
     try {
-      const signed = await build(step, goal);
-      if (abort.signal.aborted) return;
-      const r = ledger.submit(signed.bytes);
-      const id = txId(signed.bytes);
-      // The same bytes may be queued already (signatures are deterministic): follow that one.
-      if (!r.ok && r.code !== 'DUPLICATE') return fail(step, r.txCode ?? r.code);
-      inFlight = { step, id, height: ledger.state.height };
-      state = STEP_STATE[step];
-      log.debug({ step }, 'submitted a ledger registration step');
+      const out = await deps.txs.send(await body(step, goal), abort.signal);
+      if (out.ok) {
+        retryMs = opts.retryMinMs;
+        log.info({ height: out.height }, DONE_MESSAGE[step]);
+        done = true;
+      } else fail(step, out.code);
     } catch (err) {
       if (!abort.signal.aborted) fail(step, (err as { code?: string }).code ?? 'INTERNAL');
     } finally {
       busy = false;
     }
+    // The state now holds this step: the next one need not wait for another block.
+    if (done) await evaluate();
   };
 
   return {

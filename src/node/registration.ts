@@ -4,6 +4,7 @@
 import type { NodeConfig } from '../config/schema.ts';
 import type { LedgerNode } from '../consensus/ledger-node.ts';
 import type { Identity } from '../crypto/identity.ts';
+import type { IdentityTxs } from '../economy/identity-txs.ts';
 import {
   createRegistration,
   defaultRegistrationOptions,
@@ -21,6 +22,8 @@ export interface RelayRegistrationDeps {
   readonly keys: { readonly identity: Identity; readonly powNonce: bigint };
   readonly wallet: { readonly publicKey: Uint8Array };
   readonly publishing: { descriptor(): SignedDescriptor | undefined };
+  /** The node identity's transaction queue (absent without a ledger). */
+  readonly txs: Pick<IdentityTxs, 'send'> | undefined;
 }
 
 export interface RelayRegistration {
@@ -34,7 +37,8 @@ export function createRelayRegistration(
   deps: RelayRegistrationDeps,
 ): RelayRegistration {
   const ledger = deps.ledger.node;
-  if (ledger === undefined || !isRelay(config))
+  const txs = deps.txs;
+  if (ledger === undefined || txs === undefined || !isRelay(config))
     return { status: () => ({}), start: () => {}, stop: () => {} };
   const { payout } = config.relay;
   return createRegistration(
@@ -47,6 +51,7 @@ export function createRelayRegistration(
       log: deps.log,
       now: deps.now,
       ledger,
+      txs,
       keys: deps.keys,
       payout: payout === null ? deps.wallet.publicKey : new Uint8Array(Buffer.from(payout, 'hex')),
       content: () => {

@@ -6,6 +6,7 @@ import type { ProgressEvent } from '../daemon/progress.ts';
 import type { WalletStatus } from '../daemon/wallet-subsystem.ts';
 import type { DirectoryStatus } from '../directory/directory-subsystem.ts';
 import type { DiscoveryStatus } from '../directory/discovery-subsystem.ts';
+import type { EconomyStatus } from '../economy/economy-subsystem.ts';
 import type { RegistrationStatus } from '../economy/registration.ts';
 import type { P2pStatus } from '../p2p/p2p-subsystem.ts';
 import type { ProxyStatus } from '../proxy/proxy-subsystem.ts';
@@ -27,6 +28,8 @@ export interface NodeStatus extends P2pStatus, DirectoryStatus, DiscoveryStatus,
   readonly exit: ExitStatus;
   /** Present when the node runs the ledger (a genesis document is configured). */
   readonly ledger?: LedgerNodeStatus;
+  /** Link receipts, claims and audits (docs/economy.md); present with a ledger. */
+  readonly economy?: EconomyStatus;
   /** This node's wallet account (64 hex): shown only here and in the local API, never published. */
   readonly wallet: string;
   /** A relay's registration on the ledger (absent on a client and without a ledger). */
@@ -52,6 +55,7 @@ export interface StatusPieces {
   readonly relay: RelayStatus;
   readonly exit: ExitStatus;
   readonly ledger: { readonly ledger?: LedgerNodeStatus };
+  readonly economy: { readonly economy?: EconomyStatus };
   readonly wallet: WalletStatus;
   readonly registration: { readonly registration?: RegistrationStatus };
 }
@@ -85,6 +89,7 @@ export function nodeStatus(p: StatusPieces): NodeStatus {
     connections: p.p2p.connections,
     exit: p.exit,
     ...p.ledger,
+    ...p.economy,
     wallet: p.wallet.wallet,
     ...p.registration,
   };
@@ -106,6 +111,7 @@ export interface StatusSources {
   readonly relay: { status(): RelayStatus };
   readonly exit: { status(): ExitStatus };
   readonly ledger: { status(): { readonly ledger?: LedgerNodeStatus } };
+  readonly economy: { status(): { readonly economy?: EconomyStatus } };
   readonly wallet: { status(): WalletStatus };
   readonly registration: { status(): { readonly registration?: RegistrationStatus } };
 }
@@ -129,6 +135,7 @@ export function readNodeStatus(s: StatusSources): NodeStatus {
     relay: s.relay.status(),
     exit: s.exit.status(),
     ledger: s.ledger.status(),
+    economy: s.economy.status(),
     wallet: s.wallet.status(),
     registration: s.registration.status(),
   });

@@ -7,8 +7,8 @@
 //   offset  size   field
 //   ------  -----  -----------------------------------------------------------
 //        0  4      circuitId (u32, nonzero, chosen at random by the node that opened the link stream)
-//        4  1      command (u8): PADDING 0, CREATE 1, CREATED 2, RELAY 3, DESTROY 4, RELAY_EARLY 5;
-//                  others kept
+//        4  1      command (u8): PADDING 0, CREATE 1, CREATED 2, RELAY 3, DESTROY 4, RELAY_EARLY 5,
+//                  RECEIPT 6 (body: a 153-byte link receipt, wire/receipt.ts, then zeros); others kept
 //        5  2043   body (RELAY_BODY_BYTES): zero-padded for CREATE, CREATED, DESTROY and PADDING; RELAY and
 //                  RELAY_EARLY carry the same encrypted relay body (at most MAX_RELAY_EARLY_CELLS
 //                  RELAY_EARLY cells per circuit, and EXTEND only in one of them)
@@ -108,6 +108,8 @@ export const LinkCommand = {
   DESTROY: 4,
   /** A RELAY cell that counts against the circuit's MAX_RELAY_EARLY_CELLS; EXTEND travels only in one. */
   RELAY_EARLY: 5,
+  /** A link receipt (docs/economy.md): the receiver of this circuit's cells confirms them to the sender. */
+  RECEIPT: 6,
 } as const;
 export type LinkCommand = (typeof LinkCommand)[keyof typeof LinkCommand];
 

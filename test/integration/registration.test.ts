@@ -12,6 +12,7 @@ import { LedgerNode } from '../../src/consensus/ledger-node.ts';
 import { LedgerNet } from '../../src/consensus/net/ledger-net.ts';
 import { generateIdentity, type Identity } from '../../src/crypto/identity.ts';
 import { verifyPow } from '../../src/crypto/pow.ts';
+import { IdentityTxs } from '../../src/economy/identity-txs.ts';
 import { createRegistration, type RegistrationSubsystem } from '../../src/economy/registration.ts';
 import type { RelayContent } from '../../src/economy/registration-plan.ts';
 import { credits } from '../../src/ledger/credits.ts';
@@ -59,11 +60,12 @@ function drive(
   validatorRole: boolean,
 ): RegistrationSubsystem {
   const d = createRegistration(
-    { validator: validatorRole, retryMinMs: 200, retryMaxMs: 800, maxWaitBlocks: 20, payoutIsWallet: true },
+    { validator: validatorRole, retryMinMs: 200, retryMaxMs: 800, payoutIsWallet: true },
     {
       log: createLogger({ level: 'debug', destination: join(dir, `${name}.log`) }),
       now: Date.now,
       ledger,
+      txs: new IdentityTxs(ledger, identity),
       keys: { identity, powNonce: 0n },
       payout,
       content: want,
@@ -138,6 +140,8 @@ describe('relay registration on a real ledger', () => {
     assert.equal(reg?.roles, 3);
     assert.deepEqual(reg?.onionKeyHash, want.onionKeyHash);
     assert.equal(new TextDecoder().decode(reg?.exitPolicySummary), 'reject 25');
+    assert.equal(reg?.payout, keyHex(walletA), 'earnings go to the wallet');
+    assert.equal(reg?.bond, ledger.state.params.relayBond, 'the bond is locked');
     assert.ok(ledger.state.candidates.has(a), 'stood for election');
     assert.equal(driver.status().registration.registeredAt, reg?.height);
     assert.equal(driver.status().registration.failures, 0);

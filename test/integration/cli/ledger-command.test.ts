@@ -377,6 +377,7 @@ test('relays: the registrations on the ledger, as a table and as JSON', async ()
       roles: 3,
       bandwidth: 123456,
       onionKeyHash: new Uint8Array(32),
+      payout: carol.publicKey,
       exitPolicySummary: new TextEncoder().encode('reject 25'),
     },
     (m) => relay.sign(m),

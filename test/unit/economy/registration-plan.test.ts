@@ -81,12 +81,18 @@ describe('next registration step', () => {
     assert.ok(r.ok, r.ok ? '' : r.code);
     return r.ok ? r.state : s;
   };
-  const goal = (roles: ('relay' | 'exit' | 'validator')[], bandwidth = 1_000_000): RegistrationGoal => ({
+  const wallet = generateIdentity().publicKey;
+  const goal = (
+    roles: ('relay' | 'exit' | 'validator')[],
+    bandwidth = 1_000_000,
+    payout = wallet,
+  ): RegistrationGoal => ({
     content: registrationContent(descriptor(roles, bandwidth), now),
-    payout: generateIdentity().publicKey,
+    payout,
   });
   const register = (g: RegistrationGoal) => ({
     kind: 'REGISTER_RELAY',
+    payout: g.payout,
     roles: g.content.roles,
     bandwidth: g.content.bandwidth,
     onionKeyHash: g.content.onionKeyHash,
@@ -115,6 +121,16 @@ describe('next registration step', () => {
     );
     const rotated = { ...g, content: registrationContent(descriptor(['relay', 'validator']), now + 2 * DAY) };
     assert.equal(nextRegistrationStep(standing, self, rotated, true), 'register');
+    const otherPayout = goal(['relay', 'validator'], 1_000_000, generateIdentity().publicKey);
+    assert.equal(nextRegistrationStep(standing, self, otherPayout, true), 'register');
+
+    // A penalty took the bond (or relayBond rose): out of the list until it registers again.
+    const reg = standing.relays.get(self);
+    assert.ok(reg !== undefined && reg.bond === standing.params.relayBond, 'the bond is locked');
+    const burned = { ...standing, relays: new Map([[self, { ...reg, bond: credits(0) }]]) };
+    assert.equal(nextRegistrationStep(burned, self, g, true), 'register');
+    const raised = { ...standing, params: { ...standing.params, relayBond: credits(500) } };
+    assert.equal(nextRegistrationStep(raised, self, g, true), 'register');
   });
 
   it('a genesis validator is a candidate already: once registered it is done, it never stands again', () => {
@@ -124,7 +140,19 @@ describe('next registration step', () => {
     const state: LedgerState = {
       ...base,
       accounts: new Map([[v, { ...account, genesisClaimed: true }]]),
-      relays: new Map([[v, { ...g.content, height: 1 }]]),
+      relays: new Map([
+        [
+          v,
+          {
+            ...g.content,
+            height: 1,
+            payout: keyHex(g.payout),
+            bond: base.params.relayBond,
+            measured: null,
+            earned: credits(0),
+          },
+        ],
+      ]),
     };
     assert.equal(nextRegistrationStep(state, v, g, true), 'done');
   });

@@ -32,6 +32,7 @@ function sources(ledger: boolean): StatusSources {
     }),
     exit: piece({ sockets: 0, lookups: 0, refused: {} }),
     ledger: piece(ledger ? { ledger: { height: 9 } as never } : {}),
+    economy: piece({}),
     wallet: piece({ wallet: 'ab'.repeat(32) }),
     registration: piece(
       ledger ? { registration: { state: 'registered' as const, failures: 0, payoutIsWallet: true } } : {},

@@ -1,0 +1,193 @@
+// Audits of relay claims (docs/economy.md, "Audits"), the validator's pure side: which positions of a
+// claim to sample, and whether a relay's answer proves the leaves covering them. The protocol driver
+// (asking the relay, the audit window, the verdict transaction) lives elsewhere.
+//
+//   p_i = SHA-256("anonnet-audit" || claim txId || i u32) as a 256-bit big-endian integer mod cells
+//
+// A sampled position lands in a leaf with probability proportional to its value, so inflating a claim
+// by a share q of its total is caught with probability 1 - (1 - q)^samples.
+import { hash } from 'node:crypto';
+import {
+  type MerkleSumProof,
+  merkleLeafHash,
+  pathIndex,
+  proofRoot,
+  proofStart,
+} from '../crypto/merkle-sum.ts';
+import { verifyReceiptSignature } from '../crypto/receipt-signature.ts';
+import { type AuditLeaf, type AuditResponse, MAX_AUDIT_POSITIONS } from '../wire/audit-msg.ts';
+import { bytesEqual } from '../wire/bytes.ts';
+import { compareReceiptOrder, decodeReceipt, type Receipt, type SignedReceipt } from '../wire/receipt.ts';
+import type { RelayClaim } from './claim.ts';
+import { EconomyError } from './errors.ts';
+
+export const AUDIT_CONTEXT = 'anonnet-audit';
+export const CLAIM_TX_ID_BYTES = 32;
+
+/** Why an answer fails. Stable codes: verdict transactions and logs carry them. */
+export type AuditFailReason =
+  /** Not one entry per sampled position. */
+  | 'WRONG_COUNT'
+  /** Leaf bytes that are not a receipt. */
+  | 'BAD_RECEIPT'
+  /** The receipt's signature does not verify against its signer. */
+  | 'BAD_SIGNATURE'
+  /** The receipt confirms another relay's cells. */
+  | 'WRONG_RELAY'
+  /** The receipt is of another epoch than the claim. */
+  | 'WRONG_EPOCH'
+  /** The path, with the receipt's cells as the leaf's value, does not recompute the claim's root and total. */
+  | 'BAD_PATH'
+  /** The start offset given is not where the path puts the leaf. */
+  | 'BAD_START'
+  /** The leaf's range does not hold the sampled position. */
+  | 'NOT_COVERED'
+  /** No neighbour given, but the covering leaf is not the claim's last. */
+  | 'MISSING_NEIGHBOUR'
+  /** A neighbour that is not the next leaf (or one given after the last leaf). */
+  | 'BAD_NEIGHBOUR'
+  /** The neighbour's (signer, tag) is not strictly greater: a receipt counted twice, or leaves out of order. */
+  | 'NOT_ASCENDING';
+
+export type AuditResult =
+  | { readonly ok: true }
+  | { readonly ok: false; readonly reason: AuditFailReason; readonly sample: number };
+
+export interface AuditCheckOptions {
+  /**
+   * Checks a receipt's signature. Ed25519 by default; a simulation that models forged receipts
+   * without signing every one passes its own.
+   */
+  readonly verifyReceipt?: (signed: SignedReceipt) => boolean;
+}
+
+const CONTEXT_BYTES = new TextEncoder().encode(AUDIT_CONTEXT);
+
+/**
+ * The sampled positions of a claim: `samples` points in [0, cells), from the claim transaction's id.
+ * None when cells is 0. Throws EconomyError 'BAD_ARGUMENT' on a txId that is not 32 bytes or a sample
+ * count outside 1..MAX_AUDIT_POSITIONS.
+ */
+export function samplePositions(claimTxId: Uint8Array, cells: bigint, samples: number): bigint[] {
+  if (claimTxId.length !== CLAIM_TX_ID_BYTES) {
+    throw new EconomyError('BAD_ARGUMENT', `a claim txId is ${CLAIM_TX_ID_BYTES} bytes`);
+  }
+  if (!Number.isInteger(samples) || samples < 1 || samples > MAX_AUDIT_POSITIONS) {
+    throw new EconomyError('BAD_ARGUMENT', `${samples} samples: must be 1..${MAX_AUDIT_POSITIONS}`);
+  }
+  if (cells <= 0n) return [];
+  const input = new Uint8Array(CONTEXT_BYTES.length + CLAIM_TX_ID_BYTES + 4);
+  input.set(CONTEXT_BYTES);
+  input.set(claimTxId, CONTEXT_BYTES.length);
+  const view = new DataView(input.buffer);
+  const out: bigint[] = [];
+  for (let i = 0; i < samples; i++) {
+    view.setUint32(input.length - 4, i);
+    const d = hash('sha256', input, 'buffer');
+    const n =
+      (d.readBigUInt64BE(0) << 192n) |
+      (d.readBigUInt64BE(8) << 128n) |
+      (d.readBigUInt64BE(16) << 64n) |
+      d.readBigUInt64BE(24);
+    out.push(n % cells);
+  }
+  return out;
+}
+
+/** A leaf of an answer that passed the per-leaf checks: its receipt, index and range. */
+interface CheckedLeaf {
+  readonly receipt: Receipt;
+  readonly index: number;
+  readonly start: bigint;
+}
+
+type LeafCheck = CheckedLeaf | AuditFailReason;
+
+/**
+ * Step 3 of "Audits": does `answer` prove every sampled position of `claim`? For each entry: both
+ * receipts decode, confirm this relay's cells in this epoch and carry a valid signature; their paths,
+ * with the receipts' cells as leaf values, recompute the claim's root and total; the covering leaf's
+ * range holds the position; the neighbour is the next leaf (none only after the last) and its
+ * (signer, tag) is strictly greater. The first failure is the answer. Never throws.
+ */
+export function checkAuditAnswer(
+  claim: RelayClaim,
+  positions: readonly bigint[],
+  answer: AuditResponse,
+  options: AuditCheckOptions = {},
+): AuditResult {
+  if (answer.entries.length !== positions.length) return { ok: false, reason: 'WRONG_COUNT', sample: 0 };
+  const verify = options.verifyReceipt ?? verifyReceiptSignature;
+  const memo = new Map<string, LeafCheck>();
+  const check = (leaf: AuditLeaf): LeafCheck => {
+    const key = leafKey(leaf);
+    let r = memo.get(key);
+    if (r === undefined) {
+      r = checkLeaf(claim, leaf, verify);
+      memo.set(key, r);
+    }
+    return r;
+  };
+  for (let k = 0; k < positions.length; k++) {
+    const reason = checkEntry(claim, positions[k] as bigint, answer.entries[k]!, check);
+    if (reason !== undefined) return { ok: false, reason, sample: k };
+  }
+  return { ok: true };
+}
+
+function checkEntry(
+  claim: RelayClaim,
+  p: bigint,
+  entry: AuditResponse['entries'][number],
+  check: (leaf: AuditLeaf) => LeafCheck,
+): AuditFailReason | undefined {
+  const leaf = check(entry.leaf);
+  if (typeof leaf === 'string') return leaf;
+  if (p < leaf.start || p >= leaf.start + leaf.receipt.cells) return 'NOT_COVERED';
+  const last = leaf.index === claim.leaves - 1;
+  if (entry.neighbour === null) return last ? undefined : 'MISSING_NEIGHBOUR';
+  if (last) return 'BAD_NEIGHBOUR';
+  const next = check(entry.neighbour);
+  if (typeof next === 'string') return next;
+  if (next.index !== leaf.index + 1) return 'BAD_NEIGHBOUR';
+  if (compareReceiptOrder(next.receipt, leaf.receipt) <= 0) return 'NOT_ASCENDING';
+  return undefined;
+}
+
+function checkLeaf(
+  claim: RelayClaim,
+  leaf: AuditLeaf,
+  verify: (signed: SignedReceipt) => boolean,
+): LeafCheck {
+  const decoded = decodeReceipt(leaf.receipt);
+  if (decoded.kind !== 'ok') return 'BAD_RECEIPT';
+  const signed = decoded.value;
+  const receipt = signed.receipt;
+  if (!bytesEqual(receipt.relay, claim.relayKey)) return 'WRONG_RELAY';
+  if (receipt.epoch !== claim.epoch) return 'WRONG_EPOCH';
+  const index = pathIndex(
+    leaf.steps.map((s) => s.side),
+    claim.leaves,
+  );
+  if (index === undefined) return 'BAD_PATH';
+  const proof: MerkleSumProof = {
+    index,
+    leafCount: claim.leaves,
+    leaf: { hash: merkleLeafHash(signed.bytes), sum: receipt.cells },
+    steps: leaf.steps,
+  };
+  const root = proofRoot(proof);
+  if (root === undefined || root.sum !== claim.cells || !bytesEqual(root.hash, claim.root)) return 'BAD_PATH';
+  const start = proofStart(proof);
+  if (start !== leaf.start) return 'BAD_START';
+  // Last: the one check that costs an Ed25519 verification.
+  if (!verify(signed)) return 'BAD_SIGNATURE';
+  return { receipt, index, start };
+}
+
+/** Identifies a leaf of an answer by everything it carries (an answer may repeat a leaf per position). */
+function leafKey(leaf: AuditLeaf): string {
+  let key = `${Buffer.from(leaf.receipt).toString('latin1')}|${leaf.start}`;
+  for (const s of leaf.steps) key += `|${Buffer.from(s.hash).toString('latin1')}${s.side}${s.sum}`;
+  return key;
+}
