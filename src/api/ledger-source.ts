@@ -85,5 +85,7 @@ export function ledgerRelays(state: Pick<LedgerState, 'relays'>): LedgerRelayInf
       bandwidth: r.bandwidth,
       exitPolicySummary: summaryText(r.exitPolicySummary),
       height: BigInt(r.height),
+      payout: r.payout,
+      bond: r.bond.toString(),
     }));
 }

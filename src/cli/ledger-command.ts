@@ -274,10 +274,12 @@ function addRelays(ledger: Command): void {
         x.roles.join(','),
         String(x.bandwidth),
         x.exitPolicySummary || '-',
+        shortId(x.payout),
+        x.bond,
         String(x.height),
       ]);
       process.stdout.write(
-        `${table(['ACCOUNT', 'ROLES', 'BANDWIDTH', 'EXITS', 'HEIGHT'], rows)}${r.relays.length} relays registered\n`,
+        `${table(['ACCOUNT', 'ROLES', 'BANDWIDTH', 'EXITS', 'PAYOUT', 'BOND', 'HEIGHT'], rows)}${r.relays.length} relays registered\n`,
       );
     }),
   );

@@ -386,20 +386,20 @@ test('relays: the registrations on the ledger, as a table and as JSON', async ()
   await until(() => ledger.state.relays.size === 1, 5_000, 'the registration to commit');
   const r = await cli(['relays', '-d', aliceDir]);
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stdout, /^ACCOUNT\s+ROLES\s+BANDWIDTH\s+EXITS\s+HEIGHT\n/);
+  assert.match(r.stdout, /^ACCOUNT\s+ROLES\s+BANDWIDTH\s+EXITS\s+PAYOUT\s+BOND\s+HEIGHT\n/);
   assert.match(
     r.stdout,
     new RegExp(
-      `\\n${keyHex(relay.publicKey).slice(0, 8)}\\S*\\s+relay,exit\\s+123456\\s+reject 25\\s+\\d+\\n`,
+      `\\n${keyHex(relay.publicKey).slice(0, 8)}\\S*\\s+relay,exit\\s+123456\\s+reject 25\\s+${keyHex(carol.publicKey).slice(0, 8)}\\S*\\s+100\\s+\\d+\\n`,
     ),
   );
   assert.match(r.stdout, /\n1 relays registered\n$/);
   const j = JSON.parse((await cli(['relays', '-d', aliceDir, '--json'])).stdout) as {
-    relays: { account: string; roles: string[]; exitPolicySummary: string }[];
+    relays: { account: string; roles: string[]; exitPolicySummary: string; payout: string; bond: string }[];
   };
   assert.deepEqual(
-    j.relays.map((x) => [x.account, x.roles, x.exitPolicySummary]),
-    [[keyHex(relay.publicKey), ['relay', 'exit'], 'reject 25']],
+    j.relays.map((x) => [x.account, x.roles, x.exitPolicySummary, x.payout, x.bond]),
+    [[keyHex(relay.publicKey), ['relay', 'exit'], 'reject 25', keyHex(carol.publicKey), '100']],
   );
 });
 

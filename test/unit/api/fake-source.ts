@@ -28,6 +28,8 @@ export class FakeLedger implements LedgerSource {
       bandwidth: 1e6,
       exitPolicySummary: 'reject 25',
       height: 3n,
+      payout: 'aa'.repeat(32),
+      bond: '100',
     },
   ];
 

@@ -158,6 +158,8 @@ describe('REST resources', () => {
           bandwidth: 1e6,
           exitPolicySummary: 'reject 25',
           height: '3',
+          payout: 'aa'.repeat(32),
+          bond: '100',
         },
       ],
     });

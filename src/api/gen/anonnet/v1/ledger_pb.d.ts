@@ -120,6 +120,20 @@ export declare type LedgerRelay = Message<"anonnet.v1.LedgerRelay"> & {
    * @generated from field: uint64 height = 5;
    */
   height: bigint;
+
+  /**
+   * The account its earnings are paid to, hex.
+   *
+   * @generated from field: string payout = 6;
+   */
+  payout: string;
+
+  /**
+   * Credits its registration locks (a decimal string); below relayBond it is out of the relay list.
+   *
+   * @generated from field: string bond = 7;
+   */
+  bond: string;
 };
 
 /**
