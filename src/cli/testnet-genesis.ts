@@ -1,5 +1,6 @@
-// The genesis document of a local testnet: nodes 0..count-1 are the first validators. Their identities
-// are created here (the daemons load them), so the document is the same on every rerun of one testnet.
+// The genesis document of a local testnet: nodes 1..count are the first validators (node 0 is the client,
+// which validates nothing). Their identities are created here (the daemons load them), so the document
+// is the same on every rerun of one testnet.
 import { join } from 'node:path';
 import { files, prepareDataDir } from '../daemon/data-dir.ts';
 import { loadOrCreateIdentity } from '../daemon/identity-file.ts';
@@ -15,7 +16,7 @@ export async function testnetGenesis(
   blockIntervalMs: number,
 ): Promise<string> {
   const validators: Uint8Array[] = [];
-  for (let i = 0; i < count; i++) {
+  for (let i = 1; i <= count; i++) {
     const dir = nodeDir(root, i);
     prepareDataDir(dir);
     const { identity } = await loadOrCreateIdentity(join(dir, files.identity), powDifficulty);

@@ -53,6 +53,8 @@ export interface EconomySubsystem {
   readonly receipts: (() => ReceiptSigner) | undefined;
   /** Hands the economy the circuit layer's relay measurement (validators measure relays with it). */
   useMeasurement(measure: MeasureFn): void;
+  /** The one queue of transactions the node identity signs (undefined without a ledger). */
+  readonly txs: IdentityTxs | undefined;
   status(): { readonly economy?: EconomyStatus };
   stop(): void;
 }
@@ -63,6 +65,7 @@ export async function createEconomy(opts: EconomyOptions, deps: EconomyDeps): Pr
     return {
       circuit: undefined,
       receipts: undefined,
+      txs: undefined,
       useMeasurement: () => {},
       status: () => ({}),
       stop: () => {},
@@ -143,6 +146,7 @@ export async function createEconomy(opts: EconomyOptions, deps: EconomyDeps): Pr
     circuit,
     receipts: () => countingSigner(throwawaySigner(currentEpoch)),
     useMeasurement: (measure) => measurer?.use(measure),
+    txs,
     status: () => ({
       economy: {
         epoch: epoch ?? null,

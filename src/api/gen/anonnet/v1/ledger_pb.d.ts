@@ -53,6 +53,13 @@ export declare type LedgerStatus = Message<"anonnet.v1.LedgerStatus"> & {
    * @generated from field: repeated string validators = 4;
    */
   validators: string[];
+
+  /**
+   * The proof-of-work difficulty a start-grant claim needs now (leading zero bits).
+   *
+   * @generated from field: uint32 pow_difficulty = 5;
+   */
+  powDifficulty: number;
 };
 
 /**
@@ -60,6 +67,96 @@ export declare type LedgerStatus = Message<"anonnet.v1.LedgerStatus"> & {
  * Use `create(LedgerStatusSchema)` to create a new message.
  */
 export declare const LedgerStatusSchema: GenMessage<LedgerStatus>;
+
+/**
+ * @generated from message anonnet.v1.ListLedgerRelaysRequest
+ */
+export declare type ListLedgerRelaysRequest = Message<"anonnet.v1.ListLedgerRelaysRequest"> & {
+};
+
+/**
+ * Describes the message anonnet.v1.ListLedgerRelaysRequest.
+ * Use `create(ListLedgerRelaysRequestSchema)` to create a new message.
+ */
+export declare const ListLedgerRelaysRequestSchema: GenMessage<ListLedgerRelaysRequest>;
+
+/**
+ * A relay registered on the ledger (REGISTER_RELAY): the list clients choose paths from.
+ *
+ * @generated from message anonnet.v1.LedgerRelay
+ */
+export declare type LedgerRelay = Message<"anonnet.v1.LedgerRelay"> & {
+  /**
+   * The relay's identity key, hex (its account).
+   *
+   * @generated from field: string account = 1;
+   */
+  account: string;
+
+  /**
+   * relay | exit | validator
+   *
+   * @generated from field: repeated string roles = 2;
+   */
+  roles: string[];
+
+  /**
+   * Claimed bandwidth, bytes per second (an upper bound, never a path weight).
+   *
+   * @generated from field: uint32 bandwidth = 3;
+   */
+  bandwidth: number;
+
+  /**
+   * The exit-policy summary ("accept 80,443", "reject 25"); empty for a relay that is not an exit.
+   *
+   * @generated from field: string exit_policy_summary = 4;
+   */
+  exitPolicySummary: string;
+
+  /**
+   * Height of its latest registration.
+   *
+   * @generated from field: uint64 height = 5;
+   */
+  height: bigint;
+
+  /**
+   * The account its earnings are paid to, hex.
+   *
+   * @generated from field: string payout = 6;
+   */
+  payout: string;
+
+  /**
+   * Credits its registration locks (a decimal string); below relayBond it is out of the relay list.
+   *
+   * @generated from field: string bond = 7;
+   */
+  bond: string;
+};
+
+/**
+ * Describes the message anonnet.v1.LedgerRelay.
+ * Use `create(LedgerRelaySchema)` to create a new message.
+ */
+export declare const LedgerRelaySchema: GenMessage<LedgerRelay>;
+
+/**
+ * @generated from message anonnet.v1.ListLedgerRelaysResponse
+ */
+export declare type ListLedgerRelaysResponse = Message<"anonnet.v1.ListLedgerRelaysResponse"> & {
+  /**
+   * @generated from field: repeated anonnet.v1.LedgerRelay relays = 1;
+   */
+  relays: LedgerRelay[];
+};
+
+/**
+ * Describes the message anonnet.v1.ListLedgerRelaysResponse.
+ * Use `create(ListLedgerRelaysResponseSchema)` to create a new message.
+ */
+export declare const ListLedgerRelaysResponseSchema: GenMessage<ListLedgerRelaysResponse>;
 
 /**
  * @generated from message anonnet.v1.GetBalanceRequest
