@@ -4,7 +4,8 @@
 //
 //   listed   = registered relays whose bond >= relayBond (a penalty burns the bond: out until re-registered)
 //   capacity = measured bandwidth, or unmeasuredBandwidth while the validators have not measured it
-//   weight   = min(capacity, registered claim) × (REPUTATION_MAX + reputation) / (2 × REPUTATION_MAX)
+//   weight   = min(capacity, registered claim) × (REPUTATION_MAX + reputation) / (2 × REPUTATION_MAX),
+//              rounded down, at least 1 unless min(capacity, claim) is 0
 //
 // So the relay's own claim is only an upper bound, an unmeasured relay weighs at most unmeasuredBandwidth,
 // a relay measured at 0 weighs 0 (never chosen), and reputation scales a weight between half (a newcomer,
@@ -32,10 +33,15 @@ export function capacityWeight(reg: RelayRegistration, params: LedgerParams): nu
   return Math.max(0, Math.min(capacity, reg.bandwidth));
 }
 
-/** `weight` scaled by reputation: × (1/2 + 1/2 · reputation / REPUTATION_MAX), rounded down. */
+/**
+ * `weight` scaled by reputation: × (1/2 + 1/2 · reputation / REPUTATION_MAX), rounded down, but never
+ * down to 0 (0 stays for a relay measured dead).
+ */
 export function reputationScaled(weight: number, rep: bigint): number {
+  if (weight <= 0) return 0;
   const r = rep < 0n ? 0n : rep > REPUTATION_MAX ? REPUTATION_MAX : rep;
-  return Number((BigInt(Math.floor(weight)) * (REPUTATION_MAX + r)) / (2n * REPUTATION_MAX));
+  const scaled = Number((BigInt(Math.floor(weight)) * (REPUTATION_MAX + r)) / (2n * REPUTATION_MAX));
+  return Math.max(1, scaled);
 }
 
 /** The ledger's relay list at `state.height`. */
