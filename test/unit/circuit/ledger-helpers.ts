@@ -26,7 +26,7 @@ export interface RegistrationSpec {
   /** Bandwidth the relay claimed in REGISTER_RELAY (bytes/s). */
   readonly claim: number;
   /** The validators' median measurement (bytes/s); absent: unmeasured. */
-  readonly measured?: number;
+  readonly measured?: number | undefined;
   /** Default BOND; 0 after a penalty took it. */
   readonly bond?: Credits;
   /** 'max': REPUTATION_MAX (728); default: 0 (a newcomer). */
@@ -41,7 +41,10 @@ const FULL_REPUTATION: ReputationInputs = {
 };
 const NO_REPUTATION: ReputationInputs = { relayedBytes: 0n, uptimeEpochs: 0n, penalties: 0n, since: null };
 
-export function ledgerState(specs: readonly RegistrationSpec[], params: Partial<LedgerParams> = {}): LedgerState {
+export function ledgerState(
+  specs: readonly RegistrationSpec[],
+  params: Partial<LedgerParams> = {},
+): LedgerState {
   const relays = new Map<string, RelayRegistration>();
   const accounts = new Map<string, Account>();
   for (const s of specs) {
