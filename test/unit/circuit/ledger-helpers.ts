@@ -21,8 +21,8 @@ export const BOND: Credits = credits(100);
 export const UNMEASURED = 1024 * 1024;
 
 export interface RegistrationSpec {
-  /** Relay number (test/unit/directory/relay-view-helpers.ts). */
-  readonly n: number;
+  /** Relay number (test/unit/directory/relay-view-helpers.ts), or the relay's identity key. */
+  readonly n: number | Uint8Array;
   /** Bandwidth the relay claimed in REGISTER_RELAY (bytes/s). */
   readonly claim: number;
   /** The validators' median measurement (bytes/s); absent: unmeasured. */
@@ -48,7 +48,7 @@ export function ledgerState(
   const relays = new Map<string, RelayRegistration>();
   const accounts = new Map<string, Account>();
   for (const s of specs) {
-    const key = keyHex(relay(s.n).identity.publicKey);
+    const key = keyHex(typeof s.n === 'number' ? relay(s.n).identity.publicKey : s.n);
     relays.set(key, {
       roles: 1,
       bandwidth: s.claim,
