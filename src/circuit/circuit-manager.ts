@@ -168,7 +168,8 @@ export class CircuitManager {
       m.circuit.state === 'open' &&
       !m.circuit.streams.full &&
       (m.firstUsedAt === undefined || now - m.firstUsedAt < this.#init.options.maxDirtyMs) &&
-      this.#exitAccepts(m.circuit, port);
+      this.#exitAccepts(m.circuit, port) &&
+      this.#stillListed(m.circuit);
     const mine = [...this.#circuits].find((m) => m.isolationKey === isolationKey && usable(m));
     if (mine) return mine;
     const clean = [...this.#circuits].find((m) => m.isolationKey === undefined && usable(m));
@@ -180,6 +181,18 @@ export class CircuitManager {
     const built = await this.#build(port, signal, isolationKey);
     this.maintain();
     return built;
+  }
+
+  /**
+   * Every relay of the circuit is still on the ledger's list (no ledger: true). A circuit through a relay
+   * that left it (a penalty took its bond) takes no new streams; those it carries keep it until they end.
+   */
+  #stillListed(circuit: ClientCircuit): boolean {
+    const list = this.#init.relayList?.();
+    if (list === undefined) return true;
+    return circuit.path.every(
+      (hop) => (list.relays.get(Buffer.from(hop.identityKey).toString('hex'))?.weight ?? 0) > 0,
+    );
   }
 
   #exitAccepts(circuit: ClientCircuit, port: number): boolean {
