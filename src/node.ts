@@ -132,6 +132,7 @@ export async function startNode(config: NodeConfig, deps: NodeDeps): Promise<Ano
         view,
         streams: clientStreams,
         receipts: economy.receipts,
+        ledger: ledger.node,
       }),
     );
     const { circuits } = client;
