@@ -6,7 +6,7 @@ import type { CircuitManager } from './circuit/circuit-manager.ts';
 import { createClient } from './circuit/client-subsystem.ts';
 import { createRelay } from './circuit/relay-subsystem.ts';
 import type { NodeConfig } from './config/schema.ts';
-import { createLedger } from './consensus/ledger-subsystem.ts';
+import { type BlockFeed, createLedger } from './consensus/ledger-subsystem.ts';
 import { createBootstrapProgress, createRelayProgress } from './daemon/bootstrap-subsystem.ts';
 import { openDataDir } from './daemon/data-dir-subsystem.ts';
 import type { EventBus } from './daemon/events.ts';
@@ -18,6 +18,7 @@ import { createDirectory } from './directory/directory-subsystem.ts';
 import { createDiscovery } from './directory/discovery-subsystem.ts';
 import { createPublishing } from './directory/publish-subsystem.ts';
 import type { RelayView } from './directory/relay-view.ts';
+import { createEconomy } from './economy/economy-subsystem.ts';
 import type { Logger } from './log/logger.ts';
 import { createMetrics, type Metrics } from './metrics/registry.ts';
 import { nodeApiSource } from './node/api-source.ts';
@@ -82,14 +83,44 @@ export async function startNode(config: NodeConfig, deps: NodeDeps): Promise<Ano
     const discovery = life.own(
       createDiscovery(o.discovery, { ...base, log: log('discovery'), host, dht, view, publishing }),
     );
+    // Blocks are announced on the API's event feed, which is made further down.
+    let blockFeed: BlockFeed | undefined;
+    const blocks: BlockFeed = { publish: (e) => blockFeed?.publish(e) };
+    const ledger = life.own(
+      await createLedger(config, { ...base, log: log('ledger'), host, keys, dataDir: o.dataDir, blocks }),
+    );
+    const economy = life.own(
+      await createEconomy(o.economy, {
+        log: log('economy'),
+        host,
+        identity: keys.identity,
+        ledger: ledger.node,
+      }),
+    );
     const exit = life.own(createExit(o.exit, { log: log('exit') }));
     const relay = life.own(
-      await createRelay(o.relay, { ...base, log: log('relay'), host, keys, exit, view }),
+      await createRelay(o.relay, {
+        ...base,
+        log: log('relay'),
+        host,
+        keys,
+        exit,
+        view,
+        economy: economy.circuit,
+      }),
     );
     const client = life.own(
-      createClient(o.client, { ...base, log: log('circuits'), host, view, streams: clientStreams }),
+      createClient(o.client, {
+        ...base,
+        log: log('circuits'),
+        host,
+        view,
+        streams: clientStreams,
+        receipts: economy.receipts,
+      }),
     );
     const { circuits } = client;
+    economy.useMeasurement((key, signal) => client.measure(key, signal));
     const proxies = life.own(await createProxies(o.proxy, { log: log('proxy'), circuits }));
     const peerCount = () => host.getPeers().length;
     const relayProgress = life.own(
@@ -99,18 +130,9 @@ export async function startNode(config: NodeConfig, deps: NodeDeps): Promise<Ano
       ),
     );
     const feeds = life.own(createApiFeeds(o, { ...base, circuits, peerCount }));
-    const ledger = life.own(
-      await createLedger(config, {
-        ...base,
-        log: log('ledger'),
-        host,
-        keys,
-        dataDir: o.dataDir,
-        blocks: feeds.events,
-      }),
-    );
+    blockFeed = feeds.events;
     const sources = { roles: config.relay.roles, startedAt, now, progress, p2p, directory: dir, discovery };
-    const more = { publishing, proxies, client, relay, exit, ledger };
+    const more = { publishing, proxies, client, relay, exit, ledger, economy };
     const statusWith = (api: StatusSources['api']) => readNodeStatus({ ...sources, ...more, api });
     const apiParts = { client, view, host, feeds, config, now, ledger, log: log('api') };
     const api = life.own(

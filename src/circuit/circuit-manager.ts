@@ -6,6 +6,7 @@
 // a build.
 import type { Libp2p } from '@libp2p/interface';
 import type { RelayView } from '../directory/relay-view.ts';
+import type { ReceiptSigner } from '../economy/receipt-counter.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Metrics } from '../metrics/registry.ts';
 import type { CircuitStream, ClientStreamsFactory } from './circuit-streams.ts';
@@ -47,6 +48,8 @@ export interface CircuitManagerInit {
   readonly log: Logger;
   /** The streams of each circuit (src/stream/stream-table.ts: clientStreams). */
   readonly streams: ClientStreamsFactory;
+  /** A receipt signer with a fresh key per circuit (docs/economy.md); none: no receipts. */
+  readonly receipts?: (() => ReceiptSigner) | undefined;
   readonly now?: () => number;
   readonly metrics?: Pick<Metrics, 'circuits' | 'streams'> | undefined;
   /** Relays recently found unreachable (a fresh one when not given). */
@@ -228,7 +231,7 @@ export class CircuitManager {
           this.#init.host,
           path,
           AbortSignal.any([signal, AbortSignal.timeout(this.#init.options.buildTimeoutMs)]),
-          { streams: this.#init.streams },
+          { streams: this.#init.streams, receipts: this.#init.receipts?.() },
         );
         this.stats.built++;
         this.stats.buildMs.push(performance.now() - started);

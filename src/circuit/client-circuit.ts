@@ -6,6 +6,7 @@ import type { Libp2p } from '@libp2p/interface';
 import type { Multiaddr } from '@multiformats/multiaddr';
 import { createHandshakeClient } from '../crypto/circuit-handshake.ts';
 import { ClientCircuitCrypto } from '../crypto/relay-crypto.ts';
+import { ReceiptCounter, type ReceiptSigner } from '../economy/receipt-counter.ts';
 import {
   CELL_HEADER_BYTES,
   type CircuitId,
@@ -25,6 +26,7 @@ import {
   relayCellPadding,
 } from '../wire/cell.ts';
 import type { OnionKey } from '../wire/descriptor-types.ts';
+import type { SignedReceipt } from '../wire/receipt.ts';
 import type { ChannelCircuit, CircuitLink } from './channel.ts';
 import { channelPool } from './channel-pool.ts';
 import {
@@ -74,6 +76,11 @@ export interface BuildOptions {
   readonly keepaliveMs?: number;
   /** The circuit's streams (src/stream/stream-table.ts: clientStreams). */
   readonly streams: ClientStreamsFactory;
+  /**
+   * Signs the receipts this client gives its first hop for the cells it delivers (docs/economy.md):
+   * a signer with a key made for this circuit alone. None: no receipts.
+   */
+  readonly receipts?: ReceiptSigner | undefined;
 }
 
 interface Pending<T> {
@@ -103,16 +110,24 @@ export class ClientCircuit {
   #sentRelay = false;
   #keepalive: NodeJS.Timeout | undefined;
   readonly #early = new RelayEarlyBudget();
+  /** A bandwidth measurement under way (measure()). */
+  #measuring: { sentAt: number; firstAt: number; bytes: number; done: Pending<void> } | undefined;
+  /** Receipts for the cells the first hop delivers to us. */
+  readonly #rx: ReceiptCounter | undefined;
 
   private constructor(
     path: readonly PathHop[],
     link: CircuitLink,
     circId: CircuitId,
     streams: ClientStreamsFactory,
+    receipts: ReceiptSigner | undefined,
   ) {
     this.path = path;
     this.#link = link;
     this.#circId = circId;
+    const guard = path[0]?.identityKey;
+    this.#rx =
+      receipts === undefined || guard === undefined ? undefined : new ReceiptCounter(receipts, guard);
     this.streams = streams({
       maxData: MAX_RELAY_DATA,
       // Our own queue on the guard channel, not the channel: one circuit that fills its queue makes
@@ -167,7 +182,7 @@ export class ClientCircuit {
         first.peerId,
       );
     }
-    const circuit = new ClientCircuit(path, link, link.id, opts.streams);
+    const circuit = new ClientCircuit(path, link, link.id, opts.streams, opts.receipts);
     // A build that times out stalled at the hop it was creating: that relay is the one to suspect.
     // One the caller aborted says nothing about the relays.
     const onAbort = () =>
@@ -249,6 +264,7 @@ export class ClientCircuit {
   close(err: Error = new CircuitError('CLOSED', 'closed by client')): void {
     if (this.state === 'closed') return;
     if (!this.#link.closed) {
+      this.#sendReceipts(this.#rx?.flush());
       this.#link.send(
         encodeCell({ circuitId: this.#circId, command: LinkCommand.DESTROY, body: Uint8Array.of(0) }),
       );
@@ -367,6 +383,14 @@ export class ClientCircuit {
     return link;
   }
 
+  /** Sends receipts to the first hop in RECEIPT cells. */
+  #sendReceipts(receipts: SignedReceipt | readonly SignedReceipt[] | undefined): void {
+    if (receipts === undefined || this.#link.closed) return;
+    for (const r of Array.isArray(receipts) ? receipts : [receipts as SignedReceipt]) {
+      this.#link.send(encodeCell({ circuitId: this.#circId, command: LinkCommand.RECEIPT, body: r.bytes }));
+    }
+  }
+
   #onCell(bytes: Uint8Array): void {
     const decoded = decodeCell(bytes);
     if (decoded.kind !== 'ok' || decoded.value.circuitId !== this.#circId) {
@@ -386,8 +410,11 @@ export class ClientCircuit {
           new CircuitError('DESTROYED', `circuit destroyed by a relay (reason ${cell.body[0] ?? 0})`),
         );
       case LinkCommand.RELAY:
+        if (this.#rx !== undefined) this.#sendReceipts(this.#rx.count());
         return this.#onRelay(cell.body);
       case LinkCommand.PADDING:
+      // The first hop confirming our own cells: a client is paid nothing, so it keeps none.
+      case LinkCommand.RECEIPT:
         return;
       default:
         return this.close(new CircuitError('PROTOCOL', `unknown link command ${cell.command}`));
@@ -431,12 +458,56 @@ export class ClientCircuit {
       }
       case 'truncated':
         return this.#truncated(hop, m.reason);
-      case 'drop':
+      case 'drop': {
+        const ms = this.#measuring;
+        if (ms !== undefined && hop === 0) {
+          if (ms.firstAt === 0) ms.firstAt = performance.now();
+          else ms.bytes += m.data.length;
+        }
+        return;
+      }
+      case 'measured':
+        this.#measuring?.done.resolve();
         return;
       default:
         // Unknown relay commands from a recognised hop are ignored (forward compatibility).
         return;
     }
+  }
+
+  /**
+   * Measures the relay of this one-hop circuit (docs/economy.md, "Measurement"): asks it for `bytes`
+   * of DROP cells. Latency: from the request to the first cell; bandwidth: the bytes after the first
+   * cell over the time after it. Undefined when the relay sent nothing (it refused or is over budget).
+   */
+  async measure(
+    bytes: number,
+    signal: AbortSignal,
+  ): Promise<{ readonly bandwidth: number; readonly latencyMs: number } | undefined> {
+    if (this.state !== 'open' || this.hops !== 1)
+      throw new CircuitError('CLOSED', 'not an open one-hop circuit');
+    if (this.#measuring !== undefined) throw new CircuitError('LIMIT', 'one measurement at a time');
+    let done!: Pending<void>;
+    const finished = new Promise<void>((resolve, reject) => {
+      done = { resolve, reject };
+    });
+    const onAbort = () => done.reject(new CircuitError('BUILD_TIMEOUT', 'measurement aborted or timed out'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    const onClose = (_c: ClientCircuit, err: Error) => done.reject(err);
+    this.onClose(onClose);
+    const ms = { sentAt: performance.now(), firstAt: 0, bytes: 0, done };
+    this.#measuring = ms;
+    try {
+      this.#sendRelay(0, 0, RelayCommand.MEASURE, encodeRelayPayload({ kind: 'measure', bytes }));
+      await finished;
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+      this.#closeListeners.delete(onClose);
+      this.#measuring = undefined;
+    }
+    if (ms.firstAt === 0) return undefined;
+    const seconds = Math.max(1e-3, (performance.now() - ms.firstAt) / 1000);
+    return { bandwidth: Math.round(ms.bytes / seconds), latencyMs: Math.round(ms.firstAt - ms.sentAt) };
   }
 
   /**

@@ -3,11 +3,13 @@
 import { join } from 'node:path';
 import type { Libp2p } from '@libp2p/interface';
 import type { RelayView } from '../directory/relay-view.ts';
+import type { ReceiptSigner } from '../economy/receipt-counter.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Metrics } from '../metrics/registry.ts';
 import { CircuitManager, defaultCircuitManagerOptions } from './circuit-manager.ts';
 import type { ClientStreamsFactory } from './circuit-streams.ts';
 import { GuardSet } from './guards.ts';
+import { measureRelay, type RelayMeasurement } from './measure-relay.ts';
 
 export interface ClientOptions {
   readonly dataDir: string;
@@ -39,6 +41,8 @@ export interface ClientDeps {
   readonly metrics: Metrics;
   /** The streams of each circuit (src/stream/stream-table.ts: clientStreams; stream/ sits above). */
   readonly streams: ClientStreamsFactory;
+  /** A receipt signer with a fresh key per circuit (docs/economy.md); none: no receipts. */
+  readonly receipts?: (() => ReceiptSigner) | undefined;
 }
 
 export interface ClientSubsystem {
@@ -48,6 +52,8 @@ export interface ClientSubsystem {
    * prebuilds in flight no longer wanted; clean circuits already built stay until used or closed.
    */
   setPrebuilt(count: number): void;
+  /** Measures one relay's bandwidth and latency through a one-hop circuit (docs/economy.md). */
+  measure(identityKey: Uint8Array, signal: AbortSignal): Promise<RelayMeasurement | undefined>;
   /** The part of the node status the client owns: its circuits open now. */
   status(): { readonly circuitsOpen: number };
   stop(): Promise<void>;
@@ -78,6 +84,7 @@ export function createClient(opts: ClientOptions, deps: ClientDeps): ClientSubsy
     options,
     metrics,
     streams: deps.streams,
+    receipts: deps.receipts,
   });
   const offBuilt = circuits.onEvent((event, c) => {
     if (event === 'built') for (const hop of c.path) view.markCircuitBuilt(hop.peerId);
@@ -93,6 +100,7 @@ export function createClient(opts: ClientOptions, deps: ClientDeps): ClientSubsy
       options.prebuilt = count;
       circuits.maintain();
     },
+    measure: (identityKey, signal) => measureRelay(deps.host, view, deps.streams, identityKey, signal),
     status: () => ({ circuitsOpen: open() }),
     stop: async () => {
       offBuilt();

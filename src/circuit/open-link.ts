@@ -17,6 +17,11 @@ export function peerIdOfIdentity(identityKey: Uint8Array): PeerId | undefined {
   }
 }
 
+/** The Ed25519 identity key of a PeerId, or undefined for a peer whose id is of another key type. */
+export function identityOfPeer(peer: PeerId): Uint8Array | undefined {
+  return peer.type === 'Ed25519' ? peer.publicKey.raw : undefined;
+}
+
 export async function openCircuitStream(
   host: Libp2p,
   peer: PeerId | undefined,

@@ -7,12 +7,14 @@
 // cells are passed on as RELAY_EARLY and a circuit that carries more than MAX_RELAY_EARLY_CELLS of
 // them is destroyed, so the first hop sees every extend of a circuit however it loops; and no circuit
 // extends back to the hop it came from or to this relay itself.
-import { randomFillSync } from 'node:crypto';
+import { randomBytes, randomFillSync } from 'node:crypto';
 import type { Connection, Libp2p, PeerId, Stream } from '@libp2p/interface';
 import type { Multiaddr } from '@multiformats/multiaddr';
 import { respondHandshake } from '../crypto/circuit-handshake.ts';
 import type { OnionKeyPair } from '../crypto/onion-keys.ts';
 import { RelayHopCrypto } from '../crypto/relay-crypto.ts';
+import type { CircuitEconomy } from '../economy/circuit-economy.ts';
+import { ReceiptCounter } from '../economy/receipt-counter.ts';
 import type { Logger } from '../log/logger.ts';
 import { RefusalLog } from '../log/refusals.ts';
 import {
@@ -36,6 +38,7 @@ import {
   relayCellPadding,
   setCellCircuitId,
 } from '../wire/cell.ts';
+import { RECEIPT_BYTES, type SignedReceipt } from '../wire/receipt.ts';
 import { ADMISSION_MESSAGES, type AdmissionCode, CircuitAdmission } from './admission.ts';
 import { type AdmissionLimits, defaultAdmissionLimits } from './admission-limits.ts';
 import { LinkProtocolError } from './cell-link.ts';
@@ -46,9 +49,10 @@ import type { ExitHandler, ExitStreams } from './circuit-streams.ts';
 import { FlowControlError } from './flow.ts';
 import { eventLoopClock, HandshakeQueue, type QueuedHandshake } from './handshake-queue.ts';
 import { ipGroupOfMultiaddr } from './ip-group.ts';
-import { peerIdOfIdentity } from './open-link.ts';
+import { identityOfPeer, peerIdOfIdentity } from './open-link.ts';
 import { CIRCUIT_PROTOCOL } from './protocol.ts';
 import { RelayEarlyCounter } from './relay-early.ts';
+import { TokenBucket } from './token-bucket.ts';
 
 /** The admission limits (admission-limits.ts: circuit shares, CREATE rates, handshake queue) and more. */
 export interface RelayLimits extends AdmissionLimits {
@@ -80,6 +84,8 @@ export interface RelayServiceInit {
    * passes on, just before it is sent to the next hop (forward) or the previous one (backward).
    */
   readonly tamper?: (cell: Uint8Array, direction: 'forward' | 'backward') => void;
+  /** Link receipts (docs/economy.md): none without it (a node that follows no ledger). */
+  readonly economy?: CircuitEconomy | undefined;
 }
 
 export class RelayStats {
@@ -94,6 +100,8 @@ export class RelayService {
   readonly #init: RelayServiceInit;
   readonly #limits: RelayLimits;
   readonly circuits = new Set<RelayCircuit>();
+  /** Measurements answered: one a second, eight at once (validators measure a few relays an epoch). */
+  readonly #measurements = new TokenBucket(1, 8, performance.now());
   readonly stats = new RelayStats();
   readonly refusals: RefusalLog;
   /** CREATEs waiting for their handshake (handshake-queue.ts). */
@@ -199,7 +207,7 @@ export class RelayService {
           this.#admission.release(ticket);
         },
         admittedBy,
-        { prevPeer: connection.remotePeer, refusals: this.refusals },
+        { prevPeer: connection.remotePeer, refusals: this.refusals, measurements: this.#measurements },
       );
       this.circuits.add(circuit);
       link.onCell(cell);
@@ -220,6 +228,8 @@ interface CircuitOrigin {
   /** The neighbour the circuit came from (an EXTEND back to it is refused). */
   readonly prevPeer: PeerId;
   readonly refusals: RefusalLog;
+  /** The relay's budget of bandwidth measurements it answers (all circuits together). */
+  readonly measurements: TokenBucket;
 }
 
 class RelayCircuit {
@@ -247,6 +257,11 @@ class RelayCircuit {
   readonly #stats: RelayStats;
   readonly #onGone: () => void;
   readonly #createTimer: NodeJS.Timeout;
+  /** A bandwidth measurement is being answered (one per circuit, ever). */
+  #measured = false;
+  /** Receipts we give the previous and the next hop for the cells they sent us. */
+  #rxPrev: ReceiptCounter | undefined;
+  #rxNext: ReceiptCounter | undefined;
 
   constructor(
     prev: CircuitLink,
@@ -298,6 +313,9 @@ class RelayCircuit {
         command: LinkCommand.DESTROY,
         body: Uint8Array.of(reason),
       });
+    // The last receipts go out before the DESTROY, so the cells of a closing circuit are confirmed too.
+    this.#sendReceipts(this.#prev, this.#prevId, this.#rxPrev?.flush());
+    if (this.#next !== undefined) this.#sendReceipts(this.#next, this.#nextId, this.#rxNext?.flush());
     if (toPrev && !this.#prev.closed && this.#prevId !== undefined)
       this.#prev.send(destroyCell(this.#prevId));
     this.#prev.close();
@@ -343,6 +361,8 @@ class RelayCircuit {
         return this.destroy(cell.body[0] ?? 0, false);
       case LinkCommand.PADDING:
         return;
+      case LinkCommand.RECEIPT:
+        return this.#init.economy?.accept(cell.body.subarray(0, RECEIPT_BYTES));
       default:
         return this.destroy(DestroyReason.PROTOCOL);
     }
@@ -375,6 +395,7 @@ class RelayCircuit {
       return this.destroy(DestroyReason.PROTOCOL);
     }
     this.#hop = new RelayHopCrypto(answer.keys);
+    this.#rxPrev = this.#receiptCounter(identityOfPeer(this.#origin.prevPeer));
     this.#activity = new CircuitActivity(performance.now());
     this.#stats.circuitsCreated++;
     clearTimeout(this.#createTimer);
@@ -402,6 +423,7 @@ class RelayCircuit {
   }
 
   #relayForward(cell: Uint8Array): void {
+    if (this.#rxPrev !== undefined) this.#sendReceipts(this.#prev, this.#prevId, this.#rxPrev.count());
     const hop = this.#hop!;
     const body = cell.subarray(CELL_HEADER_BYTES);
     if (hop.forward(body)) return this.#local(body, cell[CELL_COMMAND_OFFSET] === LinkCommand.RELAY_EARLY);
@@ -442,6 +464,8 @@ class RelayCircuit {
         return this.destroy(cell.body[0] ?? 0, true, false);
       case LinkCommand.PADDING:
         return;
+      case LinkCommand.RECEIPT:
+        return this.#init.economy?.accept(cell.body.subarray(0, RECEIPT_BYTES));
       default:
         return this.destroy(DestroyReason.PROTOCOL);
     }
@@ -449,6 +473,7 @@ class RelayCircuit {
 
   /** A cell from the next hop towards the client: add our layer and pass it back, in place. */
   #relayBackward(cell: Uint8Array): void {
+    if (this.#rxNext !== undefined) this.#sendReceipts(this.#next!, this.#nextId, this.#rxNext.count());
     // A next hop exists only after our CREATE was answered, so the previous circuit id is known.
     this.#hop!.backwardRelay(cell.subarray(CELL_HEADER_BYTES));
     this.#stats.cellsRelayed++;
@@ -494,6 +519,10 @@ class RelayCircuit {
       return;
     }
     if (this.#next !== undefined) return this.destroy(DestroyReason.PROTOCOL);
+    if (m.kind === 'measure') {
+      void this.#measure(m.bytes);
+      return;
+    }
     const table = this.#table();
     try {
       if (table.handle(streamId, m, body)) return;
@@ -517,6 +546,26 @@ class RelayCircuit {
         // DROP, and messages a relay never acts on (unknown commands are ignored).
         return;
     }
+  }
+
+  /**
+   * Answers a bandwidth measurement (docs/economy.md, "Measurement"): `bytes` of DROP cells back to the
+   * client as fast as its link takes them, then MEASURED. Once per circuit, within the relay's
+   * measurement budget; a second request, or one over budget, is answered with MEASURED alone.
+   */
+  async #measure(bytes: number): Promise<void> {
+    const allowed = !this.#measured && this.#origin.measurements.take(performance.now());
+    this.#measured = true;
+    let sent = 0;
+    const data = randomBytes(MAX_RELAY_DATA);
+    while (allowed && sent < bytes && !this.#closed) {
+      if (!this.#prev.writable) await new Promise<void>((resolve) => this.#prev.onDrain(resolve));
+      if (this.#closed) return;
+      const n = Math.min(MAX_RELAY_DATA, bytes - sent);
+      this.#originate(0, RelayCommand.DROP, data.subarray(0, n));
+      sent += n;
+    }
+    this.#originate(0, RelayCommand.MEASURED, new Uint8Array(0));
   }
 
   /** The exit's side of this circuit, with its shares of the exit (src/stream/exit.ts). */
@@ -573,6 +622,7 @@ class RelayCircuit {
       }
       this.#next = next;
       this.#nextId = next.id;
+      this.#rxNext = this.#receiptCounter(req.identityKey);
       next.onCell = (cell) => this.#fromNext(cell);
       next.onClose = () => this.#truncate(DestroyReason.CHANNEL_CLOSED);
       next.owner = this;
@@ -592,6 +642,24 @@ class RelayCircuit {
     } catch (err) {
       this.#init.log.debug({ err: (err as Error).message }, 'extend failed');
       this.#truncate(DestroyReason.CONNECTFAILED);
+    }
+  }
+
+  /** A counter of the cells the neighbour with identity key `key` sends us; none without an economy. */
+  #receiptCounter(key: Uint8Array | undefined): ReceiptCounter | undefined {
+    const economy = this.#init.economy;
+    return economy === undefined || key === undefined ? undefined : new ReceiptCounter(economy.signer, key);
+  }
+
+  /** Sends `receipts` to a neighbour in RECEIPT cells on this circuit's link to it. */
+  #sendReceipts(
+    link: CircuitLink,
+    id: CircuitId | undefined,
+    receipts: SignedReceipt | readonly SignedReceipt[] | undefined,
+  ): void {
+    if (receipts === undefined || id === undefined || link.closed) return;
+    for (const r of Array.isArray(receipts) ? receipts : [receipts as SignedReceipt]) {
+      link.send(encodeCell({ circuitId: id, command: LinkCommand.RECEIPT, body: r.bytes }));
     }
   }
 

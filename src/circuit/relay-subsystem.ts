@@ -5,6 +5,7 @@ import type { Libp2p } from '@libp2p/interface';
 import { peerIdFromPublicKey } from '@libp2p/peer-id';
 import type { OnionKeyPair } from '../crypto/onion-keys.ts';
 import { dialAddresses, type RelayView } from '../directory/relay-view.ts';
+import type { CircuitEconomy } from '../economy/circuit-economy.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Metrics } from '../metrics/registry.ts';
 import { linkCounters } from './cell-link.ts';
@@ -35,6 +36,8 @@ export interface RelayDeps {
   readonly view: Pick<RelayView, 'get'>;
   readonly metrics: Pick<Metrics, 'bind'>;
   readonly env?: NodeJS.ProcessEnv;
+  /** Link receipts (docs/economy.md); none on a node that follows no ledger. */
+  readonly economy?: CircuitEconomy | undefined;
 }
 
 /** The part of the node status the relay side owns. */
@@ -74,6 +77,7 @@ export async function createRelay(opts: RelaySubsystemOptions, deps: RelayDeps):
     identityKey: deps.keys.identity.publicKey,
     onionKeys: () => deps.keys.onionKeys(),
     exit: deps.exit.exit,
+    economy: deps.economy,
     log,
     // On a test network (private addresses allowed) all nodes may share 127.0.0.1: loopback peers
     // are then held to their per-peer share only (ip-group.ts).

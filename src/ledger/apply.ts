@@ -17,8 +17,16 @@
 // closes. No votes are recorded and never pass anything on their own.
 import { MAX_POW_DIFFICULTY, verifyPow } from '../crypto/pow.ts';
 import { type SignedTx, type Tx, type TxBody, type TxHeader, type TxKind, txId } from '../wire/ledger-tx.ts';
-import { addCredits, type Credits, isCredits, subCredits } from './credits.ts';
+import { addCredits, type Credits, isCredits, subCredits, ZERO_CREDITS } from './credits.ts';
 import { LedgerDraft } from './draft.ts';
+import {
+  applyAuditFail,
+  applyMeasurement,
+  applyRelayClaim,
+  type EconomyChecked,
+  type EconomyRefusal,
+  type EconomyRefusalCode,
+} from './economy-tx.ts';
 import { type Account, type KeyHex, keyHex, type LedgerParams, type LedgerState, PARAM_ID } from './state.ts';
 import { verifyTxSignature } from './tx-signatures.ts';
 
@@ -36,18 +44,16 @@ export type RefusalCode =
   | 'GENESIS_ALREADY_CLAIMED'
   | 'INSUFFICIENT_POW'
   /** Validator candidacy from an account with no relay registration. */
-  | 'NOT_A_RELAY'
   | 'ALREADY_CANDIDATE'
   /** Candidacy from a key with proven equivocation (evidence on chain): it may never stand again. */
   | 'PENALIZED'
   | 'BAD_NAME'
   | 'NAME_TAKEN'
-  /** A parameter proposal or vote from a key outside the current validator set. */
-  | 'NOT_A_VALIDATOR'
   | 'UNKNOWN_PARAM'
   | 'BAD_PARAM_VALUE'
   | 'UNKNOWN_PROPOSAL'
-  | 'ALREADY_VOTED';
+  | 'ALREADY_VOTED'
+  | EconomyRefusalCode;
 
 export interface ApplyContext {
   /** Height of the block the transaction is in. */
@@ -76,6 +82,13 @@ export const PARAM_RANGES: { readonly [K in keyof LedgerParams]: readonly [bigin
   minFee: [0n, 0xffffffffffffffffn],
   powDifficulty: [0n, BigInt(MAX_POW_DIFFICULTY)],
   epochLength: [1n, 1_000_000n],
+  relayBond: [0n, 0xffffffffffffffffn],
+  creditsPerGiB: [0n, 1_000_000_000n],
+  poolCapPerEpoch: [0n, 0xffffffffffffffffn],
+  unmeasuredBandwidth: [0n, 0xffffffffn],
+  auditSamples: [1n, 255n],
+  capacityCap: [1n, 1000n],
+  measureSample: [0n, 10_000n],
 };
 
 function refuse(code: RefusalCode, reason: string): TxRefusal {
@@ -151,7 +164,23 @@ function applyKind(
       return applyParamProposal(c, tx, signed);
     case 'PARAM_VOTE':
       return applyParamVote(c, tx);
+    case 'RELAY_CLAIM':
+      return applyRelayClaim(economyChecked(c), tx, signed);
+    case 'AUDIT_FAIL':
+      return applyAuditFail(economyChecked(c), tx);
+    case 'MEASUREMENT':
+      return applyMeasurement(economyChecked(c), tx);
   }
+}
+
+function economyChecked(c: Checked): EconomyChecked {
+  return {
+    ...c,
+    height: c.ctx.height,
+    validators: validatorSet(c.ctx),
+    // payFee refuses only with INSUFFICIENT_FUNDS or BALANCE_OVERFLOW, both economy codes too.
+    payFee: () => payFee(c.d, c.sender, c.account, c.account.nonce + 1n, c.fee) as EconomyRefusal | null,
+  };
 }
 
 function applyClaimGenesis(
@@ -205,14 +234,29 @@ function applyRegisterRelay(
   // Reputation's age counts from the first registration; an update keeps it.
   const since = account.reputation.since ?? ctx.height;
   const registered = { ...account, reputation: { ...account.reputation, since } };
+  // The bond is topped up to the current relayBond (a first registration, a raised bond, or a bond a
+  // penalty took); it moves from the balance into the registration, it is not burned.
+  const previous = d.relay(sender);
+  const bond = previous?.bond ?? ZERO_CREDITS;
+  const topUp = bond < d.params.relayBond ? ((d.params.relayBond - bond) as Credits) : ZERO_CREDITS;
+  const afterFee = subCredits(account.balance, fee);
+  if (afterFee === undefined || subCredits(afterFee, topUp) === undefined) {
+    return refuse('INSUFFICIENT_FUNDS', `fee ${fee} + bond ${topUp} exceeds ${account.balance}`);
+  }
   const refused = payFee(d, sender, registered, tx.nonce, fee);
   if (refused !== null) return refused;
+  const paid = d.account(sender);
+  d.setAccount(sender, { ...paid, balance: (paid.balance - topUp) as Credits });
   d.setRelay(sender, {
     roles: tx.roles,
     bandwidth: tx.bandwidth,
     onionKeyHash: tx.onionKeyHash.slice(),
     exitPolicySummary: tx.exitPolicySummary.slice(),
     height: ctx.height,
+    payout: keyHex(tx.payout),
+    bond: (bond + topUp) as Credits,
+    measured: previous?.measured ?? null,
+    earned: previous?.earned ?? ZERO_CREDITS,
   });
   return null;
 }
@@ -330,11 +374,18 @@ function setParam(params: LedgerParams, name: keyof LedgerParams | undefined, va
     case 'startingCredits':
     case 'nameFee':
     case 'minFee':
+    case 'relayBond':
+    case 'creditsPerGiB':
+    case 'poolCapPerEpoch':
       return { ...params, [name]: value as Credits };
     case 'blockIntervalMs':
     case 'validatorCount':
     case 'powDifficulty':
     case 'epochLength':
+    case 'unmeasuredBandwidth':
+    case 'auditSamples':
+    case 'capacityCap':
+    case 'measureSample':
       return { ...params, [name]: Number(value) };
     case undefined:
       return params;

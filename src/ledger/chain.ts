@@ -13,7 +13,8 @@
 //   4. evidence (./evidence.ts): each punishes one (validator, height, round, type) slot once;
 //   5. uptime: every signer of lastCommit is credited one signed commit in the epoch;
 //   6. height and lastBlockHash advance; at the last block of an epoch: uptime epochs are credited,
-//      the set for epoch e+2 is elected, old epochs and evidence records are pruned.
+//      the economy settles (./settlement.ts: measurements, claims, payouts, penalties), the set for
+//      epoch e+2 is elected, old epochs and evidence records are pruned.
 //
 // Cost: the block's transactions go through one LedgerDraft (./draft.ts), so each touched map is copied
 // once per block, not once per transaction; signatures the mempool already verified are not verified
@@ -30,6 +31,7 @@ import { type ApplyContext, applyTxTo, type RefusalCode } from './apply.ts';
 import { LedgerDraft } from './draft.ts';
 import { electValidators, epochAt, isEpochEnd, validatorsForHeight } from './epochs.ts';
 import { applyEvidence, type EvidenceRefusalCode } from './evidence.ts';
+import { settleEpoch } from './settlement.ts';
 import {
   type Account,
   type EpochInfo,
@@ -324,7 +326,9 @@ function endEpoch(state: LedgerState, height: number): { state: LedgerState; ele
   const accounts = new Map(state.accounts);
   for (const [key, a] of credits) accounts.set(key, a);
   noteAccountsDerived(accounts, state.accounts, credits);
-  const credited: LedgerState = { ...state, accounts, epochSigned: new Map(), epochCommits: 0 };
+  const uptimeCredited: LedgerState = { ...state, accounts, epochSigned: new Map(), epochCommits: 0 };
+  // The economy settles before the election: proven work and penalties count for reputation.
+  const credited = settleEpoch(uptimeCredited, current, new Set(credits.keys()));
   const elected: EpochInfo = {
     epoch: current.epoch + 2,
     startHeight: following.startHeight + following.length,

@@ -10,6 +10,7 @@
 import type { Credits } from './credits.ts';
 import {
   type Account,
+  type EconomyState,
   getAccount,
   type KeyHex,
   type LedgerParams,
@@ -32,12 +33,19 @@ export class LedgerDraft {
   readonly #names = new Map<string, NameRecord>();
   /** null: closed (deleted) in this draft. */
   readonly #proposals = new Map<KeyHex, Proposal | null>();
+  /** Replaced whole by the economy's transactions (./economy-tx.ts): few per block. */
+  economy: EconomyState;
 
   constructor(base: LedgerState) {
     this.base = base;
     this.params = base.params;
     this.minted = base.minted;
     this.burned = base.burned;
+    this.economy = base.economy;
+  }
+
+  relay(key: KeyHex): RelayRegistration | undefined {
+    return this.#relays.get(key) ?? this.base.relays.get(key);
   }
 
   account(key: KeyHex): Account {
@@ -106,7 +114,8 @@ export class LedgerDraft {
       this.#proposals.size === 0 &&
       this.params === b.params &&
       this.minted === b.minted &&
-      this.burned === b.burned
+      this.burned === b.burned &&
+      this.economy === b.economy
     ) {
       return b;
     }
@@ -115,6 +124,7 @@ export class LedgerDraft {
       params: this.params,
       minted: this.minted,
       burned: this.burned,
+      economy: this.economy,
       accounts: this.#frozenAccounts(),
       relays: merged(b.relays, this.#relays),
       candidates:

@@ -65,6 +65,13 @@ const paramsSchema = z
     minFee: amount,
     powDifficulty: int,
     epochLength: int,
+    relayBond: amount,
+    creditsPerGiB: amount,
+    poolCapPerEpoch: amount,
+    unmeasuredBandwidth: int,
+    auditSamples: int,
+    capacityCap: int,
+    measureSample: int,
   })
   .partial()
   .strict();
@@ -135,8 +142,17 @@ export function encodeGenesis(doc: GenesisDoc): string {
   return `${JSON.stringify(out, null, 2)}\n`;
 }
 
+const CREDIT_PARAMS: ReadonlySet<string> = new Set([
+  'startingCredits',
+  'nameFee',
+  'minFee',
+  'relayBond',
+  'creditsPerGiB',
+  'poolCapPerEpoch',
+]);
+
 function isCreditParam(name: string): boolean {
-  return name === 'startingCredits' || name === 'nameFee' || name === 'minFee';
+  return CREDIT_PARAMS.has(name);
 }
 
 function checkGenesis(doc: GenesisDoc): void {

@@ -3,13 +3,14 @@
 //
 //   age      = blocks since `since` (first relay registration, or genesis), 0 when none
 //   ageScore = min(age / epochLength, 100)                       whole epochs of age, capped
-//   uptime   = 5 * min(uptimeEpochs, 100)                        epochs with >= 2/3 commits signed
-//   relay    = 2 * bitLength(relayedBytes)                       log2 of relay work (0..128)
+//   uptime   = 5 * min(uptimeEpochs, 100)                        epochs with >= 2/3 commits signed,
+//                                                                or measured live as a relay
+//   relay    = 2 * bitLength(relayedBytes)                       log2 of proven relay work (0..128)
 //   base     = ageScore + uptime + relay                         at most 100 + 500 + 128 = 728
 //   reputation = max(0, base - 1000 * penalties)
 //
-// One proven equivocation outweighs any possible base, so a penalised key always ranks at 0 (and
-// chain.ts also removes it from the candidates). All integer arithmetic (bigint): no rounding drift.
+// One penalty (a proven equivocation, or a relay claim its audit refuted) outweighs any possible base,
+// so a penalised key always ranks at 0 and never stands for validator. All integer arithmetic (bigint): no rounding drift.
 import type { LedgerState, ReputationInputs } from './state.ts';
 import { getAccount, type KeyHex } from './state.ts';
 
@@ -20,6 +21,9 @@ export const REPUTATION_WEIGHTS = {
   relayWeight: 2n,
   penaltyWeight: 1000n,
 } as const;
+
+/** The highest reputation a key can have (the payout formula scales by it). */
+export const REPUTATION_MAX = 728n;
 
 export function reputationScore(inputs: ReputationInputs, height: number, epochLength: number): bigint {
   const w = REPUTATION_WEIGHTS;

@@ -4,14 +4,17 @@
 // back byte for byte, so a decoded snapshot always hashes like the state it came from.
 //
 // All integers unsigned big-endian; keys are raw 32 bytes.
-//   "anonnet-ledger-state-v2\0" | chainIdLength u8 | chainId | height u64 | lastBlockHash (32) |
+//   "anonnet-ledger-state-v3\0" | chainIdLength u8 | chainId | height u64 | lastBlockHash (32) |
 //   params: startingCredits u64 | blockIntervalMs u64 | validatorCount u32 | nameFee u64 | minFee u64 |
-//           powDifficulty u8 | epochLength u32 |
+//           powDifficulty u8 | epochLength u32 | relayBond u64 | creditsPerGiB u64 |
+//           poolCapPerEpoch u64 | unmeasuredBandwidth u32 | auditSamples u8 | capacityCap u16 |
+//           measureSample u32 |
 //   minted u64 | burned u64 |
 //   accounts u32, each: key | balance u64 | nonce u64 | genesisClaimed u8 | relayedBytes u64 |
 //                       uptimeEpochs u64 | penalties u64 | hasSince u8 | since u64 (if 1) |
 //   relays u32, each: key | roles u8 | bandwidth u32 | onionKeyHash (32) | policyLength u16 | policy |
-//                     height u64 |
+//                     height u64 | payout | bond u64 | earned u64 | hasMeasured u8 |
+//                     (if 1) bandwidth u32 | latencyMs u32 | epoch u64 |
 //   candidates u32, each: key |
 //   names u32, each: nameLength u8 | name | owner | target (32) | height u64 |
 //   proposals u32, each: id (32) | paramId u8 | value u64 | proposer | height u64 |
@@ -19,23 +22,34 @@
 //   epochs u16, each: epoch u64 | startHeight u64 | length u32 | validators u16, each: key |
 //   epochSigned u32, each: key | count u32 | epochCommits u32 |
 //   evidenceSeen u32, each: validator | height u64 | round u32 | voteType u8   (sorted by evidenceKey)
+//   economy: pool u64 |
+//     claims u32, each: relay | epoch u64 | cells u64 | leaves u32 | root (32) | txId (32) |
+//     auditFails u32, each: relay | validators u32, each: key |
+//     measurements u32, each: relay | reports u32, each: validator | bandwidth u32 | latencyMs u32 |
+//                                                           epoch u64 |
+//     settlements u32, each: relay | epoch u64 | claimedCells u64 | paidCells u64 | quality u16 |
+//                            due u64 | paid u64 | penalised u8 | failVotes u32
 import { bytesEqual, concatBytes, guardDecode, Reader, Writer } from '../wire/bytes.ts';
 import { type DecodeResult, decodeError } from '../wire/decode-result.ts';
 import { WireError } from '../wire/errors.ts';
 import type { Credits } from './credits.ts';
 import type {
   Account,
+  EconomyState,
   EpochInfo,
   EvidenceRecord,
   KeyHex,
   LedgerParams,
   LedgerState,
+  MeasuredBandwidth,
   NameRecord,
   Proposal,
+  RelayClaim,
   RelayRegistration,
+  Settlement,
 } from './state-types.ts';
 
-const CONTEXT = new TextEncoder().encode('anonnet-ledger-state-v2\0');
+const CONTEXT = new TextEncoder().encode('anonnet-ledger-state-v3\0');
 const utf8 = new TextEncoder();
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
@@ -67,6 +81,8 @@ function encodeHead(w: Writer, state: LedgerState): void {
   const p = state.params;
   w.u64(p.startingCredits).u64(BigInt(p.blockIntervalMs)).u32(p.validatorCount);
   w.u64(p.nameFee).u64(p.minFee).u8(p.powDifficulty).u32(p.epochLength);
+  w.u64(p.relayBond).u64(p.creditsPerGiB).u64(p.poolCapPerEpoch).u32(p.unmeasuredBandwidth);
+  w.u8(p.auditSamples).u16(p.capacityCap).u32(p.measureSample);
   w.u64(state.minted).u64(state.burned);
 }
 
@@ -76,6 +92,8 @@ function encodeRest(w: Writer, state: LedgerState): void {
   for (const [key, r] of relays) {
     w.bytes(hexBytes(key)).u8(r.roles).u32(r.bandwidth).bytes(r.onionKeyHash);
     w.u16(r.exitPolicySummary.length).bytes(r.exitPolicySummary).u64(BigInt(r.height));
+    w.bytes(hexBytes(r.payout)).u64(r.bond).u64(r.earned);
+    writeMeasured(w, r.measured);
   }
 
   const candidates = [...state.candidates].sort();
@@ -116,6 +134,51 @@ function encodeRest(w: Writer, state: LedgerState): void {
   for (const [, r] of seen) {
     w.bytes(hexBytes(r.validator)).u64(BigInt(r.height)).u32(r.round).u8(r.voteType);
   }
+  encodeEconomy(w, state.economy);
+}
+
+function encodeEconomy(w: Writer, e: EconomyState): void {
+  w.u64(e.pool);
+  const claims = sortedEntries(e.claims);
+  w.u32(claims.length);
+  for (const [relay, c] of claims) {
+    w.bytes(hexBytes(relay)).u64(BigInt(c.epoch)).u64(c.cells).u32(c.leaves).bytes(c.root).bytes(c.txId);
+  }
+  const fails = sortedEntries(e.auditFails);
+  w.u32(fails.length);
+  for (const [relay, validators] of fails) {
+    const keys = [...validators].sort();
+    w.bytes(hexBytes(relay)).u32(keys.length);
+    for (const k of keys) w.bytes(hexBytes(k));
+  }
+  const measurements = sortedEntries(e.measurements);
+  w.u32(measurements.length);
+  for (const [relay, reports] of measurements) {
+    const sorted = sortedEntries(reports);
+    w.bytes(hexBytes(relay)).u32(sorted.length);
+    for (const [validator, m] of sorted) {
+      w.bytes(hexBytes(validator));
+      writeMeasurement(w, m);
+    }
+  }
+  const settlements = sortedEntries(e.settlements);
+  w.u32(settlements.length);
+  for (const [relay, s] of settlements) {
+    w.bytes(hexBytes(relay)).u64(BigInt(s.epoch)).u64(s.claimedCells).u64(s.paidCells).u16(s.quality);
+    w.u64(s.due)
+      .u64(s.paid)
+      .u8(s.penalised ? 1 : 0)
+      .u32(s.failVotes);
+  }
+}
+
+function writeMeasured(w: Writer, m: MeasuredBandwidth | null): void {
+  if (m === null) w.u8(0);
+  else writeMeasurement(w.u8(1), m);
+}
+
+function writeMeasurement(w: Writer, m: MeasuredBandwidth): void {
+  w.u32(m.bandwidth).u32(m.latencyMs).u64(BigInt(m.epoch));
 }
 
 // ---- the accounts section, derived from the previous block's ----
@@ -277,7 +340,7 @@ export function decodeState(bytes: Uint8Array): DecodeResult<LedgerState> {
 /** Sections in the order encodeState writes them; `total` bounds every count (see `count`). */
 function readState(r: Reader, total: number): LedgerState {
   const context = r.bytes(CONTEXT.length);
-  if (!bytesEqual(context, CONTEXT)) throw new WireError('BAD_MAGIC', 'not a ledger state snapshot (v2)');
+  if (!bytesEqual(context, CONTEXT)) throw new WireError('BAD_MAGIC', 'not a ledger state snapshot (v3)');
   const chainId = readUtf8(r, r.u8());
   const height = safe(r.u64());
   const lastBlockHash = r.bytes(32);
@@ -295,6 +358,7 @@ function readState(r: Reader, total: number): LedgerState {
   for (let n = count(r.u32(), total); n > 0; n--) epochSigned.set(readKey(r), r.u32());
   const epochCommits = r.u32();
   const evidenceSeen = readEvidence(r, total);
+  const economy = readEconomy(r, total);
   if (r.remaining > 0) throw new WireError('TRAILING_BYTES', `${r.remaining} bytes follow the state`);
   return {
     chainId,
@@ -312,7 +376,56 @@ function readState(r: Reader, total: number): LedgerState {
     evidenceSeen,
     minted,
     burned,
+    economy,
   };
+}
+
+function readEconomy(r: Reader, total: number): EconomyState {
+  const pool = r.u64() as Credits;
+  const claims = new Map<KeyHex, RelayClaim>();
+  for (let n = count(r.u32(), total); n > 0; n--) {
+    const relay = readKey(r);
+    claims.set(relay, {
+      epoch: safe(r.u64()),
+      cells: r.u64(),
+      leaves: r.u32(),
+      root: r.bytes(32),
+      txId: r.bytes(32),
+    });
+  }
+  const auditFails = new Map<KeyHex, Set<KeyHex>>();
+  for (let n = count(r.u32(), total); n > 0; n--) {
+    const relay = readKey(r);
+    const validators = new Set<KeyHex>();
+    for (let v = count(r.u32(), total); v > 0; v--) validators.add(readKey(r));
+    auditFails.set(relay, validators);
+  }
+  const measurements = new Map<KeyHex, Map<KeyHex, MeasuredBandwidth>>();
+  for (let n = count(r.u32(), total); n > 0; n--) {
+    const relay = readKey(r);
+    const reports = new Map<KeyHex, MeasuredBandwidth>();
+    for (let v = count(r.u32(), total); v > 0; v--) reports.set(readKey(r), readMeasurement(r));
+    measurements.set(relay, reports);
+  }
+  const settlements = new Map<KeyHex, Settlement>();
+  for (let n = count(r.u32(), total); n > 0; n--) {
+    const relay = readKey(r);
+    settlements.set(relay, {
+      epoch: safe(r.u64()),
+      claimedCells: r.u64(),
+      paidCells: r.u64(),
+      quality: r.u16(),
+      due: r.u64() as Credits,
+      paid: r.u64() as Credits,
+      penalised: readBool(r),
+      failVotes: r.u32(),
+    });
+  }
+  return { pool, claims, auditFails, measurements, settlements };
+}
+
+function readMeasurement(r: Reader): MeasuredBandwidth {
+  return { bandwidth: r.u32(), latencyMs: r.u32(), epoch: safe(r.u64()) };
 }
 
 function readParams(r: Reader): LedgerParams {
@@ -324,6 +437,13 @@ function readParams(r: Reader): LedgerParams {
     minFee: r.u64() as Credits,
     powDifficulty: r.u8(),
     epochLength: r.u32(),
+    relayBond: r.u64() as Credits,
+    creditsPerGiB: r.u64() as Credits,
+    poolCapPerEpoch: r.u64() as Credits,
+    unmeasuredBandwidth: r.u32(),
+    auditSamples: r.u8(),
+    capacityCap: r.u16(),
+    measureSample: r.u32(),
   };
 }
 
@@ -356,7 +476,22 @@ function readRelays(r: Reader, total: number): Map<KeyHex, RelayRegistration> {
     const bandwidth = r.u32();
     const onionKeyHash = r.bytes(32);
     const exitPolicySummary = r.bytes(r.u16());
-    relays.set(key, { roles, bandwidth, onionKeyHash, exitPolicySummary, height: safe(r.u64()) });
+    const height = safe(r.u64());
+    const payout = readKey(r);
+    const bond = r.u64() as Credits;
+    const earned = r.u64() as Credits;
+    const measured = readBool(r) ? readMeasurement(r) : null;
+    relays.set(key, {
+      roles,
+      bandwidth,
+      onionKeyHash,
+      exitPolicySummary,
+      height,
+      payout,
+      bond,
+      measured,
+      earned,
+    });
   }
   return relays;
 }

@@ -6,14 +6,17 @@
 // stateHash is SHA-256 over one canonical encoding (./state-codec.ts) with every map in sorted key
 // order, so every node that replays the same blocks gets the same hash.
 //
-// Supply accounting: credits are minted only by CLAIM_GENESIS and the genesis document's prefunded
-// accounts; every fee (and a name's fee) is burned. Invariant: sum of balances + burned == minted.
+// Supply accounting: credits are minted by CLAIM_GENESIS, the genesis document's prefunded accounts and
+// the relay payout pool (./settlement.ts, up to poolCapPerEpoch an epoch); every fee (and a name's fee,
+// and a penalised relay's bond) is burned. Invariant:
+//   sum of balances + sum of relay bonds + economy.pool + burned == minted.
 import { createHash } from 'node:crypto';
 import { DEFAULT_POW_DIFFICULTY } from '../crypto/pow.ts';
 import { credits, ZERO_CREDITS } from './credits.ts';
 import { encodeState, encodeStateParts } from './state-codec.ts';
 import type {
   Account,
+  EconomyState,
   EvidenceRecord,
   KeyHex,
   LedgerParams,
@@ -24,15 +27,19 @@ import type {
 // The shapes live in ./state-types.ts (the codec needs them too, and the codec is needed here).
 export type {
   Account,
+  EconomyState,
   EpochInfo,
   EvidenceRecord,
   KeyHex,
   LedgerParams,
   LedgerState,
+  MeasuredBandwidth,
   NameRecord,
   Proposal,
+  RelayClaim,
   RelayRegistration,
   ReputationInputs,
+  Settlement,
 } from './state-types.ts';
 
 export const defaultLedgerParams: LedgerParams = {
@@ -44,6 +51,13 @@ export const defaultLedgerParams: LedgerParams = {
   // The same work as a node identity (crypto/pow.ts): a node claims with its identity's nonce.
   powDifficulty: DEFAULT_POW_DIFFICULTY,
   epochLength: 120,
+  relayBond: credits(100),
+  creditsPerGiB: credits(1000),
+  poolCapPerEpoch: credits(10_000_000),
+  unmeasuredBandwidth: 1024 * 1024,
+  auditSamples: 48,
+  capacityCap: 2,
+  measureSample: 16,
 };
 
 /** Parameter ids on the wire (PARAM_PROPOSAL.paramId). */
@@ -55,6 +69,13 @@ export const PARAM_ID = {
   minFee: 5,
   powDifficulty: 6,
   epochLength: 7,
+  relayBond: 8,
+  creditsPerGiB: 9,
+  poolCapPerEpoch: 10,
+  unmeasuredBandwidth: 11,
+  auditSamples: 12,
+  capacityCap: 13,
+  measureSample: 14,
 } as const satisfies Record<keyof LedgerParams, number>;
 
 export const emptyReputation: ReputationInputs = {
@@ -69,6 +90,14 @@ export const emptyAccount: Account = {
   nonce: 0n,
   genesisClaimed: false,
   reputation: emptyReputation,
+};
+
+export const emptyEconomy: EconomyState = {
+  pool: ZERO_CREDITS,
+  claims: new Map(),
+  auditFails: new Map(),
+  measurements: new Map(),
+  settlements: new Map(),
 };
 
 export const ZERO_BLOCK_HASH: Uint8Array = new Uint8Array(32);
@@ -94,6 +123,7 @@ export function initialLedgerState(
     evidenceSeen: new Map(),
     minted: ZERO_CREDITS,
     burned: ZERO_CREDITS,
+    economy: emptyEconomy,
   };
 }
 

@@ -12,6 +12,7 @@ import type { DescriptorCheckOptions } from '../directory/descriptor-checks.ts';
 import type { DirectoryOptions } from '../directory/directory-subsystem.ts';
 import type { DiscoveryOptions } from '../directory/discovery-subsystem.ts';
 import type { PublishOptions } from '../directory/publish-subsystem.ts';
+import type { EconomyOptions } from '../economy/economy-subsystem.ts';
 import type { P2pSubsystemOptions } from '../p2p/p2p-subsystem.ts';
 import type { ProxyOptions } from '../proxy/proxy-subsystem.ts';
 import type { ExitSubsystemOptions } from '../stream/exit-subsystem.ts';
@@ -27,6 +28,7 @@ export interface SubsystemOptions {
   readonly discovery: DiscoveryOptions;
   readonly exit: ExitSubsystemOptions;
   readonly relay: RelaySubsystemOptions;
+  readonly economy: EconomyOptions;
   readonly client: ClientOptions;
   readonly proxy: ProxyOptions;
   readonly bootstrap: Omit<RelayProgressOptions, 'keepCircuits'>;
@@ -54,6 +56,11 @@ export function subsystemOptions(config: NodeConfig): SubsystemOptions {
       allowPrivateAddresses: p2p.allowPrivateAddresses,
       allowSameSubnet: circuits.allowSameSubnet,
       allowLoopback: exit.allowLoopback,
+    },
+    economy: {
+      relay: relay.roles.includes('relay'),
+      dataDir,
+      testnet: p2p.allowPrivateAddresses && circuits.allowSameSubnet && exit.allowLoopback,
     },
     client: { ...defaultClientOptions, ...circuits, dataDir, guardsFile: files.guards },
     proxy: proxiesOptionsOf(config.proxy),

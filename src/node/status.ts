@@ -5,6 +5,7 @@ import type { LedgerNodeStatus } from '../consensus/ledger-node.ts';
 import type { ProgressEvent } from '../daemon/progress.ts';
 import type { DirectoryStatus } from '../directory/directory-subsystem.ts';
 import type { DiscoveryStatus } from '../directory/discovery-subsystem.ts';
+import type { EconomyStatus } from '../economy/economy-subsystem.ts';
 import type { P2pStatus } from '../p2p/p2p-subsystem.ts';
 import type { ProxyStatus } from '../proxy/proxy-subsystem.ts';
 import type { ExitStatus } from '../stream/exit-subsystem.ts';
@@ -25,6 +26,8 @@ export interface NodeStatus extends P2pStatus, DirectoryStatus, DiscoveryStatus,
   readonly exit: ExitStatus;
   /** Present when the node runs the ledger (a genesis document is configured). */
   readonly ledger?: LedgerNodeStatus;
+  /** Link receipts, claims and audits (docs/economy.md); present with a ledger. */
+  readonly economy?: EconomyStatus;
 }
 
 /** Each subsystem's piece of the status, read now. */
@@ -46,6 +49,7 @@ export interface StatusPieces {
   readonly relay: RelayStatus;
   readonly exit: ExitStatus;
   readonly ledger: { readonly ledger?: LedgerNodeStatus };
+  readonly economy: { readonly economy?: EconomyStatus };
 }
 
 /** The fields in the order status.json has always had them. */
@@ -77,6 +81,7 @@ export function nodeStatus(p: StatusPieces): NodeStatus {
     connections: p.p2p.connections,
     exit: p.exit,
     ...p.ledger,
+    ...p.economy,
   };
 }
 
@@ -96,6 +101,7 @@ export interface StatusSources {
   readonly relay: { status(): RelayStatus };
   readonly exit: { status(): ExitStatus };
   readonly ledger: { status(): { readonly ledger?: LedgerNodeStatus } };
+  readonly economy: { status(): { readonly economy?: EconomyStatus } };
 }
 
 export function readNodeStatus(s: StatusSources): NodeStatus {
@@ -117,5 +123,6 @@ export function readNodeStatus(s: StatusSources): NodeStatus {
     relay: s.relay.status(),
     exit: s.exit.status(),
     ledger: s.ledger.status(),
+    economy: s.economy.status(),
   });
 }

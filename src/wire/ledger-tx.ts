@@ -6,8 +6,8 @@
 //   offset  size  field
 //   ------  ----  -----------------------------------------------------------------------
 //        0  4     magic "ANTX" (41 4e 54 58)
-//        4  1     version = 1
-//        5  1     kind (1..7, below; any other value is refused: UNKNOWN_KIND)
+//        4  1     version = 2 (version 1 had no payout in REGISTER_RELAY and no kinds 8..10)
+//        5  1     kind (1..10, below; any other value is refused: UNKNOWN_KIND)
 //        6  32    sender: raw Ed25519 public key
 //       38  8     nonce (u64): the sender's account nonce + 1
 //       46  8     fee (u64, credits)
@@ -15,13 +15,19 @@
 //                   1 CLAIM_GENESIS        powNonce u64                                  (8)
 //                   2 TRANSFER             to (32) | amount u64                          (40)
 //                   3 REGISTER_RELAY       roles u8 | bandwidth u32 (bytes/s) |
-//                                          onionKeyHash (32) | policyLength u16 (0..256) |
-//                                          exit-policy summary (policyLength)            (39..295)
+//                                          onionKeyHash (32) | payout (32: the account paid) |
+//                                          policyLength u16 (0..256) |
+//                                          exit-policy summary (policyLength)            (71..327)
 //                   4 VALIDATOR_CANDIDACY  (empty)                                       (0)
 //                   5 REGISTER_NAME        nameLength u8 (1..63) | name (UTF-8) |
 //                                          target (32)                                   (34..96)
 //                   6 PARAM_PROPOSAL       paramId u8 | value u64                        (9)
 //                   7 PARAM_VOTE           proposalId (32) | yes u8 (0 or 1)             (33)
+//                   8 RELAY_CLAIM          epoch u32 | cells u64 | leaves u32 | root (32)   (48)
+//                   9 AUDIT_FAIL           relay (32) | epoch u32 | reason u8            (37)
+//                  10 MEASUREMENT          epoch u32 | count u8 (1..MAX_MEASUREMENTS) |
+//                                          count × (relay (32) | bandwidth u32 (bytes/s) |
+//                                          latency u16 (ms))                              (5..385)
 //        .  64    signature: Ed25519 by `sender` over "anonnet-tx-v1\0" || every byte above
 //   ------  ----  -----------------------------------------------------------------------
 //   total <= 512 bytes; nothing may follow the signature.
@@ -35,7 +41,7 @@ import { type DecodeResult, decodeError } from './decode-result.ts';
 import { WireError, type WireErrorCode } from './errors.ts';
 
 export const TX_MAGIC: Uint8Array = new Uint8Array([0x41, 0x4e, 0x54, 0x58]); // "ANTX"
-export const TX_VERSION = 1;
+export const TX_VERSION = 2;
 export const TX_SIGNING_CONTEXT = 'anonnet-tx-v1\0';
 
 export const TX_KEY_BYTES = 32;
@@ -46,6 +52,8 @@ export const MAX_EXIT_POLICY_SUMMARY_BYTES = 256;
 export const MIN_NAME_BYTES = 1;
 export const MAX_NAME_BYTES = 63;
 export const MAX_TX_BYTES = 512;
+/** Relays one MEASUREMENT transaction reports on (10 × 38 bytes keeps it under MAX_TX_BYTES). */
+export const MAX_MEASUREMENTS = 10;
 
 /** Kind numbers on the wire. */
 export const TX_KIND = {
@@ -56,6 +64,9 @@ export const TX_KIND = {
   REGISTER_NAME: 5,
   PARAM_PROPOSAL: 6,
   PARAM_VOTE: 7,
+  RELAY_CLAIM: 8,
+  AUDIT_FAIL: 9,
+  MEASUREMENT: 10,
 } as const;
 export type TxKind = keyof typeof TX_KIND;
 
@@ -77,12 +88,37 @@ export type TxBody =
       readonly roles: number;
       readonly bandwidth: number;
       readonly onionKeyHash: Uint8Array;
+      /** The account the relay's earnings are paid to (docs/economy.md, "Roles and keys"). */
+      readonly payout: Uint8Array;
       readonly exitPolicySummary: Uint8Array;
     }
   | { readonly kind: 'VALIDATOR_CANDIDACY' }
   | { readonly kind: 'REGISTER_NAME'; readonly name: string; readonly target: Uint8Array }
   | { readonly kind: 'PARAM_PROPOSAL'; readonly paramId: number; readonly value: bigint }
-  | { readonly kind: 'PARAM_VOTE'; readonly proposalId: Uint8Array; readonly yes: boolean };
+  | { readonly kind: 'PARAM_VOTE'; readonly proposalId: Uint8Array; readonly yes: boolean }
+  | {
+      readonly kind: 'RELAY_CLAIM';
+      readonly epoch: number;
+      readonly cells: bigint;
+      readonly leaves: number;
+      readonly root: Uint8Array;
+    }
+  | {
+      readonly kind: 'AUDIT_FAIL';
+      readonly relay: Uint8Array;
+      readonly epoch: number;
+      readonly reason: number;
+    }
+  | { readonly kind: 'MEASUREMENT'; readonly epoch: number; readonly entries: readonly Measurement[] };
+
+/** One relay's measured bandwidth and round-trip latency, as a measurer reports it. */
+export interface Measurement {
+  readonly relay: Uint8Array;
+  /** Bytes per second (u32). */
+  readonly bandwidth: number;
+  /** Milliseconds (u16). */
+  readonly latencyMs: number;
+}
 
 export type Tx = TxHeader & TxBody;
 
@@ -127,8 +163,9 @@ export function encodeTx(tx: Tx): Uint8Array {
       break;
     case 'REGISTER_RELAY':
       checkLength(tx.onionKeyHash, TX_HASH_BYTES, 'onionKeyHash');
+      checkLength(tx.payout, TX_KEY_BYTES, 'payout');
       checkRange(tx.exitPolicySummary.length, 0, MAX_EXIT_POLICY_SUMMARY_BYTES, 'exit-policy summary');
-      w.u8(tx.roles).u32(tx.bandwidth).bytes(tx.onionKeyHash);
+      w.u8(tx.roles).u32(tx.bandwidth).bytes(tx.onionKeyHash).bytes(tx.payout);
       w.u16(tx.exitPolicySummary.length).bytes(tx.exitPolicySummary);
       break;
     case 'VALIDATOR_CANDIDACY':
@@ -146,6 +183,22 @@ export function encodeTx(tx: Tx): Uint8Array {
     case 'PARAM_VOTE':
       checkLength(tx.proposalId, TX_HASH_BYTES, 'proposalId');
       w.bytes(tx.proposalId).u8(tx.yes ? 1 : 0);
+      break;
+    case 'RELAY_CLAIM':
+      checkLength(tx.root, TX_HASH_BYTES, 'root');
+      w.u32(tx.epoch).u64(tx.cells).u32(tx.leaves).bytes(tx.root);
+      break;
+    case 'AUDIT_FAIL':
+      checkLength(tx.relay, TX_KEY_BYTES, 'relay');
+      w.bytes(tx.relay).u32(tx.epoch).u8(tx.reason);
+      break;
+    case 'MEASUREMENT':
+      checkRange(tx.entries.length, 1, MAX_MEASUREMENTS, 'measurements');
+      w.u32(tx.epoch).u8(tx.entries.length);
+      for (const m of tx.entries) {
+        checkLength(m.relay, TX_KEY_BYTES, 'measured relay');
+        w.bytes(m.relay).u32(m.bandwidth).u16(m.latencyMs);
+      }
       break;
   }
   if (w.length + TX_SIGNATURE_BYTES > MAX_TX_BYTES) {
@@ -206,9 +259,10 @@ function readBody(r: Reader, kind: TxKind): TxBody {
       const roles = r.u8();
       const bandwidth = r.u32();
       const onionKeyHash = r.bytes(TX_HASH_BYTES);
+      const payout = r.bytes(TX_KEY_BYTES);
       const policyLength = r.u16();
       checkRange(policyLength, 0, MAX_EXIT_POLICY_SUMMARY_BYTES, 'exit-policy summary');
-      return { kind, roles, bandwidth, onionKeyHash, exitPolicySummary: r.bytes(policyLength) };
+      return { kind, roles, bandwidth, onionKeyHash, payout, exitPolicySummary: r.bytes(policyLength) };
     }
     case 'VALIDATOR_CANDIDACY':
       return { kind };
@@ -231,6 +285,20 @@ function readBody(r: Reader, kind: TxKind): TxBody {
       const yes = r.u8();
       if (yes > 1) throw new WireError('BAD_FIELD', `vote must be 0 or 1, got ${yes}`);
       return { kind, proposalId, yes: yes === 1 };
+    }
+    case 'RELAY_CLAIM':
+      return { kind, epoch: r.u32(), cells: r.u64(), leaves: r.u32(), root: r.bytes(TX_HASH_BYTES) };
+    case 'AUDIT_FAIL':
+      return { kind, relay: r.bytes(TX_KEY_BYTES), epoch: r.u32(), reason: r.u8() };
+    case 'MEASUREMENT': {
+      const epoch = r.u32();
+      const n = r.u8();
+      checkRange(n, 1, MAX_MEASUREMENTS, 'measurements');
+      const entries: Measurement[] = [];
+      for (let i = 0; i < n; i++) {
+        entries.push({ relay: r.bytes(TX_KEY_BYTES), bandwidth: r.u32(), latencyMs: r.u16() });
+      }
+      return { kind, epoch, entries };
     }
   }
 }

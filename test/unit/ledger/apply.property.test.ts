@@ -93,6 +93,7 @@ function toBody(op: Op, state: LedgerState): TxBody {
         roles: 1,
         bandwidth: b.bandwidth,
         onionKeyHash: new Uint8Array(32).fill(op.who),
+        payout: new Uint8Array(32).fill(0xcd),
         exitPolicySummary: new Uint8Array([op.who]),
       };
     case 'candidacy':
@@ -145,7 +146,8 @@ function supply(state: LedgerState): bigint {
     assert.ok(a.balance >= 0n && a.balance <= MAX_CREDITS, 'balance out of range');
     sum += a.balance;
   }
-  return sum;
+  for (const r of state.relays.values()) sum += r.bond;
+  return sum + state.economy.pool;
 }
 
 /** Replays with invariant checks; returns the final state and the transactions that applied. */

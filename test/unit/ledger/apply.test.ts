@@ -23,6 +23,7 @@ const relayBody: TxBody = {
   roles: 1,
   bandwidth: 100,
   onionKeyHash: new Uint8Array(32),
+  payout: new Uint8Array(32).fill(0xcd),
   exitPolicySummary: new Uint8Array(0),
 };
 

@@ -33,6 +33,7 @@ const relayBody: TxBody = {
   roles: 1,
   bandwidth: 1000,
   onionKeyHash: new Uint8Array(32).fill(9),
+  payout: new Uint8Array(32).fill(0xcd),
   exitPolicySummary: new Uint8Array(0),
 };
 

@@ -73,6 +73,7 @@ function body(op: TxOp, s: LedgerState): TxBody {
         roles: 1,
         bandwidth: op.pick,
         onionKeyHash: new Uint8Array(32).fill(op.who),
+        payout: new Uint8Array(32).fill(0xcd),
         exitPolicySummary: new Uint8Array([op.pick]),
       };
     case 5:

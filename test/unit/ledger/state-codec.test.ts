@@ -24,6 +24,7 @@ function richState() {
           roles: 3,
           bandwidth: 7,
           onionKeyHash: new Uint8Array(32).fill(4),
+          payout: new Uint8Array(32).fill(0xcd),
           exitPolicySummary: new Uint8Array([9, 9]),
         }).bytes,
         tx(a, 3n, { kind: 'REGISTER_NAME', name: 'shop', target: ids[1]!.publicKey }).bytes,
@@ -102,10 +103,18 @@ describe('state codec', () => {
     const s = testGenesisState(vs, { epochLength: 4 });
     const keys = vs.map((v) => Buffer.from(v.publicKey)).sort(Buffer.compare);
     const w = new Writer();
-    w.bytes(new TextEncoder().encode('anonnet-ledger-state-v2\0'));
+    w.bytes(new TextEncoder().encode('anonnet-ledger-state-v3\0'));
     w.u8(12).bytes(new TextEncoder().encode('anonnet-unit')).u64(0n).bytes(new Uint8Array(32));
     // params: startingCredits, blockIntervalMs, validatorCount, nameFee, minFee, powDifficulty, epochLength
     w.u64(1000n).u64(30_000n).u32(4).u64(10n).u64(1n).u8(0).u32(4);
+    // relayBond, creditsPerGiB, poolCapPerEpoch, unmeasuredBandwidth, auditSamples, capacityCap, measureSample
+    w.u64(100n)
+      .u64(1000n)
+      .u64(10_000_000n)
+      .u32(1024 * 1024)
+      .u8(48)
+      .u16(2)
+      .u32(16);
     w.u64(0n).u64(0n); // minted, burned
     w.u32(4); // accounts: the validators, age counted from genesis
     for (const k of keys) w.bytes(k).u64(0n).u64(0n).u8(0).u64(0n).u64(0n).u64(0n).u8(1).u64(0n);
@@ -119,6 +128,7 @@ describe('state codec', () => {
     w.u64(1n).u64(5n).u32(4).u16(4);
     for (const k of keys) w.bytes(k);
     w.u32(0).u32(0).u32(0); // epochSigned, epochCommits, evidenceSeen
+    w.u64(0n).u32(0).u32(0).u32(0).u32(0); // economy: pool, claims, auditFails, measurements, settlements
     assert.deepEqual(encodeState(s), w.finish());
     assert.deepEqual(stateHash(s), new Uint8Array(createHash('sha256').update(w.finish()).digest()));
   });

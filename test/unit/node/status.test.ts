@@ -32,6 +32,7 @@ function sources(ledger: boolean): StatusSources {
     }),
     exit: piece({ sockets: 0, lookups: 0, refused: {} }),
     ledger: piece(ledger ? { ledger: { height: 9 } as never } : {}),
+    economy: piece({}),
   };
 }
 

@@ -72,7 +72,7 @@ describe('ledger transaction codec', () => {
 
   it('lays out the header as documented', () => {
     const b = transfer().bytes;
-    assert.deepEqual([...b.subarray(0, 6)], [0x41, 0x4e, 0x54, 0x58, 1, TX_KIND.TRANSFER]);
+    assert.deepEqual([...b.subarray(0, 6)], [0x41, 0x4e, 0x54, 0x58, 2, TX_KIND.TRANSFER]);
     assert.deepEqual(b.subarray(6, 38), alice.publicKey);
     const view = new DataView(b.buffer, b.byteOffset);
     assert.equal(view.getBigUint64(38), 1n);
@@ -118,14 +118,14 @@ describe('ledger transaction codec', () => {
     };
     assert.equal(code(bad(0, 0x42)), 'BAD_MAGIC');
     assert.equal(code(new Uint8Array([0x41, 0x4e, 0x00])), 'BAD_MAGIC');
-    assert.equal(code(bad(4, 2)), 'BAD_VERSION');
+    assert.equal(code(bad(4, 1)), 'BAD_VERSION');
     assert.equal(code(bad(5, 0)), 'UNKNOWN_KIND');
-    assert.equal(code(bad(5, 8)), 'UNKNOWN_KIND');
+    assert.equal(code(bad(5, 11)), 'UNKNOWN_KIND');
     assert.equal(code(concatBytes(good, new Uint8Array([0]))), 'TRAILING_BYTES');
     assert.equal(code(new Uint8Array(MAX_TX_BYTES + 1)), 'TOO_LARGE');
 
     const relay = tx(alice, 1n, sampleBodies[2]!).body;
-    const policyAt = TX_HEADER_BYTES + 1 + 4 + 32;
+    const policyAt = TX_HEADER_BYTES + 1 + 4 + 32 + 32;
     const longPolicy = relay.slice(0, policyAt + 2);
     new DataView(longPolicy.buffer).setUint16(policyAt, 257);
     assert.equal(code(resign(concatBytes(longPolicy, new Uint8Array(257)))), 'BAD_LENGTH');
@@ -167,6 +167,7 @@ describe('ledger transaction codec', () => {
         roles: 1,
         bandwidth: 1,
         onionKeyHash: new Uint8Array(32),
+        payout: new Uint8Array(32).fill(0xcd),
         exitPolicySummary: new Uint8Array(257),
       },
       'BAD_LENGTH',

@@ -210,6 +210,7 @@ function freshTx(p: Prng, me: Identity): Uint8Array {
                     roles: v.u8(p),
                     bandwidth: v.u32(p),
                     onionKeyHash: p.bytes(32),
+                    payout: new Uint8Array(32).fill(0xcd),
                     exitPolicySummary: p.bytes(p.int(0, 256)),
                   }
                 : { ...header, kind: 'VALIDATOR_CANDIDACY' };
