@@ -1,40 +1,27 @@
-// The economy's parameters for the simulation: the governed defaults of docs/economy.md ("Governed
-// parameters") and the ledger's own (epoch length, block interval, start grant) from src/ledger.
+// The economy's parameters for the simulation: the ledger's own defaults (src/ledger/state.ts, the
+// governed parameters of docs/economy.md), and a relay's capacity as the ledger computes it.
+import { capacityCells } from '../../../src/ledger/payout.ts';
 import { defaultLedgerParams } from '../../../src/ledger/state.ts';
-import { CELL_BYTES } from '../../../src/wire/cell.ts';
+import type { LedgerParams } from '../../../src/ledger/state-types.ts';
 
-export interface EconomyParams {
-  readonly relayBond: bigint;
-  readonly creditsPerGiB: bigint;
-  readonly poolCapPerEpoch: bigint;
-  /** bytes/s an unmeasured relay weighs and may claim. */
-  readonly unmeasuredBandwidth: number;
-  readonly auditSamples: number;
-  readonly capacityCap: number;
-  readonly measureSample: number;
-  readonly validators: number;
-  readonly startingCredits: bigint;
-  readonly epochLength: number;
-  readonly epochSeconds: number;
+export type EconomyParams = LedgerParams;
+
+export const defaultEconomyParams: EconomyParams = defaultLedgerParams;
+
+/** Seconds in an epoch at the nominal block interval. */
+export function epochSeconds(p: EconomyParams): number {
+  return (p.epochLength * p.blockIntervalMs) / 1000;
 }
 
-export const defaultEconomyParams: EconomyParams = {
-  relayBond: 100n,
-  creditsPerGiB: 1000n,
-  poolCapPerEpoch: 10_000_000n,
-  unmeasuredBandwidth: 1_048_576,
-  auditSamples: 48,
-  capacityCap: 2,
-  measureSample: 16,
-  validators: defaultLedgerParams.validatorCount,
-  startingCredits: defaultLedgerParams.startingCredits,
-  epochLength: defaultLedgerParams.epochLength,
-  epochSeconds: (defaultLedgerParams.epochLength * defaultLedgerParams.blockIntervalMs) / 1000,
-};
+/**
+ * The bandwidth a relay's claim is bounded by, as settlement computes it (src/ledger/settlement.ts):
+ * the measured bandwidth, at least unmeasuredBandwidth.
+ */
+function bandwidthBound(p: EconomyParams, measured: number | undefined): number {
+  return Math.max(measured ?? 0, p.unmeasuredBandwidth);
+}
 
-/** The most cells a claim is paid for: capacityCap × bandwidthBound × epoch seconds, in cells. */
-export function capacityCells(p: EconomyParams, bandwidthBound: number): bigint {
-  return (
-    (BigInt(p.capacityCap) * BigInt(Math.floor(bandwidthBound)) * BigInt(p.epochSeconds)) / BigInt(CELL_BYTES)
-  );
+/** Cells a relay may be paid for in an epoch (a claim above capacityCap times this is penalised). */
+export function relayCapacity(p: EconomyParams, measured: number | undefined): bigint {
+  return capacityCells(bandwidthBound(p, measured), p.epochLength, p.blockIntervalMs);
 }

@@ -3,7 +3,10 @@
 // validators measure a sample of relays, every online relay carries traffic in proportion to its path
 // weight and claims it (liars and colluders more: ./claims.ts), every dishonest claim and a share of the
 // honest ones is audited with the real sampling and checks, and the previous epoch's claims are settled
-// (./payout.ts): a failed audit burns the bond and pays nothing. Deterministic for a seed.
+// by the ledger's rules (src/ledger/settlement.ts) and formula (src/ledger/payout.ts): a failed audit, or
+// a claim above capacityCap × capacity, burns the bond and pays nothing; the rest is paid for at most
+// the relay's capacity. Deterministic for a seed.
+import { median, payoutDue, qualityPermille } from '../../../src/ledger/payout.ts';
 import { reputationScore } from '../../../src/ledger/reputation.ts';
 import { CELL_BYTES } from '../../../src/wire/cell.ts';
 import { Prng } from '../../../test/sim/prng.ts';
@@ -16,8 +19,8 @@ import {
   partnerReceipts,
   type SimLeaf,
 } from './claims.ts';
-import { capacityCells, defaultEconomyParams, type EconomyParams } from './params.ts';
-import { dueFor, settle } from './payout.ts';
+import { defaultEconomyParams, type EconomyParams, epochSeconds, relayCapacity } from './params.ts';
+import { settlePool } from './pool.ts';
 import {
   classOf,
   type LieMethod,
@@ -84,13 +87,16 @@ interface RelayState {
   readonly profile: RelayProfile;
   readonly cls: RelayClass;
   key: Uint8Array;
+  /** How many identities this operator has used before this one. */
+  identity: number;
   balance: bigint;
   bond: bigint;
   registered: boolean;
   online: boolean;
   measured: number | undefined;
   latencyMs: number | undefined;
-  liveEpochs: number;
+  /** Epochs measured live: the ledger's uptimeEpochs of a relay. */
+  uptimeEpochs: number;
   relayedBytes: bigint;
   penalties: bigint;
   since: number;
@@ -98,9 +104,10 @@ interface RelayState {
 
 interface PendingClaim {
   readonly relay: RelayState;
+  /** The relay's identity when it claimed (a broke relay comes back as a new one). */
+  readonly identity: number;
   readonly cells: bigint;
-  readonly capacity: bigint;
-  readonly penalised: boolean;
+  readonly failedAudit: boolean;
 }
 
 export function detectionKey(method: LieMethod, inflation: number): string {
@@ -120,13 +127,14 @@ export function simulate(options: SimOptions): SimResult {
       profile,
       cls: classOf(profile.behaviour),
       key: prng.bytes(32),
+      identity: 0,
       balance: p.startingCredits,
       bond: 0n,
       registered: false,
       online: false,
       measured: undefined,
       latencyMs: undefined,
-      liveEpochs: 0,
+      uptimeEpochs: 0,
       relayedBytes: 0n,
       penalties: 0n,
       since: 0,
@@ -155,7 +163,13 @@ export function simulate(options: SimOptions): SimResult {
           // Broke after penalties: a new identity (proof of work) claims a new start grant.
           minted += p.startingCredits;
           r.balance += p.startingCredits;
-          Object.assign(r, { key: prng.bytes(32), measured: undefined, latencyMs: undefined, liveEpochs: 0 });
+          Object.assign(r, {
+            key: prng.bytes(32),
+            identity: r.identity + 1,
+            measured: undefined,
+            latencyMs: undefined,
+          });
+          r.uptimeEpochs = 0;
           Object.assign(r, { relayedBytes: 0n, penalties: 0n, since: height });
           result.newIdentities++;
         }
@@ -166,66 +180,84 @@ export function simulate(options: SimOptions): SimResult {
       r.online = prng.chance(r.profile.online);
       result.classes[r.cls].relayEpochs++;
     }
-    measure(relays, p, prng);
-    const median = medianMeasured(relays);
+    measure(relays, prng, p.validatorCount * p.measureSample);
 
     const claims: PendingClaim[] = [];
     for (const r of relays) {
       if (!r.online) continue;
-      const bound = r.measured ?? Math.min(p.unmeasuredBandwidth, r.profile.bandwidth);
+      // Clients weigh a relay by its measured bandwidth, an unmeasured one by unmeasuredBandwidth
+      // capped by its own claim (docs/economy.md, "The ledger's relay list is the list").
+      const weight = r.measured ?? Math.min(p.unmeasuredBandwidth, r.profile.bandwidth);
       const [lo, hi] = r.profile.utilization;
-      const rate = Math.min(r.profile.bandwidth, bound) * (lo + (hi - lo) * prng.float());
-      const carried = BigInt(Math.floor((rate * p.epochSeconds) / CELL_BYTES));
+      const rate = Math.min(r.profile.bandwidth, weight) * (lo + (hi - lo) * prng.float());
+      const carried = BigInt(Math.floor((rate * epochSeconds(p)) / CELL_BYTES));
       if (carried === 0n) continue;
-      const capacity = capacityCells(p, bound);
-      const claim = claimFor(r, relays, epoch, carried, capacity, options, p, prng, result);
-      claims.push({ relay: r, cells: claim.cells, capacity, penalised: !claim.passed });
+      const claim = claimFor(
+        r,
+        relays,
+        epoch,
+        carried,
+        relayCapacity(p, r.measured),
+        options,
+        p,
+        prng,
+        result,
+      );
+      claims.push({ relay: r, identity: r.identity, cells: claim.cells, failedAudit: !claim.passed });
       const totals = result.classes[r.cls];
       totals.claims++;
       totals.carriedBytes += carried * BigInt(CELL_BYTES);
     }
 
-    // Settle the previous epoch's claims (docs/economy.md: at the end of epoch e+1).
-    for (const c of pending) {
-      if (!c.penalised) continue;
+    // Settle the previous epoch's claims at the end of this one (src/ledger/settlement.ts).
+    const medianBandwidth = median(relays.flatMap((r) => (r.measured === undefined ? [] : [r.measured])));
+    const settled = pending.map((c) => {
+      const r = c.relay;
+      const capacity = relayCapacity(p, r.measured);
+      const penalised = c.failedAudit || c.cells > BigInt(p.capacityCap) * capacity;
+      const paidCells = penalised ? 0n : minBig(c.cells, capacity);
+      const quality = qualityPermille({
+        measured:
+          r.measured === undefined || r.latencyMs === undefined
+            ? null
+            : { bandwidth: r.measured, latencyMs: r.latencyMs },
+        medianBandwidth,
+        uptimeEpochs: BigInt(r.uptimeEpochs),
+        reputation: reputationScore(
+          {
+            relayedBytes: r.relayedBytes,
+            uptimeEpochs: BigInt(r.uptimeEpochs),
+            penalties: r.penalties,
+            since: r.since,
+          },
+          height,
+          p.epochLength,
+        ),
+      });
+      return { c, penalised, paidCells, due: payoutDue(paidCells, p.creditsPerGiB, quality) as bigint };
+    });
+    const s = settlePool(
+      settled.map((x) => x.due),
+      pool,
+      p.poolCapPerEpoch,
+    );
+    minted += s.minted;
+    pool = s.pool;
+    for (const { c, penalised, paidCells } of settled) {
+      if (penalised) result.classes[c.relay.cls].penalised++;
+      // An identity given up since the claim keeps nothing to burn or to credit.
+      if (c.identity !== c.relay.identity) continue;
+      c.relay.relayedBytes += paidCells * BigInt(CELL_BYTES);
+      if (!penalised) continue;
       burned += c.relay.bond;
       c.relay.bond = 0n;
       c.relay.registered = false;
       c.relay.penalties += 1n;
-      result.classes[c.relay.cls].penalised++;
     }
-    const dues = pending.map((c) =>
-      dueFor(
-        {
-          cells: c.cells,
-          capacityCells: c.capacity,
-          penalised: c.penalised,
-          measured: c.relay.measured,
-          medianMeasured: median,
-          latencyMs: c.relay.latencyMs,
-          liveEpochs: c.relay.liveEpochs,
-          reputation: reputationScore(
-            {
-              relayedBytes: c.relay.relayedBytes,
-              uptimeEpochs: 0n,
-              penalties: c.relay.penalties,
-              since: c.relay.since,
-            },
-            height,
-            p.epochLength,
-          ),
-        },
-        p.creditsPerGiB,
-      ),
-    );
-    const s = settle(dues, pool, p.poolCapPerEpoch);
-    minted += s.minted;
-    pool = s.pool;
     const paidByClass = Object.fromEntries(RELAY_CLASSES.map((c) => [c, 0n])) as Record<RelayClass, bigint>;
     pending.forEach((c, i) => {
       const paid = s.paid[i] as bigint;
       c.relay.balance += paid;
-      if (!c.penalised) c.relay.relayedBytes += minBig(c.cells, c.capacity) * BigInt(CELL_BYTES);
       result.classes[c.relay.cls].paid += paid;
       paidByClass[c.relay.cls] += paid;
     });
@@ -309,24 +341,18 @@ function claimFor(
 }
 
 /**
- * The validators' measurements: measureSample relays each, from the registered ones; a relay online
- * when measured gets a bandwidth a little under its true one (a circuit's overhead), its latency, and
- * one more live epoch. A relay offline when sampled keeps its earlier figures.
+ * The validators' measurements: `count` relays (measureSample each), from the registered ones; a relay
+ * online when measured gets a bandwidth a little under its true one (a circuit's overhead), its
+ * latency, and one more live epoch (the ledger's uptimeEpochs). One offline keeps its earlier figures.
  */
-function measure(relays: readonly RelayState[], p: EconomyParams, prng: Prng): void {
+function measure(relays: readonly RelayState[], prng: Prng, count: number): void {
   const registered = relays.filter((r) => r.registered);
-  const n = Math.min(registered.length, p.validators * p.measureSample);
-  for (const r of prng.shuffle(registered).slice(0, n)) {
+  for (const r of prng.shuffle(registered).slice(0, count)) {
     if (!r.online) continue;
     r.measured = Math.round(r.profile.bandwidth * (0.85 + 0.2 * prng.float()));
     r.latencyMs = Math.round(r.profile.latencyMs * (0.9 + 0.2 * prng.float()));
-    r.liveEpochs++;
+    r.uptimeEpochs++;
   }
-}
-
-function medianMeasured(relays: readonly RelayState[]): number {
-  const m = relays.flatMap((r) => (r.measured === undefined ? [] : [r.measured])).sort((a, b) => a - b);
-  return m.length === 0 ? 0 : (m[Math.floor(m.length / 2)] as number);
 }
 
 function countClasses(relays: readonly RelayState[]): Record<RelayClass, number> {
