@@ -5,10 +5,11 @@
 // (share of false claims caught, earnings by class, supply) and writes an SVG plot.
 //
 //   node bench/economy-sim.ts [--relays 1000] [--epochs 1000] [--seed 1] [--shares 0,10,30]
-//        [--honest-audits 2] [--receipts 3,10] [--workers 2] [--svg docs/economy-sim.svg] [--json]
+//        [--sound-audits 2] [--receipts 3,10] [--workers 2] [--svg docs/economy-sim.svg] [--json]
 //
-// --honest-audits: percent of honest and lazy claims audited (every liar's and colluder's claim is;
-// honest audits only look for false positives, and each costs as much as a dishonest one).
+// --sound-audits: percent of the claims of honest, lazy and colluding relays that is audited. Their
+// leaves are validly signed and distinct, so they pass (these audits look for false positives and
+// confirm that collusion passes); every liar's claim is audited, since that is what is measured.
 // --svg '' writes no plot. Scenarios run in parallel on --workers threads; results do not depend on it.
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -24,7 +25,7 @@ const { values } = parseArgs({
     epochs: { type: 'string', default: '1000' },
     seed: { type: 'string', default: '1' },
     shares: { type: 'string', default: '0,10,30' },
-    'honest-audits': { type: 'string', default: '2' },
+    'sound-audits': { type: 'string', default: '2' },
     receipts: { type: 'string', default: '3,10' },
     workers: { type: 'string', default: '2' },
     svg: { type: 'string', default: 'docs/economy-sim.svg' },
@@ -38,7 +39,7 @@ const scenarios: SimOptions[] = values.shares.split(',').map((s) => ({
   epochs: Number(values.epochs),
   seed: Number(values.seed),
   dishonestShare: Number(s) / 100,
-  honestAuditRate: Number(values['honest-audits']) / 100,
+  soundAuditRate: Number(values['sound-audits']) / 100,
   receipts: [minReceipts, maxReceipts],
 }));
 

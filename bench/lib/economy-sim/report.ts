@@ -123,7 +123,7 @@ export function describeRun(results: readonly SimResult[]): string {
   if (o === undefined) return '';
   return (
     `${o.relays} relays, ${o.epochs} epochs, seed ${o.seed}, ${o.receipts[0]}..${o.receipts[1]} receipts per ` +
-    `claim, ${pct(o.honestAuditRate)} of honest claims audited (every dishonest one), cells of ${CELL_BYTES} bytes`
+    `claim, every liar's claim and ${pct(o.soundAuditRate)} of the others audited, cells of ${CELL_BYTES} bytes`
   );
 }
 

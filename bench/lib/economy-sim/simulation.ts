@@ -2,7 +2,7 @@
 // penalised relays re-register (or, broke, come back as a new identity with a new start grant),
 // validators measure a sample of relays, every online relay carries traffic in proportion to its path
 // weight and claims it (liars and colluders more: ./claims.ts), every dishonest claim and a share of the
-// honest ones is audited with the real sampling and checks, and the previous epoch's claims are settled
+// others is audited with the real sampling and checks, and the previous epoch's claims are settled
 // by the ledger's rules (src/ledger/settlement.ts) and formula (src/ledger/payout.ts): a failed audit, or
 // a claim above capacityCap × capacity, burns the bond and pays nothing; the rest is paid for at most
 // the relay's capacity. Deterministic for a seed.
@@ -36,8 +36,11 @@ export interface SimOptions {
   readonly seed: number;
   /** Share of relays that lie or collude, 0..1. */
   readonly dishonestShare: number;
-  /** Share of honest and lazy claims audited (every dishonest claim is). */
-  readonly honestAuditRate: number;
+  /**
+   * Share of the claims of honest, lazy and colluding relays that is audited (their leaves are all
+   * validly signed and distinct, so they pass; every liar's claim is audited).
+   */
+  readonly soundAuditRate: number;
   /** Receipts per claim, drawn uniformly from [min, max]. */
   readonly receipts: readonly [number, number];
   readonly params?: EconomyParams;
@@ -301,7 +304,12 @@ function claimFor(
 ): { cells: bigint; passed: boolean } {
   const b = r.profile.behaviour;
   const honest = b.kind === 'honest' || b.kind === 'lazy';
-  if (honest && !prng.chance(options.honestAuditRate)) return { cells: carried, passed: true };
+  // A colluder fills its claim up to its capacity with its partner's (validly signed) receipts.
+  const fill = b.kind === 'colluder' && capacity > carried ? capacity - carried : 0n;
+  // Claims whose every leaf is validly signed, distinct and valued at its cells pass any audit; only a
+  // share of them is audited, to show that they do (a liar's claim always is).
+  if (b.kind !== 'liar' && !prng.chance(options.soundAuditRate))
+    return { cells: carried + fill, passed: true };
   const receipts = honestReceipts(
     prng,
     r.key,
@@ -313,9 +321,9 @@ function claimFor(
   if (b.kind === 'liar') {
     const extra = BigInt(Math.round(Number(carried) * b.inflation));
     leaves = lyingLeaves(prng, b.method, r.key, epoch, receipts, extra);
-  } else if (b.kind === 'colluder' && capacity > carried) {
+  } else if (b.kind === 'colluder' && fill > 0n) {
     const partner = (relays[b.partner] as RelayState).key;
-    leaves = honestLeaves([...receipts, ...partnerReceipts(prng, r.key, epoch, partner, capacity - carried)]);
+    leaves = honestLeaves([...receipts, ...partnerReceipts(prng, r.key, epoch, partner, fill)]);
   } else {
     leaves = honestLeaves(receipts);
   }

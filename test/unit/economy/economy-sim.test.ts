@@ -19,7 +19,7 @@ const tiny = (over: Partial<SimOptions> = {}): SimOptions => ({
   epochs: 40,
   seed: 7,
   dishonestShare: 0.3,
-  honestAuditRate: 1,
+  soundAuditRate: 1,
   receipts: [3, 10],
   ...over,
 });
