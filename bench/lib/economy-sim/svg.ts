@@ -1,14 +1,17 @@
-// A hand-written SVG of a simulation: total supply (minted) over epochs for every scenario, and the
-// credits paid per relay per epoch to each class in the scenario with the most dishonest relays.
+// A hand-written SVG of a simulation: credits minted per epoch and burned in total, over epochs, for
+// every scenario, and the credits paid per relay per epoch to each class in the scenario with the most
+// dishonest relays.
 import { RELAY_CLASSES, type RelayClass } from './population.ts';
 import type { SimResult } from './simulation.ts';
 
-const W = 1000;
-const H = 420;
-const PANEL_W = 400;
-const PANEL_H = 300;
+const PANEL_W = 340;
+const PANEL_H = 260;
 const TOP = 50;
-const LEFT = [80, 560];
+const GAP = 110;
+const LEFT = 80;
+const W = LEFT + 3 * PANEL_W + 2 * GAP + 30;
+const LEGEND_TOP = TOP + PANEL_H + 50;
+const H = LEGEND_TOP + 6 * 16 + 10;
 const SCENARIO_COLOURS = ['#1b9e77', '#d95f02', '#7570b3', '#e7298a', '#66a61e'];
 const CLASS_COLOURS: Record<RelayClass, string> = {
   honest: '#1b9e77',
@@ -81,21 +84,29 @@ function panel(x0: number, title: string, yLabel: string, series: readonly Serie
     for (let e = 0; e < s.points.length; e += stride)
       pts.push(`${x(e).toFixed(1)},${y(s.points[e] as number).toFixed(1)}`);
     out.push(`<polyline fill="none" stroke="${s.colour}" stroke-width="1.5" points="${pts.join(' ')}"/>`);
-    const ly = TOP + 14 + i * 16;
+    // The legend goes under the panel, where it hides no line.
+    const ly = LEGEND_TOP + i * 16;
     out.push(
-      `<line x1="${x0 + 10}" x2="${x0 + 28}" y1="${ly - 4}" y2="${ly - 4}" stroke="${s.colour}" stroke-width="2"/>`,
+      `<line x1="${x0}" x2="${x0 + 18}" y1="${ly - 4}" y2="${ly - 4}" stroke="${s.colour}" stroke-width="2"/>`,
     );
-    out.push(`<text x="${x0 + 32}" y="${ly}">${esc(s.label)}</text>`);
+    out.push(`<text x="${x0 + 24}" y="${ly}">${esc(s.label)}</text>`);
   });
   return out.join('\n');
 }
 
 export function renderSvg(results: readonly SimResult[]): string {
   const epochs = Math.max(0, ...results.map((r) => r.supply.length));
-  const supply: Series[] = results.map((r, i) => ({
-    label: `minted, ${Math.round(r.options.dishonestShare * 100)}% dishonest`,
-    colour: SCENARIO_COLOURS[i % SCENARIO_COLOURS.length] as string,
-    points: r.supply.map((s) => Number(s.minted)),
+  const scenario = (r: SimResult) => `${Math.round(r.options.dishonestShare * 100)}% dishonest`;
+  const colour = (i: number) => SCENARIO_COLOURS[i % SCENARIO_COLOURS.length] as string;
+  const minting: Series[] = results.map((r, i) => ({
+    label: scenario(r),
+    colour: colour(i),
+    points: r.supply.map((s, e) => Number(s.minted - (e === 0 ? 0n : (r.supply[e - 1]?.minted ?? 0n)))),
+  }));
+  const burned: Series[] = results.map((r, i) => ({
+    label: scenario(r),
+    colour: colour(i),
+    points: r.supply.map((s) => Number(s.burned)),
   }));
   const worst = [...results].sort((a, b) => b.options.dishonestShare - a.options.dishonestShare)[0];
   const earnings: Series[] =
@@ -109,15 +120,16 @@ export function renderSvg(results: readonly SimResult[]): string {
             20,
           ),
         }));
-  const share = worst === undefined ? 0 : Math.round(worst.options.dishonestShare * 100);
+  const x = (i: number) => LEFT + i * (PANEL_W + GAP);
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" ` +
       'font-family="sans-serif" font-size="11">',
     `<rect width="${W}" height="${H}" fill="white"/>`,
-    panel(LEFT[0] as number, 'Supply: credits minted', 'credits', supply, epochs),
+    panel(x(0), 'Credits minted per epoch (supply growth)', 'credits', minting, epochs),
+    panel(x(1), 'Credits burned (penalised bonds), total', 'credits', burned, epochs),
     panel(
-      LEFT[1] as number,
-      `Paid per relay per epoch, by class (${share}% dishonest, 20-epoch mean)`,
+      x(2),
+      `Paid per relay per epoch (${worst === undefined ? '' : scenario(worst)}, 20-epoch mean)`,
       'credits',
       earnings,
       epochs,

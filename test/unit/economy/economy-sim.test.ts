@@ -87,7 +87,7 @@ describe('economy simulation', () => {
     for (const c of RELAY_CLASSES) assert.ok(report.includes(`| ${c} |`), c);
     const svg = renderSvg([honestOnly, mixed]);
     assert.ok(svg.startsWith('<svg') && svg.trimEnd().endsWith('</svg>'));
-    assert.equal(svg.match(/<polyline/g)?.length, 2 + RELAY_CLASSES.length);
+    assert.equal(svg.match(/<polyline/g)?.length, 2 * 2 + RELAY_CLASSES.length);
     assert.doesNotMatch(svg, /NaN|undefined|Infinity/);
   });
 
