@@ -132,9 +132,11 @@ export async function startNode(config: NodeConfig, deps: NodeDeps): Promise<Ano
         view,
         streams: clientStreams,
         receipts: economy.receipts,
+        ledger: ledger.node,
       }),
     );
     const { circuits } = client;
+    economy.useMeasurement((key, signal) => client.measure(key, signal));
     const proxies = life.own(await createProxies(o.proxy, { log: log('proxy'), circuits }));
     const peerCount = () => host.getPeers().length;
     const relayProgress = life.own(

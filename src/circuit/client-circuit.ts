@@ -110,6 +110,8 @@ export class ClientCircuit {
   #sentRelay = false;
   #keepalive: NodeJS.Timeout | undefined;
   readonly #early = new RelayEarlyBudget();
+  /** A bandwidth measurement under way (measure()). */
+  #measuring: { sentAt: number; firstAt: number; bytes: number; done: Pending<void> } | undefined;
   /** Receipts for the cells the first hop delivers to us. */
   readonly #rx: ReceiptCounter | undefined;
 
@@ -456,12 +458,56 @@ export class ClientCircuit {
       }
       case 'truncated':
         return this.#truncated(hop, m.reason);
-      case 'drop':
+      case 'drop': {
+        const ms = this.#measuring;
+        if (ms !== undefined && hop === 0) {
+          if (ms.firstAt === 0) ms.firstAt = performance.now();
+          else ms.bytes += m.data.length;
+        }
+        return;
+      }
+      case 'measured':
+        this.#measuring?.done.resolve();
         return;
       default:
         // Unknown relay commands from a recognised hop are ignored (forward compatibility).
         return;
     }
+  }
+
+  /**
+   * Measures the relay of this one-hop circuit (docs/economy.md, "Measurement"): asks it for `bytes`
+   * of DROP cells. Latency: from the request to the first cell; bandwidth: the bytes after the first
+   * cell over the time after it. Undefined when the relay sent nothing (it refused or is over budget).
+   */
+  async measure(
+    bytes: number,
+    signal: AbortSignal,
+  ): Promise<{ readonly bandwidth: number; readonly latencyMs: number } | undefined> {
+    if (this.state !== 'open' || this.hops !== 1)
+      throw new CircuitError('CLOSED', 'not an open one-hop circuit');
+    if (this.#measuring !== undefined) throw new CircuitError('LIMIT', 'one measurement at a time');
+    let done!: Pending<void>;
+    const finished = new Promise<void>((resolve, reject) => {
+      done = { resolve, reject };
+    });
+    const onAbort = () => done.reject(new CircuitError('BUILD_TIMEOUT', 'measurement aborted or timed out'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    const onClose = (_c: ClientCircuit, err: Error) => done.reject(err);
+    this.onClose(onClose);
+    const ms = { sentAt: performance.now(), firstAt: 0, bytes: 0, done };
+    this.#measuring = ms;
+    try {
+      this.#sendRelay(0, 0, RelayCommand.MEASURE, encodeRelayPayload({ kind: 'measure', bytes }));
+      await finished;
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+      this.#closeListeners.delete(onClose);
+      this.#measuring = undefined;
+    }
+    if (ms.firstAt === 0) return undefined;
+    const seconds = Math.max(1e-3, (performance.now() - ms.firstAt) / 1000);
+    return { bandwidth: Math.round(ms.bytes / seconds), latencyMs: Math.round(ms.firstAt - ms.sentAt) };
   }
 
   /**

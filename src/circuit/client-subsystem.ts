@@ -2,6 +2,7 @@
 // and retires circuits for the proxies; each circuit built vouches for its relays in the relay view.
 import { join } from 'node:path';
 import type { Libp2p } from '@libp2p/interface';
+import { type LedgerStateSource, relayListSource } from '../directory/ledger-relay-list.ts';
 import type { RelayView } from '../directory/relay-view.ts';
 import type { ReceiptSigner } from '../economy/receipt-counter.ts';
 import type { Logger } from '../log/logger.ts';
@@ -9,6 +10,7 @@ import type { Metrics } from '../metrics/registry.ts';
 import { CircuitManager, defaultCircuitManagerOptions } from './circuit-manager.ts';
 import type { ClientStreamsFactory } from './circuit-streams.ts';
 import { GuardSet } from './guards.ts';
+import { measureRelay, type RelayMeasurement } from './measure-relay.ts';
 
 export interface ClientOptions {
   readonly dataDir: string;
@@ -42,6 +44,11 @@ export interface ClientDeps {
   readonly streams: ClientStreamsFactory;
   /** A receipt signer with a fresh key per circuit (docs/economy.md); none: no receipts. */
   readonly receipts?: (() => ReceiptSigner) | undefined;
+  /**
+   * The ledger's committed state: paths use only the relays its relay list holds, at its weights
+   * (docs/economy.md). undefined: no ledger (a `--no-ledger` test network), every verified relay.
+   */
+  readonly ledger?: LedgerStateSource | undefined;
 }
 
 export interface ClientSubsystem {
@@ -51,6 +58,8 @@ export interface ClientSubsystem {
    * prebuilds in flight no longer wanted; clean circuits already built stay until used or closed.
    */
   setPrebuilt(count: number): void;
+  /** Measures one relay's bandwidth and latency through a one-hop circuit (docs/economy.md). */
+  measure(identityKey: Uint8Array, signal: AbortSignal): Promise<RelayMeasurement | undefined>;
   /** The part of the node status the client owns: its circuits open now. */
   status(): { readonly circuitsOpen: number };
   stop(): Promise<void>;
@@ -82,6 +91,7 @@ export function createClient(opts: ClientOptions, deps: ClientDeps): ClientSubsy
     metrics,
     streams: deps.streams,
     receipts: deps.receipts,
+    relayList: relayListSource(deps.ledger),
   });
   const offBuilt = circuits.onEvent((event, c) => {
     if (event === 'built') for (const hop of c.path) view.markCircuitBuilt(hop.peerId);
@@ -97,6 +107,7 @@ export function createClient(opts: ClientOptions, deps: ClientDeps): ClientSubsy
       options.prebuilt = count;
       circuits.maintain();
     },
+    measure: (identityKey, signal) => measureRelay(deps.host, view, deps.streams, identityKey, signal),
     status: () => ({ circuitsOpen: open() }),
     stop: async () => {
       offBuilt();

@@ -7,7 +7,7 @@
 // cells are passed on as RELAY_EARLY and a circuit that carries more than MAX_RELAY_EARLY_CELLS of
 // them is destroyed, so the first hop sees every extend of a circuit however it loops; and no circuit
 // extends back to the hop it came from or to this relay itself.
-import { randomFillSync } from 'node:crypto';
+import { randomBytes, randomFillSync } from 'node:crypto';
 import type { Connection, Libp2p, PeerId, Stream } from '@libp2p/interface';
 import type { Multiaddr } from '@multiformats/multiaddr';
 import { respondHandshake } from '../crypto/circuit-handshake.ts';
@@ -52,6 +52,7 @@ import { ipGroupOfMultiaddr } from './ip-group.ts';
 import { identityOfPeer, peerIdOfIdentity } from './open-link.ts';
 import { CIRCUIT_PROTOCOL } from './protocol.ts';
 import { RelayEarlyCounter } from './relay-early.ts';
+import { TokenBucket } from './token-bucket.ts';
 
 /** The admission limits (admission-limits.ts: circuit shares, CREATE rates, handshake queue) and more. */
 export interface RelayLimits extends AdmissionLimits {
@@ -99,6 +100,8 @@ export class RelayService {
   readonly #init: RelayServiceInit;
   readonly #limits: RelayLimits;
   readonly circuits = new Set<RelayCircuit>();
+  /** Measurements answered: one a second, eight at once (validators measure a few relays an epoch). */
+  readonly #measurements = new TokenBucket(1, 8, performance.now());
   readonly stats = new RelayStats();
   readonly refusals: RefusalLog;
   /** CREATEs waiting for their handshake (handshake-queue.ts). */
@@ -204,7 +207,7 @@ export class RelayService {
           this.#admission.release(ticket);
         },
         admittedBy,
-        { prevPeer: connection.remotePeer, refusals: this.refusals },
+        { prevPeer: connection.remotePeer, refusals: this.refusals, measurements: this.#measurements },
       );
       this.circuits.add(circuit);
       link.onCell(cell);
@@ -225,6 +228,8 @@ interface CircuitOrigin {
   /** The neighbour the circuit came from (an EXTEND back to it is refused). */
   readonly prevPeer: PeerId;
   readonly refusals: RefusalLog;
+  /** The relay's budget of bandwidth measurements it answers (all circuits together). */
+  readonly measurements: TokenBucket;
 }
 
 class RelayCircuit {
@@ -252,6 +257,8 @@ class RelayCircuit {
   readonly #stats: RelayStats;
   readonly #onGone: () => void;
   readonly #createTimer: NodeJS.Timeout;
+  /** A bandwidth measurement is being answered (one per circuit, ever). */
+  #measured = false;
   /** Receipts we give the previous and the next hop for the cells they sent us. */
   #rxPrev: ReceiptCounter | undefined;
   #rxNext: ReceiptCounter | undefined;
@@ -512,6 +519,10 @@ class RelayCircuit {
       return;
     }
     if (this.#next !== undefined) return this.destroy(DestroyReason.PROTOCOL);
+    if (m.kind === 'measure') {
+      void this.#measure(m.bytes);
+      return;
+    }
     const table = this.#table();
     try {
       if (table.handle(streamId, m, body)) return;
@@ -535,6 +546,26 @@ class RelayCircuit {
         // DROP, and messages a relay never acts on (unknown commands are ignored).
         return;
     }
+  }
+
+  /**
+   * Answers a bandwidth measurement (docs/economy.md, "Measurement"): `bytes` of DROP cells back to the
+   * client as fast as its link takes them, then MEASURED. Once per circuit, within the relay's
+   * measurement budget; a second request, or one over budget, is answered with MEASURED alone.
+   */
+  async #measure(bytes: number): Promise<void> {
+    const allowed = !this.#measured && this.#origin.measurements.take(performance.now());
+    this.#measured = true;
+    let sent = 0;
+    const data = randomBytes(MAX_RELAY_DATA);
+    while (allowed && sent < bytes && !this.#closed) {
+      if (!this.#prev.writable) await new Promise<void>((resolve) => this.#prev.onDrain(resolve));
+      if (this.#closed) return;
+      const n = Math.min(MAX_RELAY_DATA, bytes - sent);
+      this.#originate(0, RelayCommand.DROP, data.subarray(0, n));
+      sent += n;
+    }
+    this.#originate(0, RelayCommand.MEASURED, new Uint8Array(0));
   }
 
   /** The exit's side of this circuit, with its shares of the exit (src/stream/exit.ts). */

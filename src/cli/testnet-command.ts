@@ -29,6 +29,7 @@ export interface TestnetFlags {
   ledger: boolean;
   validators: number;
   blockInterval: number;
+  epochLength: number;
 }
 
 const int = (v: string): number => {
@@ -54,7 +55,8 @@ export function addTestnetOptions(cmd: Command): Command {
     .option('--log-level <level>', 'log level of the nodes (logs in each node-N/daemon.log)', 'info')
     .option('--no-ledger', 'run no ledger (no genesis document, no validators)')
     .option('--validators <n>', 'validators in the genesis document: nodes 1..n (at most the relays)', int, 4)
-    .option('--block-interval <ms>', "the ledger's block interval (a governed parameter)", int, 500);
+    .option('--block-interval <ms>', "the ledger's block interval (a governed parameter)", int, 500)
+    .option('--epoch-length <blocks>', 'blocks per ledger epoch (relays are paid once an epoch)', int, 100);
 }
 
 type Say = (line: string) => void;
@@ -142,7 +144,13 @@ async function writeGenesis(flags: TestnetFlags, root: string): Promise<string[]
   const genesisPath = join(root, 'genesis.json');
   writeFileAtomic(
     genesisPath,
-    await testnetGenesis(root, validatorCount(flags), flags.powDifficulty, flags.blockInterval),
+    await testnetGenesis(
+      root,
+      validatorCount(flags),
+      flags.powDifficulty,
+      flags.blockInterval,
+      flags.epochLength,
+    ),
     0o644,
   );
   return ['--genesis', genesisPath, '--timeout-propose', '1000'];

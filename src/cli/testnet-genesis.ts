@@ -9,11 +9,18 @@ import { nodeDir } from '../testnet/supervisor.ts';
 
 export const TESTNET_CHAIN_ID = 'anonnet-testnet';
 
+/**
+ * A loopback testnet moves hundreds of MiB/s between its nodes: an unmeasured relay may claim (and weigh)
+ * as much as 64 MiB/s here, where a real network's default is 1 MiB/s (docs/economy.md).
+ */
+export const TESTNET_UNMEASURED_BANDWIDTH = 64 * 1024 * 1024;
+
 export async function testnetGenesis(
   root: string,
   count: number,
   powDifficulty: number,
   blockIntervalMs: number,
+  epochLength = 100,
 ): Promise<string> {
   const validators: Uint8Array[] = [];
   for (let i = 1; i <= count; i++) {
@@ -24,7 +31,13 @@ export async function testnetGenesis(
   }
   return encodeGenesis({
     chainId: TESTNET_CHAIN_ID,
-    params: { blockIntervalMs, validatorCount: count, powDifficulty, epochLength: 100 },
+    params: {
+      blockIntervalMs,
+      validatorCount: count,
+      powDifficulty,
+      epochLength,
+      unmeasuredBandwidth: TESTNET_UNMEASURED_BANDWIDTH,
+    },
     validators,
   });
 }

@@ -45,6 +45,9 @@
 //                 error: 0) | count addresses (family u8 | address (4|16) | ttl u32)
 //   DROP 12       any bytes (long-range padding; the receiver drops the cell)
 //   FIN 13        nothing: the sender will write no more on this stream (half-close)
+//   MEASURE 14    bytes u32 (1..MAX_MEASURE_BYTES): a bandwidth measurement (docs/economy.md): the last hop
+//                 of a one-hop circuit answers with DROP cells carrying `bytes` bytes, then MEASURED
+//   MEASURED 15   nothing: the measurement's last cell
 import type { Brand } from './brand.ts';
 import { NeedMoreBytes, Reader, Writer } from './bytes.ts';
 import { type DecodeResult, decodeError, needMore } from './decode-result.ts';
@@ -145,7 +148,12 @@ export const RelayCommand = {
   RESOLVED: 11,
   DROP: 12,
   FIN: 13,
+  MEASURE: 14,
+  MEASURED: 15,
 } as const;
+
+/** The most bytes one MEASURE may ask for (docs/economy.md, "Measurement"). */
+export const MAX_MEASURE_BYTES = 16 * 1024 * 1024;
 export type RelayCommand = (typeof RelayCommand)[keyof typeof RelayCommand];
 
 /** END reasons, Tor's list. Unknown values are kept. */
@@ -394,6 +402,8 @@ export type RelayMessage =
     }
   | { readonly kind: 'drop'; readonly data: Uint8Array }
   | { readonly kind: 'fin' }
+  | { readonly kind: 'measure'; readonly bytes: number }
+  | { readonly kind: 'measured' }
   | { readonly kind: 'unknown'; readonly command: number; readonly data: Uint8Array };
 
 export type RelayMessageKind = RelayMessage['kind'];
@@ -412,6 +422,8 @@ const COMMAND_OF_KIND: Readonly<Record<Exclude<RelayMessageKind, 'unknown'>, num
   resolved: RelayCommand.RESOLVED,
   drop: RelayCommand.DROP,
   fin: RelayCommand.FIN,
+  measure: RelayCommand.MEASURE,
+  measured: RelayCommand.MEASURED,
 };
 
 /** The relay command number that carries `m`. */
@@ -435,6 +447,8 @@ export function streamIdAllowed(command: number, streamId: number): boolean {
     case RelayCommand.TRUNCATE:
     case RelayCommand.TRUNCATED:
     case RelayCommand.DROP:
+    case RelayCommand.MEASURE:
+    case RelayCommand.MEASURED:
       return streamId === 0;
     default:
       return true;
@@ -473,7 +487,13 @@ export function encodeRelayPayload(m: RelayMessage): Uint8Array {
       break;
     case 'truncate':
     case 'fin':
+    case 'measured':
       return EMPTY;
+    case 'measure':
+      if (!Number.isInteger(m.bytes) || m.bytes < 1 || m.bytes > MAX_MEASURE_BYTES)
+        throw new WireError('BAD_FIELD', `a measurement asks for 1..${MAX_MEASURE_BYTES} bytes`);
+      w.u32(m.bytes);
+      break;
     case 'extend':
       checkLength(m.identityKey, IDENTITY_KEY_BYTES, 'identity key');
       checkLength(m.create, CREATE_MESSAGE_BYTES, 'CREATE message');
@@ -598,6 +618,14 @@ function readPayload(command: number, data: Uint8Array, r: Reader): RelayMessage
     }
     case RelayCommand.FIN:
       return { kind: 'fin' };
+    case RelayCommand.MEASURE: {
+      const bytes = r.u32();
+      if (bytes < 1 || bytes > MAX_MEASURE_BYTES)
+        throw new WireError('BAD_FIELD', `a measurement asks for 1..${MAX_MEASURE_BYTES} bytes`);
+      return { kind: 'measure', bytes };
+    }
+    case RelayCommand.MEASURED:
+      return { kind: 'measured' };
     default:
       // DATA, DROP and unknown commands are opaque bytes, handled by the caller.
       throw new WireError('INTERNAL', `command ${command} has no structured payload`);
