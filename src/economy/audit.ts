@@ -118,14 +118,20 @@ export function checkAuditAnswer(
 ): AuditResult {
   if (answer.entries.length !== positions.length) return { ok: false, reason: 'WRONG_COUNT', sample: 0 };
   const verify = options.verifyReceipt ?? verifyReceiptSignature;
-  const memo = new Map<string, LeafCheck>();
+  // An answer names the same leaf for many positions: check each once. By object first (an answer
+  // built in memory shares them), then by content (a decoded answer has one object per entry).
+  const byObject = new Map<AuditLeaf, LeafCheck>();
+  const byContent = new Map<string, LeafCheck>();
   const check = (leaf: AuditLeaf): LeafCheck => {
+    let r = byObject.get(leaf);
+    if (r !== undefined) return r;
     const key = leafKey(leaf);
-    let r = memo.get(key);
+    r = byContent.get(key);
     if (r === undefined) {
       r = checkLeaf(claim, leaf, verify);
-      memo.set(key, r);
+      byContent.set(key, r);
     }
+    byObject.set(leaf, r);
     return r;
   };
   for (let k = 0; k < positions.length; k++) {

@@ -19,7 +19,7 @@
 //   total exactly 153 bytes.
 //
 // Every field has one encoding, so decode then encode gives the same bytes back.
-import { concatBytes, copyBytes, guardDecode, Reader, Writer } from './bytes.ts';
+import { concatBytes, copyBytes, guardDecode, Reader } from './bytes.ts';
 import { type DecodeResult, decodeError, needMore } from './decode-result.ts';
 import { WireError } from './errors.ts';
 
@@ -64,15 +64,27 @@ export function receiptSigningMessage(body: Uint8Array): Uint8Array {
 export function encodeReceipt(r: Receipt): Uint8Array {
   checkKey(r.relay, 'relay');
   checkKey(r.signer, 'signer');
-  return new Writer()
-    .bytes(RECEIPT_MAGIC)
-    .u8(RECEIPT_VERSION)
-    .u32(r.epoch)
-    .bytes(r.relay)
-    .bytes(r.signer)
-    .u64(r.tag)
-    .u64(r.cells)
-    .finish();
+  // One fixed layout: written in place (relays sign one receipt per MiB of every circuit).
+  const out = new Uint8Array(RECEIPT_BODY_BYTES);
+  const view = new DataView(out.buffer);
+  out.set(RECEIPT_MAGIC, 0);
+  out[4] = RECEIPT_VERSION;
+  if (!Number.isInteger(r.epoch) || r.epoch < 0 || r.epoch > MAX_EPOCH) {
+    throw new WireError('BAD_FIELD', `${r.epoch} is not a u32 epoch`);
+  }
+  view.setUint32(5, r.epoch);
+  out.set(r.relay, 9);
+  out.set(r.signer, 41);
+  view.setBigUint64(73, u64(r.tag, 'tag'));
+  view.setBigUint64(81, u64(r.cells, 'cells'));
+  return out;
+}
+
+function u64(v: bigint, what: string): bigint {
+  if (typeof v !== 'bigint' || v < 0n || v > 0xffffffffffffffffn) {
+    throw new WireError('BAD_FIELD', `${what} ${String(v)} is not a u64`);
+  }
+  return v;
 }
 
 /** Encodes and signs. `sign` gets the signing message and must return a 64-byte Ed25519 signature. */

@@ -94,6 +94,31 @@ describe('ReceiptBook', () => {
   });
 });
 
+describe('ReceiptBook, lazy verification', () => {
+  it('checks a newer receipt only at claim time, falling back to the newest that verified', () => {
+    const book = new ReceiptBook(relay.publicKey);
+    const [a, b] = countN(counter({ value: 5 }), 1024);
+    assert.ok(a && b);
+    assert.equal(book.accept(a.bytes, 5), null);
+    const forged = b.bytes.slice();
+    forged[88] = 0xff; // cells: far more than 1024, and the signature no longer covers it
+    assert.equal(book.accept(forged, 5), null, 'not checked on arrival');
+    assert.ok(book.cells(5) > 1024n);
+    const kept = book.receipts(5);
+    assert.deepEqual(
+      kept.map((r) => r.receipt.cells),
+      [512n],
+      'the forged one is dropped at claim time, the verified one stays',
+    );
+    assert.equal(book.stats.refused.BAD_SIGNATURE, 1);
+    assert.equal(book.accept(b.bytes, 5), null, 'a genuine newer one is still taken');
+    assert.deepEqual(
+      book.receipts(5).map((r) => r.receipt.cells),
+      [1024n],
+    );
+  });
+});
+
 describe('measurementSample', () => {
   it('is deterministic, excludes the measurer, and changes with the block hash', () => {
     const relays = Array.from({ length: 20 }, (_, i) =>
