@@ -158,7 +158,7 @@ test('(b) lying heights: the block interval holds before, during and after', asy
     20_000,
     'the lying claim gone',
   );
-  assert.ok((guardOf(0)?.refusals['HEIGHT_CLAIM_FAILED'] ?? 0) > 0, 'unanswered claims were penalised');
+  assert.ok((guardOf(1)?.refusals['HEIGHT_CLAIM_FAILED'] ?? 0) > 0, 'unanswered claims were penalised');
   await attacker.stop();
 });
 
