@@ -5,25 +5,13 @@
 // (CLIENT_IDENTITY): a client's ledger activity goes through its wallet, never its node identity
 // (docs/economy.md, "Roles and keys").
 import type { LedgerNode } from '../consensus/ledger-node.ts';
-import type { LedgerState } from '../ledger/state.ts';
 import { bytesEqual } from '../wire/bytes.ts';
-import { Role } from '../wire/descriptor-types.ts';
-import { decodeExitSummary } from '../wire/exit-summary.ts';
 import { decodeTx } from '../wire/ledger-tx.ts';
 import { ApiError } from './errors.ts';
-import type { LedgerRelayInfo, LedgerSource, TxState } from './source.ts';
+import { ledgerEconomy, ledgerParams, ledgerRelays } from './ledger-views.ts';
+import type { LedgerSource, TxState } from './source.ts';
 
 const hex = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
-
-const roleNames = (bits: number): string[] =>
-  Object.entries(Role)
-    .filter(([, bit]) => (bits & bit) !== 0)
-    .map(([name]) => name);
-
-/** The summary's text; a registration whose summary is not one (the ledger does not check it) says so. */
-function summaryText(bytes: Uint8Array): string {
-  return decodeExitSummary(bytes).kind === 'ok' ? Buffer.from(bytes).toString('latin1') : '(not a summary)';
-}
 
 export interface LedgerSourceOptions {
   /** Transactions from this sender are refused (a client-only node's identity key). */
@@ -34,12 +22,15 @@ export function ledgerApiSource(ledger: LedgerNode, opts: LedgerSourceOptions = 
   return {
     status: () => {
       const s = ledger.status();
+      const state = ledger.state;
       return {
         height: BigInt(s.height),
         latestBlockHash: s.height > 0 ? s.tipHash : '',
         latestBlockTime: s.tipTimeMs,
         validators: [...s.validators],
-        powDifficulty: ledger.state.params.powDifficulty,
+        powDifficulty: state.params.powDifficulty,
+        economy: ledgerEconomy(state),
+        params: ledgerParams(state.params),
       };
     },
     balance: (account) => ledger.account(hex(account)),
@@ -73,19 +64,4 @@ export function ledgerApiSource(ledger: LedgerNode, opts: LedgerSourceOptions = 
     },
     relays: () => ledgerRelays(ledger.state),
   };
-}
-
-/** The ledger's relay registrations as the API lists them, by account. */
-export function ledgerRelays(state: Pick<LedgerState, 'relays'>): LedgerRelayInfo[] {
-  return [...state.relays]
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([account, r]) => ({
-      account,
-      roles: roleNames(r.roles),
-      bandwidth: r.bandwidth,
-      exitPolicySummary: summaryText(r.exitPolicySummary),
-      height: BigInt(r.height),
-      payout: r.payout,
-      bond: r.bond.toString(),
-    }));
 }

@@ -2,7 +2,11 @@
 // Shapes are the protobuf messages' init shapes, so the source cannot return a field the API lacks.
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import type { CircuitSchema } from './gen/anonnet/v1/circuits_pb.js';
-import type { LedgerRelaySchema, LedgerStatusSchema } from './gen/anonnet/v1/ledger_pb.js';
+import type {
+  LedgerEconomySchema,
+  LedgerRelaySchema,
+  LedgerStatusSchema,
+} from './gen/anonnet/v1/ledger_pb.js';
 import type { BandwidthSchema, NodeStatusSchema, PeerSchema, RelaySchema } from './gen/anonnet/v1/node_pb.js';
 
 export type StatusInit = MessageInitShape<typeof NodeStatusSchema>;
@@ -11,6 +15,7 @@ export type PeerInfo = MessageInitShape<typeof PeerSchema>;
 export type RelayInfo = MessageInitShape<typeof RelaySchema>;
 export type BandwidthInit = MessageInitShape<typeof BandwidthSchema>;
 export type LedgerRelayInfo = MessageInitShape<typeof LedgerRelaySchema>;
+export type LedgerEconomyInit = MessageInitShape<typeof LedgerEconomySchema>;
 
 export interface StreamRow {
   readonly circuitId: string;

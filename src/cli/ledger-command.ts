@@ -9,6 +9,7 @@ import {
   BalanceSchema,
   LedgerStatusSchema,
   ListLedgerRelaysResponseSchema,
+  type RelaySettlement,
   TransactionStatusSchema,
 } from '../api/gen/anonnet/v1/ledger_pb.js';
 import type { Tx } from '../wire/ledger-tx.ts';
@@ -36,7 +37,7 @@ import {
   type TxOutcome,
   waitForTx,
 } from './ledger-flow.ts';
-import { duration, shortId, table } from './table.ts';
+import { bytes, duration, shortId, table } from './table.ts';
 
 export const EXIT_FAILED = 1;
 export const EXIT_USAGE = 2;
@@ -154,6 +155,13 @@ function addStatus(ledger: Command): void {
           }`,
           `Validators  ${s.validators.length}: ${s.validators.map(shortId).join(', ') || '-'}`,
         ];
+        const e = s.economy;
+        if (e !== undefined)
+          lines.push(
+            `Epoch       ${e.epoch} (heights ${e.epochStartHeight}..${e.epochStartHeight + BigInt(e.epochLength) - 1n}), ${e.openClaims} claims to settle`,
+            `Credits     pool ${e.pool}  minted ${e.minted}  burned ${e.burned}  bonded ${e.totalBonds}`,
+            `Economy     ${e.creditsPerGib} credits/GiB, bond ${e.relayBond}, pool cap ${e.poolCapPerEpoch}/epoch, unmeasured ${bytes(Number(e.unmeasuredBandwidth))}/s`,
+          );
         process.stdout.write(`${lines.join('\n')}\n`);
       }),
   );
@@ -272,17 +280,28 @@ function addRelays(ledger: Command): void {
       const rows = r.relays.map((x) => [
         shortId(x.account),
         x.roles.join(','),
-        String(x.bandwidth),
+        `${bytes(x.bandwidth)}/s`,
+        x.measured ? `${bytes(Number(x.measuredBandwidth))}/s` : '-',
+        x.reputation,
+        x.bond,
+        x.earned,
+        settledText(x.lastSettlement),
         x.exitPolicySummary || '-',
         shortId(x.payout),
-        x.bond,
         String(x.height),
       ]);
+      const headers = ['ACCOUNT', 'ROLES', 'CLAIMED', 'MEASURED', 'REP', 'BOND', 'EARNED', 'LAST SETTLED'];
       process.stdout.write(
-        `${table(['ACCOUNT', 'ROLES', 'BANDWIDTH', 'EXITS', 'PAYOUT', 'BOND', 'HEIGHT'], rows)}${r.relays.length} relays registered\n`,
+        `${table([...headers, 'EXITS', 'PAYOUT', 'HEIGHT'], rows)}${r.relays.length} relays registered\n`,
       );
     }),
   );
+}
+
+/** "e12 paid 40/45" or "e12 penalised"; "-" when nothing was settled yet. */
+export function settledText(s: RelaySettlement | undefined): string {
+  if (s === undefined) return '-';
+  return s.penalised ? `e${s.epoch} penalised` : `e${s.epoch} paid ${s.paid}/${s.due}`;
 }
 
 export function addLedgerCommand(program: Command): void {

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { ApiError, invalidArgument } from '../../../src/api/errors.ts';
-import { ledgerRelays } from '../../../src/api/ledger-source.ts';
+import { ledgerEconomy, ledgerParams, ledgerRelays } from '../../../src/api/ledger-views.ts';
 import { buildApi } from '../../../src/api/server.ts';
 import type { LedgerSource, TxState } from '../../../src/api/source.ts';
 import { generateIdentity, type Identity } from '../../../src/crypto/identity.ts';
@@ -58,6 +58,8 @@ class MemoryLedger implements LedgerSource {
       latestBlockTime: this.latestBlockTime,
       validators: this.validators.map(keyHex),
       powDifficulty: this.state.params.powDifficulty,
+      economy: ledgerEconomy(this.state),
+      params: ledgerParams(this.state.params),
     };
   }
   relays() {
@@ -212,11 +214,24 @@ test('status: height, latest block, validators; --json has the full keys', async
   assert.equal(human.code, 0, human.stderr);
   assert.match(human.stdout, /^Height\s+\d+\n/);
   assert.match(human.stdout, new RegExp(`Validators\\s+1: ${keyHex(validator.publicKey).slice(0, 8)}…`));
+  assert.match(human.stdout, /\nEpoch\s+0 \(heights 1\.\.\d+\), 0 claims to settle\n/);
+  assert.match(
+    human.stdout,
+    new RegExp(`\\nCredits\\s+pool 0  minted ${ledger.state.minted}  burned 0  bonded 0\\n`),
+  );
+  assert.match(human.stdout, /\nEconomy\s+1000 credits\/GiB, bond 100, /);
   const json = await cli(['status', '-d', aliceDir, '--json']);
   assert.equal(json.code, 0, json.stderr);
-  const s = JSON.parse(json.stdout) as { height: string; validators: string[] };
+  const s = JSON.parse(json.stdout) as {
+    height: string;
+    validators: string[];
+    economy: { minted: string };
+    params: Record<string, string>;
+  };
   assert.deepEqual(s.validators, [keyHex(validator.publicKey)]);
   assert.equal(s.height, String(ledger.state.height));
+  assert.equal(s.economy.minted, ledger.state.minted.toString());
+  assert.equal(s.params['relayBond'], '100');
 });
 
 test("balance: this node's wallet by default, its identity with --key identity, any account by hex", async () => {
@@ -386,21 +401,40 @@ test('relays: the registrations on the ledger, as a table and as JSON', async ()
   await until(() => ledger.state.relays.size === 1, 5_000, 'the registration to commit');
   const r = await cli(['relays', '-d', aliceDir]);
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stdout, /^ACCOUNT\s+ROLES\s+BANDWIDTH\s+EXITS\s+PAYOUT\s+BOND\s+HEIGHT\n/);
+  assert.match(
+    r.stdout,
+    /^ACCOUNT\s+ROLES\s+CLAIMED\s+MEASURED\s+REP\s+BOND\s+EARNED\s+LAST SETTLED\s+EXITS\s+PAYOUT\s+HEIGHT\n/,
+  );
   assert.match(
     r.stdout,
     new RegExp(
-      `\\n${keyHex(relay.publicKey).slice(0, 8)}\\S*\\s+relay,exit\\s+123456\\s+reject 25\\s+${keyHex(carol.publicKey).slice(0, 8)}\\S*\\s+100\\s+\\d+\\n`,
+      `\\n${keyHex(relay.publicKey).slice(0, 8)}\\S*\\s+relay,exit\\s+120\\.6 KiB/s\\s+-\\s+0\\s+100\\s+0\\s+-\\s+reject 25\\s+${keyHex(carol.publicKey).slice(0, 8)}\\S*\\s+\\d+\\n`,
     ),
   );
   assert.match(r.stdout, /\n1 relays registered\n$/);
   const j = JSON.parse((await cli(['relays', '-d', aliceDir, '--json'])).stdout) as {
-    relays: { account: string; roles: string[]; exitPolicySummary: string; payout: string; bond: string }[];
+    relays: Record<string, unknown>[];
   };
-  assert.deepEqual(
-    j.relays.map((x) => [x.account, x.roles, x.exitPolicySummary, x.payout, x.bond]),
-    [[keyHex(relay.publicKey), ['relay', 'exit'], 'reject 25', keyHex(carol.publicKey), '100']],
-  );
+  assert.deepEqual(j.relays, [
+    {
+      account: keyHex(relay.publicKey),
+      roles: ['relay', 'exit'],
+      bandwidth: 123456,
+      exitPolicySummary: 'reject 25',
+      height: j.relays[0]?.['height'],
+      payout: keyHex(carol.publicKey),
+      bond: '100',
+      measuredBandwidth: '0',
+      measuredLatencyMs: 0,
+      measuredEpoch: 0,
+      measured: false,
+      reputation: '0',
+      earned: '0',
+      uptimeEpochs: '0',
+      penalties: '0',
+      relayedBytes: '0',
+    },
+  ]);
 });
 
 test('no daemon, no identity, a dead address: exit 1 with a clear message', async () => {

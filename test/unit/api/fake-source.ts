@@ -30,6 +30,15 @@ export class FakeLedger implements LedgerSource {
       height: 3n,
       payout: 'aa'.repeat(32),
       bond: '100',
+      measured: true,
+      measuredBandwidth: 2_000_000n,
+      measuredLatencyMs: 40,
+      measuredEpoch: 2,
+      reputation: '15',
+      earned: '40',
+      uptimeEpochs: 1n,
+      penalties: 0n,
+      relayedBytes: 81_920_000n,
     },
   ];
 
