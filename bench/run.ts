@@ -10,6 +10,7 @@ const benches = [
   'ledger-apply.ts',
   'pow.ts',
   'ledger-frames.ts',
+  'economy.ts',
 ];
 let failed = 0;
 for (const b of benches) {

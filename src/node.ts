@@ -13,6 +13,7 @@ import type { EventBus } from './daemon/events.ts';
 import { createIdentity } from './daemon/identity-subsystem.ts';
 import type { BootstrapProgress } from './daemon/progress.ts';
 import { Lifecycle } from './daemon/subsystem.ts';
+import { createWallet } from './daemon/wallet-subsystem.ts';
 import { descriptorVerifier, relayDhtRecords } from './directory/descriptor-checks.ts';
 import { createDirectory } from './directory/directory-subsystem.ts';
 import { createDiscovery } from './directory/discovery-subsystem.ts';
@@ -23,6 +24,7 @@ import type { Logger } from './log/logger.ts';
 import { createMetrics, type Metrics } from './metrics/registry.ts';
 import { nodeApiSource } from './node/api-source.ts';
 import { subsystemOptions } from './node/options.ts';
+import { createRelayRegistration } from './node/registration.ts';
 import { type NodeStatus, readNodeStatus, type StatusSources } from './node/status.ts';
 import { createStatusTicker } from './node/status-file.ts';
 import type { Host } from './p2p/host.ts';
@@ -97,6 +99,19 @@ export async function startNode(config: NodeConfig, deps: NodeDeps): Promise<Ano
         ledger: ledger.node,
       }),
     );
+    const powDifficulty = ledger.node?.state.params.powDifficulty;
+    const wallet = life.own(createWallet({ dataDir: o.dataDir }, { log: log('wallet'), powDifficulty }));
+    const registration = life.own(
+      createRelayRegistration(config, {
+        log: log('registration'),
+        now,
+        ledger,
+        keys,
+        wallet,
+        publishing,
+        txs: economy.txs,
+      }),
+    );
     const exit = life.own(createExit(o.exit, { log: log('exit') }));
     const relay = life.own(
       await createRelay(o.relay, {
@@ -117,6 +132,7 @@ export async function startNode(config: NodeConfig, deps: NodeDeps): Promise<Ano
         view,
         streams: clientStreams,
         receipts: economy.receipts,
+        ledger: ledger.node,
       }),
     );
     const { circuits } = client;
@@ -132,9 +148,10 @@ export async function startNode(config: NodeConfig, deps: NodeDeps): Promise<Ano
     const feeds = life.own(createApiFeeds(o, { ...base, circuits, peerCount }));
     blockFeed = feeds.events;
     const sources = { roles: config.relay.roles, startedAt, now, progress, p2p, directory: dir, discovery };
-    const more = { publishing, proxies, client, relay, exit, ledger, economy };
+    const more = { publishing, proxies, client, relay, exit, ledger, economy, wallet, registration };
     const statusWith = (api: StatusSources['api']) => readNodeStatus({ ...sources, ...more, api });
-    const apiParts = { client, view, host, feeds, config, now, ledger, log: log('api') };
+    const identityKey = keys.identity.publicKey;
+    const apiParts = { client, view, host, feeds, config, now, ledger, identityKey, log: log('api') };
     const api = life.own(
       await createApiServer(o.api, {
         log: log('api'),

@@ -275,7 +275,9 @@ async function readLedger(
 ): Promise<model.Ledger | undefined> {
   if (!overview.ledger) return undefined;
   const status = await getOptionalJson('/api/v1/ledger', token, signal);
-  const key = overview.peerId === undefined ? undefined : identityKeyHex(overview.peerId);
+  // The wallet's credits (an older daemon shows no wallet: its identity's account then).
+  const key =
+    overview.wallet ?? (overview.peerId === undefined ? undefined : identityKeyHex(overview.peerId));
   const account =
     status === undefined || key === undefined
       ? undefined

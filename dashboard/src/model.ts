@@ -25,6 +25,8 @@ export interface Overview {
   readonly uptimeMs: number | undefined;
   /** Whether this node runs the ledger (then credits and height can be asked for). */
   readonly ledger: boolean;
+  /** This node's wallet account (hex): whose credits the page shows. */
+  readonly wallet: string | undefined;
 }
 
 export interface Ledger {
@@ -61,6 +63,7 @@ export function overview(status: unknown): Overview {
     relayedCircuits: num(s['relayedCircuits']),
     uptimeMs: num(s['uptimeMs']),
     ledger: s['ledger'] === true,
+    wallet: /^[0-9a-f]{64}$/.test(str(s['wallet']) ?? '') ? str(s['wallet']) : undefined,
   };
 }
 
@@ -118,10 +121,13 @@ export function bandwidthHistory(answer: unknown): BandwidthPoint[] {
   });
 }
 
-/** GET /api/v1/ledger (height is a uint64: a string in JSON) and the node's own account balance. */
+/**
+ * GET /api/v1/ledger (height is a uint64: a string in JSON) and the wallet's balance; an account the
+ * ledger has never seen (no answer) holds 0, as `anonnet ledger balance` says.
+ */
 export function ledger(status: unknown, account: unknown): Ledger | undefined {
   if (status === undefined) return undefined;
-  const balance = obj(account)['balance'];
+  const balance = account === undefined ? '0' : obj(account)['balance'];
   return {
     credits: typeof balance === 'string' || typeof balance === 'number' ? String(balance) : undefined,
     height: num(obj(status)['height']),

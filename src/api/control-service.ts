@@ -97,6 +97,7 @@ export function createControlHandlers(source: ApiSource, bus: EventBus): Control
       return config();
     },
     getLedgerStatus: async () => ledger().status(),
+    listLedgerRelays: async () => ({ relays: ledger().relays() }),
     getBalance: async (req) => {
       const account = hex32('account', req.account);
       const found = ledger().balance(account);

@@ -2,7 +2,11 @@
 // Shapes are the protobuf messages' init shapes, so the source cannot return a field the API lacks.
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import type { CircuitSchema } from './gen/anonnet/v1/circuits_pb.js';
-import type { LedgerStatusSchema } from './gen/anonnet/v1/ledger_pb.js';
+import type {
+  LedgerEconomySchema,
+  LedgerRelaySchema,
+  LedgerStatusSchema,
+} from './gen/anonnet/v1/ledger_pb.js';
 import type { BandwidthSchema, NodeStatusSchema, PeerSchema, RelaySchema } from './gen/anonnet/v1/node_pb.js';
 
 export type StatusInit = MessageInitShape<typeof NodeStatusSchema>;
@@ -10,6 +14,8 @@ export type CircuitInfo = MessageInitShape<typeof CircuitSchema> & { readonly id
 export type PeerInfo = MessageInitShape<typeof PeerSchema>;
 export type RelayInfo = MessageInitShape<typeof RelaySchema>;
 export type BandwidthInit = MessageInitShape<typeof BandwidthSchema>;
+export type LedgerRelayInfo = MessageInitShape<typeof LedgerRelaySchema>;
+export type LedgerEconomyInit = MessageInitShape<typeof LedgerEconomySchema>;
 
 export interface StreamRow {
   readonly circuitId: string;
@@ -42,6 +48,8 @@ export interface LedgerSource {
   /** Queues a signed transaction; resolves to its id (hex). Throws ApiError TX_REFUSED / INVALID_ARGUMENT. */
   submit(tx: Uint8Array, signal: AbortSignal): Promise<string>;
   transaction(txId: Uint8Array): TxState;
+  /** The relays registered on the ledger, by account. */
+  relays(): LedgerRelayInfo[];
 }
 
 export interface ApiSource {

@@ -5,6 +5,7 @@
 // anyway), and lowering `prebuilt` aborts the prebuilds no longer wanted, so nothing waits on or leaks
 // a build.
 import type { Libp2p } from '@libp2p/interface';
+import type { RelayList } from '../directory/ledger-relay-list.ts';
 import type { RelayView } from '../directory/relay-view.ts';
 import type { ReceiptSigner } from '../economy/receipt-counter.ts';
 import type { Logger } from '../log/logger.ts';
@@ -25,7 +26,7 @@ export interface CircuitManagerOptions {
   /** A circuit takes no new streams after this age (old streams keep it alive until they end). */
   readonly maxDirtyMs: number;
   readonly allowSameSubnet: boolean;
-  /** A relay's claimed bandwidth weighs at most this many times its pool's median claim. */
+  /** Without a ledger: a relay's claimed bandwidth weighs at most this many times its pool's median claim. */
   readonly unmeasuredWeightCap: number;
 }
 
@@ -54,6 +55,11 @@ export interface CircuitManagerInit {
   readonly metrics?: Pick<Metrics, 'circuits' | 'streams'> | undefined;
   /** Relays recently found unreachable (a fresh one when not given). */
   readonly health?: RelayHealth;
+  /**
+   * The ledger's relay list now (directory/ledger-relay-list.ts): paths use only its relays, at its
+   * weights. Absent, or undefined: no ledger, every verified relay of the view (path-selection.ts).
+   */
+  readonly relayList?: (() => RelayList | undefined) | undefined;
 }
 
 interface Managed {
@@ -162,7 +168,8 @@ export class CircuitManager {
       m.circuit.state === 'open' &&
       !m.circuit.streams.full &&
       (m.firstUsedAt === undefined || now - m.firstUsedAt < this.#init.options.maxDirtyMs) &&
-      this.#exitAccepts(m.circuit, port);
+      this.#exitAccepts(m.circuit, port) &&
+      this.#stillListed(m.circuit);
     const mine = [...this.#circuits].find((m) => m.isolationKey === isolationKey && usable(m));
     if (mine) return mine;
     const clean = [...this.#circuits].find((m) => m.isolationKey === undefined && usable(m));
@@ -174,6 +181,18 @@ export class CircuitManager {
     const built = await this.#build(port, signal, isolationKey);
     this.maintain();
     return built;
+  }
+
+  /**
+   * Every relay of the circuit is still on the ledger's list (no ledger: true). A circuit through a relay
+   * that left it (a penalty took its bond) takes no new streams; those it carries keep it until they end.
+   */
+  #stillListed(circuit: ClientCircuit): boolean {
+    const list = this.#init.relayList?.();
+    if (list === undefined) return true;
+    return circuit.path.every(
+      (hop) => (list.relays.get(Buffer.from(hop.identityKey).toString('hex'))?.weight ?? 0) > 0,
+    );
   }
 
   #exitAccepts(circuit: ClientCircuit, port: number): boolean {
@@ -280,6 +299,7 @@ export class CircuitManager {
       now,
       allowSameSubnet: this.#init.options.allowSameSubnet,
       unmeasuredWeightCap: this.#init.options.unmeasuredWeightCap,
+      list: this.#init.relayList?.(),
       avoid,
     };
     const unreachable = this.health.unreachable(now);

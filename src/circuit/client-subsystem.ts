@@ -2,6 +2,7 @@
 // and retires circuits for the proxies; each circuit built vouches for its relays in the relay view.
 import { join } from 'node:path';
 import type { Libp2p } from '@libp2p/interface';
+import { type LedgerStateSource, relayListSource } from '../directory/ledger-relay-list.ts';
 import type { RelayView } from '../directory/relay-view.ts';
 import type { ReceiptSigner } from '../economy/receipt-counter.ts';
 import type { Logger } from '../log/logger.ts';
@@ -43,6 +44,11 @@ export interface ClientDeps {
   readonly streams: ClientStreamsFactory;
   /** A receipt signer with a fresh key per circuit (docs/economy.md); none: no receipts. */
   readonly receipts?: (() => ReceiptSigner) | undefined;
+  /**
+   * The ledger's committed state: paths use only the relays its relay list holds, at its weights
+   * (docs/economy.md). undefined: no ledger (a `--no-ledger` test network), every verified relay.
+   */
+  readonly ledger?: LedgerStateSource | undefined;
 }
 
 export interface ClientSubsystem {
@@ -85,6 +91,7 @@ export function createClient(opts: ClientOptions, deps: ClientDeps): ClientSubsy
     metrics,
     streams: deps.streams,
     receipts: deps.receipts,
+    relayList: relayListSource(deps.ledger),
   });
   const offBuilt = circuits.onEvent((event, c) => {
     if (event === 'built') for (const hop of c.path) view.markCircuitBuilt(hop.peerId);

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { writeFileAtomic } from '../daemon/atomic-file.ts';
 import type { RelayEntry } from '../directory/relay-view.ts';
-import { candidates, hasEvidence, type PathOptions } from './path-selection.ts';
+import { type Candidate, candidates, hasEvidence, type PathOptions } from './path-selection.ts';
 
 export interface GuardOptions {
   readonly count: number;
@@ -48,7 +48,8 @@ export class GuardSet {
     unreachable: ReadonlySet<string> = new Set(),
   ): string[] {
     const all = candidates(relays, opts);
-    const usable = new Set(all.map((c) => c.entry.peerId));
+    const byId = new Map(all.map((c) => [c.entry.peerId, c]));
+    const usable = new Set(byId.keys());
     const proven = new Set(all.filter(hasEvidence).map((c) => c.entry.peerId));
     const before = this.#guards.length;
     this.#guards = this.#guards.filter((g) => opts.now - g.chosenAt < this.#opts.lifetimeMs);
@@ -60,8 +61,12 @@ export class GuardSet {
     const unused = [...usable].filter((id) => !this.#guards.some((g) => g.peerId === id));
     const pool = proven.size > 0 ? unused.filter((id) => proven.has(id)) : unused;
     const random = opts.random ?? Math.random;
+    // With a ledger, a new guard is drawn by its weight on the ledger's list (as Tor samples guards by
+    // measured bandwidth); without one, uniformly (claims are not to be trusted for a choice kept months).
+    const draw = (ids: readonly string[]): number =>
+      opts.list === undefined ? Math.floor(random() * ids.length) : weightedIndex(ids, byId, random);
     while (live.length < this.#opts.count && pool.length > 0) {
-      const [id] = pool.splice(Math.floor(random() * pool.length), 1);
+      const [id] = pool.splice(draw(pool), 1);
       if (id === undefined) break;
       const g = { peerId: id, chosenAt: opts.now };
       this.#guards.push(g);
@@ -71,7 +76,7 @@ export class GuardSet {
     let up = live.filter((g) => !unreachable.has(g.peerId));
     const spare = pool.filter((id) => !unreachable.has(id));
     if (up.length === 0 && spare.length > 0) {
-      const g = { peerId: spare[Math.floor(random() * spare.length)]!, chosenAt: opts.now };
+      const g = { peerId: spare[draw(spare)]!, chosenAt: opts.now };
       this.#guards.push(g);
       up = [g];
       changed = true;
@@ -80,4 +85,19 @@ export class GuardSet {
       writeFileAtomic(this.#path, `${JSON.stringify({ version: 1, guards: this.#guards })}\n`, 0o600);
     return up.slice(0, this.#opts.count).map((g) => g.peerId);
   }
+}
+
+/** An index into `ids` drawn in proportion to each candidate's ledger weight. */
+function weightedIndex(
+  ids: readonly string[],
+  byId: ReadonlyMap<string, Candidate>,
+  random: () => number,
+): number {
+  const weights = ids.map((id) => byId.get(id)?.weight ?? 0);
+  let x = random() * weights.reduce((s, w) => s + w, 0);
+  for (const [i, w] of weights.entries()) {
+    x -= w;
+    if (x < 0) return i;
+  }
+  return ids.length - 1;
 }

@@ -2,16 +2,24 @@
 // local test network allows it, an exit whose policy accepts the destination port, no two relays of
 // one (mutually declared) family, and the first hop from this client's persistent guards.
 //
-// What a relay says of itself steers nothing unchecked (docs/security.md section 10):
-//   - its networks are every network its descriptor names AND every network we saw it connect from
-//     (relay-view.ts relaySubnets): listing a far-away first address does not move a relay out of the
-//     network it really is in, and listing more networks only keeps it off more paths;
-//   - its weight is its claimed bandwidth capped at `unmeasuredWeightCap` times the median claim of
-//     the relays it competes with (Tor caps unmeasured relays likewise): until bandwidth is measured
-//     by the network (the economy issue), a relay claiming 4 GB/s weighs what a median relay weighs;
-//   - a relay whose claimed addresses did not answer our probe is never used, and paths are built
-//     from relays this node has evidence for (a verified address, or a circuit through it) whenever
-//     those suffice; relays known only from their descriptors fill in only when they do not.
+// Which relays, and how much each weighs (docs/economy.md, "The ledger's relay list is the list";
+// docs/security.md section 10):
+//   - with a ledger, the candidates are the relays of the ledger's relay list (directory/
+//     ledger-relay-list.ts: bonded registrations) that have a live, verified descriptor in our view, and
+//     each weighs what the list says (measured bandwidth, capped by the relay's claim, scaled by
+//     reputation). A descriptor adds nothing the ledger does not list and its bandwidth claim weighs
+//     nothing, so every client at one height chooses among the same relays with the same weights;
+//   - without a ledger (a `--no-ledger` test network), every verified relay of the view is a candidate
+//     and weighs its claimed bandwidth capped at `unmeasuredWeightCap` times the median claim of the
+//     relays it competes with (Tor caps unmeasured relays likewise), so a relay claiming 4 GB/s weighs
+//     what a median relay weighs; paths are built from relays this node has evidence for (a verified
+//     address, or a circuit through it) whenever those suffice, relays known only from their
+//     descriptors filling in only when they do not.
+// In both, what a relay says of itself steers nothing unchecked: its networks are every network its
+// descriptor names AND every network we saw it connect from (relay-view.ts relaySubnets), so listing a
+// far-away first address does not move it out of the network it really is in; a relay whose claimed
+// addresses did not answer our probe is not live, and never used.
+import type { RelayList } from '../directory/ledger-relay-list.ts';
 import { dialAddresses, type RelayEntry, relaySubnets, standingTier } from '../directory/relay-view.ts';
 import { isExitAllowed, selectOnionKey } from '../directory/verify-descriptor.ts';
 import { decodeFamily } from '../wire/descriptor-family.ts';
@@ -30,8 +38,13 @@ export interface PathOptions {
   /** Relays to avoid (e.g. the ones of a path that just failed). */
   readonly avoid?: ReadonlySet<string>;
   readonly random?: () => number;
-  /** A claim weighs at most this many times the median claim of its pool (default 1). */
+  /** Without a ledger: a claim weighs at most this many times the median claim of its pool (default 1). */
   readonly unmeasuredWeightCap?: number;
+  /**
+   * The ledger's relay list: only the relays it lists are candidates, at the weights it gives them.
+   * undefined: no ledger (every verified relay of the view, weighed by its capped claim).
+   */
+  readonly list?: RelayList | undefined;
 }
 
 export interface PathLimits {
@@ -51,6 +64,8 @@ export interface Candidate {
   readonly subnets: ReadonlySet<string>;
   /** Hex identity keys this relay declares as its family (one side of the mutual rule). */
   readonly family: ReadonlySet<string>;
+  /** Its path weight on the ledger's relay list; undefined without a ledger. */
+  readonly weight: number | undefined;
 }
 
 const hexKey = (k: Uint8Array) => Buffer.from(k).toString('hex');
@@ -77,11 +92,18 @@ export function sameSubnet(a: Candidate, b: Candidate): boolean {
   return false;
 }
 
+/**
+ * The relays a path may use: on the ledger's list with a weight above 0 (when there is a ledger), with a
+ * live descriptor (not expired, a current onion key, a dialable address) and not failed by our probe.
+ */
 export function candidates(relays: readonly RelayEntry[], opts: PathOptions): Candidate[] {
   const out: Candidate[] = [];
   for (const entry of relays) {
     const d = entry.signed.descriptor;
     if (entry.peerId === opts.selfId || opts.avoid?.has(entry.peerId) || !(d.roles & Role.relay)) continue;
+    const weight = opts.list?.relays.get(hexKey(d.identityKey))?.weight;
+    if (opts.list !== undefined && !(weight !== undefined && weight > 0)) continue; // not listed, or 0
+    if (d.expiresAt <= opts.now) continue; // the view sweeps it soon; not live now
     if (standingTier(entry.standing) === 0) continue; // its claimed addresses did not answer
     const onionKey = selectOnionKey(d.onionKeys, opts.now);
     if (onionKey === undefined) continue;
@@ -92,6 +114,7 @@ export function candidates(relays: readonly RelayEntry[], opts: PathOptions): Ca
       hop: { peerId: entry.peerId, identityKey: d.identityKey, onionKey, addresses },
       subnets: new Set(relaySubnets(entry)),
       family: familyOf(entry),
+      weight,
     });
   }
   return out;
@@ -111,7 +134,7 @@ export function exitAccepts(c: Candidate, port: number | undefined): boolean {
     : isExitAllowed(d.exitPolicy, null, port);
 }
 
-/** A claimed bandwidth as path weight: at least 1, at most `cap`. */
+/** A claimed bandwidth as path weight (no ledger): at least 1. */
 function claimWeight(c: Candidate): number {
   return Math.max(1, c.entry.signed.descriptor.bandwidth);
 }
@@ -122,20 +145,38 @@ function medianClaim(pool: readonly Candidate[]): number {
   return claims[Math.floor((claims.length - 1) / 2)] ?? 1;
 }
 
-function weightedPick(
+/** How the candidates of one pool weigh. */
+export type Weigher = (pool: readonly Candidate[]) => (c: Candidate) => number;
+
+/** The ledger's weights when there is a list; else claims capped at `capMultiple` × the pool's median. */
+export function weigher(opts: Pick<PathOptions, 'list' | 'unmeasuredWeightCap'>): Weigher {
+  if (opts.list !== undefined) return () => (c) => c.weight ?? 0;
+  const capMultiple = opts.unmeasuredWeightCap ?? defaultPathLimits.unmeasuredWeightCap;
+  return (pool) => {
+    const cap = Math.max(1, capMultiple * medianClaim(pool));
+    return (c) => Math.min(cap, claimWeight(c));
+  };
+}
+
+/** One candidate drawn with probability proportional to its weight; undefined when none weighs. */
+export function weightedPick(
   pool: readonly Candidate[],
   random: () => number,
-  capMultiple: number,
+  weigh: Weigher,
 ): Candidate | undefined {
-  const cap = Math.max(1, capMultiple * medianClaim(pool));
-  const weight = (c: Candidate) => Math.min(cap, claimWeight(c));
+  const weight = weigh(pool);
   const total = pool.reduce((s, c) => s + weight(c), 0);
+  if (!(total > 0)) return undefined;
   let x = random() * total;
+  let last: Candidate | undefined;
   for (const c of pool) {
-    x -= weight(c);
+    const w = weight(c);
+    if (w <= 0) continue;
+    last = c;
+    x -= w;
     if (x < 0) return c;
   }
-  return pool.at(-1);
+  return last; // rounding left x at 0 after the last weighed candidate
 }
 
 /** Picks [guard, middle..., exit]. Throws CircuitError NO_PATH when the view cannot supply one. */
@@ -146,7 +187,9 @@ export function selectPath(
 ): PathHop[] {
   if (opts.hops < 1) throw new CircuitError('NO_PATH', 'a circuit needs at least one hop');
   const all = candidates(relays, opts);
-  const proven = all.filter(hasEvidence);
+  // With a ledger every listed, live relay is a candidate alike: preferring the relays this node has
+  // seen work would make each client's choices its own (route fingerprinting, DESIGN.md decision 1).
+  const proven = opts.list === undefined ? all.filter(hasEvidence) : [];
   if (proven.length > 0 && proven.length < all.length) {
     try {
       return selectAmong(proven, opts, guards);
@@ -159,7 +202,7 @@ export function selectPath(
 
 function selectAmong(all: readonly Candidate[], opts: PathOptions, guards: readonly string[]): PathHop[] {
   const random = opts.random ?? Math.random;
-  const capMultiple = opts.unmeasuredWeightCap ?? defaultPathLimits.unmeasuredWeightCap;
+  const weigh = weigher(opts);
   const apart = (a: Candidate, b: Candidate) =>
     a.entry.peerId !== b.entry.peerId && (opts.allowSameSubnet || !sameSubnet(a, b)) && !sameFamily(a, b);
 
@@ -182,10 +225,10 @@ function selectAmong(all: readonly Candidate[], opts: PathOptions, guards: reado
   // another exit, so one relay's claims cannot make every circuit fail.
   let lastErr: CircuitError | undefined;
   for (let i = 0; i < EXIT_TRIES && pool.length > 0; i++) {
-    const exit = weightedPick(pool, random, capMultiple);
+    const exit = weightedPick(pool, random, weigh);
     if (exit === undefined) break;
     try {
-      return completePath(exit, all, guardCandidates, opts, random, capMultiple, apart);
+      return completePath(exit, all, guardCandidates, opts, random, weigh, apart);
     } catch (err) {
       if (!(err instanceof CircuitError)) throw err;
       lastErr = err;
@@ -201,18 +244,18 @@ function completePath(
   guardCandidates: readonly Candidate[],
   opts: PathOptions,
   random: () => number,
-  capMultiple: number,
+  weigh: Weigher,
   apart: (a: Candidate, b: Candidate) => boolean,
 ): PathHop[] {
   if (opts.hops === 1) return [exit.hop];
   const taken: Candidate[] = [exit];
   const fits = (c: Candidate) => taken.every((t) => apart(t, c));
-  const guard = weightedPick(guardCandidates.filter(fits), random, capMultiple);
+  const guard = weightedPick(guardCandidates.filter(fits), random, weigh);
   if (guard === undefined) throw new CircuitError('NO_PATH', 'none of our entry guards is usable');
   taken.push(guard);
   const middles: Candidate[] = [];
   for (let i = 0; i < opts.hops - 2; i++) {
-    const m = weightedPick(all.filter(fits), random, capMultiple);
+    const m = weightedPick(all.filter(fits), random, weigh);
     if (m === undefined)
       throw new CircuitError('NO_PATH', `not enough distinct relays for ${opts.hops} hops`);
     taken.push(m);

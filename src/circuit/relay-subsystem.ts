@@ -1,5 +1,8 @@
 // The relay side: this node's channels (one bound on the cells all of them queue) and the service
 // that accepts, extends and forwards other clients' circuits, handing their exit streams to the exit.
+// A node without the relay role runs no relay service: it does not even speak the circuit protocol to
+// peers that open it (the stream fails at protocol selection), and its own channels to its guards are
+// the only ones it has.
 import { publicKeyFromRaw } from '@libp2p/crypto/keys';
 import type { Libp2p } from '@libp2p/interface';
 import { peerIdFromPublicKey } from '@libp2p/peer-id';
@@ -15,6 +18,8 @@ import { tampererFromEnv } from './fault-injection.ts';
 import { type RelayLimits, RelayService, type RelayServiceInit } from './relay-service.ts';
 
 export interface RelaySubsystemOptions {
+  /** The relay role: accept other nodes' circuits. */
+  readonly acceptCircuits: boolean;
   /** The channels' queues: memory bound, per-circuit queue, scheduling (channel-limits.ts). */
   readonly channels: ChannelLimits;
   readonly limits: Partial<RelayLimits>;
@@ -65,6 +70,22 @@ export async function createRelay(opts: RelaySubsystemOptions, deps: RelayDeps):
     limits: opts.channels,
     log,
   });
+  const queueStatus = () => ({
+    bytes: cellQueues.bytes,
+    overflowClosed: cellQueues.stats.overflowClosed,
+    oomClosed: cellQueues.stats.oomClosed,
+  });
+  if (!opts.acceptCircuits) {
+    log.info('client only: no relay service, inbound circuits are refused');
+    deps.metrics.bind({
+      links: () => linkCounters,
+      cellQueues: () => ({ bytes: cellQueues.bytes, ...cellQueues.stats }),
+    });
+    return {
+      status: () => ({ relayedCircuits: 0, links: { ...linkCounters }, cellQueues: queueStatus() }),
+      stop: async () => {},
+    };
+  }
   // Test-only fault injection (fault-injection.ts); refused outside loopback testnets.
   const tamperer = tampererFromEnv(
     deps.env ?? process.env,
@@ -109,11 +130,7 @@ export async function createRelay(opts: RelaySubsystemOptions, deps: RelayDeps):
     status: () => ({
       relayedCircuits: relayService.circuits.size,
       links: { ...linkCounters },
-      cellQueues: {
-        bytes: cellQueues.bytes,
-        overflowClosed: cellQueues.stats.overflowClosed,
-        oomClosed: cellQueues.stats.oomClosed,
-      },
+      cellQueues: queueStatus(),
     }),
     stop: async () => {
       await relayService.stop();

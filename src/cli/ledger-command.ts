@@ -1,16 +1,27 @@
-// `anonnet ledger status|balance|transfer|claim|tx`: the credit ledger through the running daemon's
-// control API. Transactions are built and signed here with the node's identity from DATA_DIR (the key
-// stays in this process; only the signed bytes go to the daemon). Exit codes: 0 ok, 1 refused, failed or
-// no daemon, 2 bad usage (a bad amount, account or option).
+// `anonnet ledger status|balance|transfer|claim|tx|relays`: the credit ledger through the running
+// daemon's control API. Transactions are built and signed here with the node's wallet from DATA_DIR, or
+// with its node identity (--key identity: a relay operator's account); the key stays in this process,
+// only the signed bytes go to the daemon. Exit codes: 0 ok, 1 refused, failed or no daemon, 2 bad usage
+// (a bad amount, account or option).
 import { create, toJson } from '@bufbuild/protobuf';
-import { type Command, type CommanderError, InvalidArgumentError } from 'commander';
+import { type Command, type CommanderError, InvalidArgumentError, Option } from 'commander';
 import {
   BalanceSchema,
   LedgerStatusSchema,
+  ListLedgerRelaysResponseSchema,
+  type RelaySettlement,
   TransactionStatusSchema,
 } from '../api/gen/anonnet/v1/ledger_pb.js';
 import type { Tx } from '../wire/ledger-tx.ts';
-import { type ApiFlags, CliError, call, controlClient, locateDaemon } from './api-client.ts';
+import {
+  type ApiFlags,
+  CliError,
+  type ControlClient,
+  call,
+  controlClient,
+  type DaemonAddress,
+  locateDaemon,
+} from './api-client.ts';
 import { addApiFlags, printJson } from './api-command.ts';
 import { parseAccount, parseAmount, parseFee, parseNonce, parseTimeoutMs, parseTxId } from './ledger-args.ts';
 import {
@@ -18,20 +29,25 @@ import {
   accountState,
   buildTx,
   getTx,
+  type KeyChoice,
   LedgerCliError,
-  loadNodeIdentity,
+  loadSigner,
+  type Signer,
   submit,
   type TxOutcome,
   waitForTx,
 } from './ledger-flow.ts';
-import { duration, shortId } from './table.ts';
+import { bytes, duration, shortId, table } from './table.ts';
 
 export const EXIT_FAILED = 1;
 export const EXIT_USAGE = 2;
 const DEFAULT_FEE = 1n;
 const DEFAULT_TIMEOUT_MS = 60_000;
 
-interface SendFlags extends ApiFlags {
+interface KeyFlags extends ApiFlags {
+  key: KeyChoice;
+}
+interface SendFlags extends KeyFlags {
   fee?: bigint;
   nonce?: bigint;
   wait?: boolean;
@@ -63,22 +79,35 @@ async function run(body: () => Promise<void>): Promise<void> {
 
 const keyBytes = (hex: string): Uint8Array => new Uint8Array(Buffer.from(hex, 'hex'));
 
+/** --key wallet|identity: which key of DATA_DIR signs (or, for balance, whose account). */
+function addKeyFlag(cmd: Command): Command {
+  return cmd.addOption(
+    new Option('--key <key>', "sign with the node's wallet, or its node identity (a relay's account)")
+      .choices(['wallet', 'identity'])
+      .default('wallet'),
+  );
+}
+
 function addSendFlags(cmd: Command): Command {
-  return addApiFlags(cmd)
+  return addKeyFlag(addApiFlags(cmd))
     .option('--fee <credits>', `the fee, burned (default ${DEFAULT_FEE})`, parseFee)
     .option('--nonce <n>', "the transaction's nonce (default: the account's nonce + 1)", parseNonce)
     .option('--wait', 'wait until the transaction is committed or refused')
     .option('--timeout <ms>', `how long --wait waits (default ${DEFAULT_TIMEOUT_MS})`, parseTimeoutMs);
 }
 
-/** Signs with the node's key, submits, optionally waits, and prints the outcome. */
-async function send(flags: SendFlags, body: (sender: Uint8Array, powNonce: bigint) => Tx): Promise<void> {
+/** Signs with the chosen key, submits, optionally waits, and prints the outcome. */
+async function send(
+  flags: SendFlags,
+  body: (signer: Signer, ctx: { addr: DaemonAddress; client: ControlClient }) => Tx | Promise<Tx>,
+): Promise<void> {
   const addr = locateDaemon(flags);
   const client = controlClient(addr);
-  const { identity, powNonce } = loadNodeIdentity(addr.dataDir);
-  const nonce = flags.nonce ?? (await accountState(addr, client, accountHex(identity.publicKey))).nonce + 1n;
-  const tx: Tx = { ...body(identity.publicKey, powNonce), nonce, fee: flags.fee ?? DEFAULT_FEE };
-  const signed = buildTx(identity, tx);
+  const signer = loadSigner(addr.dataDir, flags.key);
+  const sender = signer.key.publicKey;
+  const nonce = flags.nonce ?? (await accountState(addr, client, accountHex(sender))).nonce + 1n;
+  const tx: Tx = { ...(await body(signer, { addr, client })), nonce, fee: flags.fee ?? DEFAULT_FEE };
+  const signed = buildTx(signer.key, tx);
   let outcome = await submit(addr, client, signed);
   if (!flags.json) process.stdout.write(`tx ${outcome.txId} (nonce ${nonce}, fee ${tx.fee})\n`);
   if (outcome.status === 'pending' && flags.wait) {
@@ -126,29 +155,42 @@ function addStatus(ledger: Command): void {
           }`,
           `Validators  ${s.validators.length}: ${s.validators.map(shortId).join(', ') || '-'}`,
         ];
+        const e = s.economy;
+        if (e !== undefined)
+          lines.push(
+            `Epoch       ${e.epoch} (heights ${e.epochStartHeight}..${e.epochStartHeight + BigInt(e.epochLength) - 1n}), ${e.openClaims} claims to settle`,
+            `Credits     pool ${e.pool}  minted ${e.minted}  burned ${e.burned}  bonded ${e.totalBonds}`,
+            `Economy     ${e.creditsPerGib} credits/GiB, bond ${e.relayBond}, pool cap ${e.poolCapPerEpoch}/epoch, unmeasured ${bytes(Number(e.unmeasuredBandwidth))}/s`,
+          );
         process.stdout.write(`${lines.join('\n')}\n`);
       }),
   );
 }
 
 function addBalance(ledger: Command): void {
-  addApiFlags(
-    ledger
-      .command('balance')
-      .description("an account's balance and nonce")
-      .argument('[account]', "64 hex digits (default: this node's identity)", parseAccount),
-  ).action((account: string | undefined, flags: ApiFlags) =>
+  addKeyFlag(
+    addApiFlags(
+      ledger
+        .command('balance')
+        .description("an account's balance and nonce")
+        .argument(
+          '[account]',
+          "64 hex digits (default: this node's wallet, or --key identity)",
+          parseAccount,
+        ),
+    ),
+  ).action((account: string | undefined, flags: KeyFlags) =>
     run(async () => {
       const addr = locateDaemon(flags);
       const client = controlClient(addr);
-      const who = account ?? accountHex(loadNodeIdentity(addr.dataDir).identity.publicKey);
+      const who = account ?? accountHex(loadSigner(addr.dataDir, flags.key).key.publicKey);
       const a = await accountState(addr, client, who);
       if (flags.json) {
         const msg = create(BalanceSchema, { account: who, balance: a.balance.toString(), nonce: a.nonce });
         return printJson(toJson(BalanceSchema, msg, { alwaysEmitImplicit: true }));
       }
       const lines = [
-        `Account  ${who}${account === undefined ? ' (this node)' : ''}`,
+        `Account  ${who}${account === undefined ? ` (this node's ${flags.key})` : ''}`,
         `Balance  ${a.balance} credits${a.exists ? '' : ' (not on the ledger yet)'}`,
         `Nonce    ${a.nonce}`,
       ];
@@ -161,15 +203,16 @@ function addTransfer(ledger: Command): void {
   addSendFlags(
     ledger
       .command('transfer')
-      .description("send credits from this node's account")
+      .description("send credits from this node's wallet (or its identity's account: --key identity)")
       .requiredOption('--to <account>', "the recipient's account, 64 hex digits", parseAccount)
       .requiredOption('--amount <credits>', 'whole credits, at least 1', parseAmount),
   ).action((flags: TransferFlags) =>
     run(() =>
-      send(flags, (sender) => {
+      send(flags, ({ key }) => {
+        const sender = key.publicKey;
         if (accountHex(sender) === flags.to)
           throw new InvalidArgumentError(
-            "--to is this node's own account (a transfer to oneself is refused)",
+            `--to is the sending account itself (this node's ${flags.key}; a transfer to oneself is refused)`,
           );
         return { kind: 'TRANSFER', sender, to: keyBytes(flags.to), amount: flags.amount, nonce: 0n, fee: 0n };
       }),
@@ -181,10 +224,17 @@ function addClaim(ledger: Command): void {
   addSendFlags(
     ledger
       .command('claim')
-      .description("claim this node's one-time starting credits (CLAIM_GENESIS, with its proof of work)"),
+      .description(
+        "claim the wallet's one-time starting credits (CLAIM_GENESIS, with a proof of work on the key)",
+      ),
   ).action((flags: SendFlags) =>
     run(() =>
-      send(flags, (sender, powNonce) => ({ kind: 'CLAIM_GENESIS', sender, powNonce, nonce: 0n, fee: 0n })),
+      send(flags, async (signer, { addr, client }) => {
+        // The difficulty is the ledger's now (a governed parameter): the stored work may fall short.
+        const s = await call(addr, (signal) => client.getLedgerStatus({}, { signal }));
+        const powNonce = await signer.pow(s.powDifficulty);
+        return { kind: 'CLAIM_GENESIS', sender: signer.key.publicKey, powNonce, nonce: 0n, fee: 0n };
+      }),
     ),
   );
 }
@@ -215,10 +265,49 @@ function addTxStatus(ledger: Command): void {
   );
 }
 
+function addRelays(ledger: Command): void {
+  addApiFlags(
+    ledger
+      .command('relays')
+      .description('the relays registered on the ledger (the list clients choose from)'),
+  ).action((flags: ApiFlags) =>
+    run(async () => {
+      const addr = locateDaemon(flags);
+      const client = controlClient(addr);
+      const r = await call(addr, (signal) => client.listLedgerRelays({}, { signal }));
+      if (flags.json)
+        return printJson(toJson(ListLedgerRelaysResponseSchema, r, { alwaysEmitImplicit: true }));
+      const rows = r.relays.map((x) => [
+        shortId(x.account),
+        x.roles.join(','),
+        `${bytes(x.bandwidth)}/s`,
+        x.measured ? `${bytes(Number(x.measuredBandwidth))}/s` : '-',
+        x.reputation,
+        x.bond,
+        x.earned,
+        settledText(x.lastSettlement),
+        x.exitPolicySummary || '-',
+        shortId(x.payout),
+        String(x.height),
+      ]);
+      const headers = ['ACCOUNT', 'ROLES', 'CLAIMED', 'MEASURED', 'REP', 'BOND', 'EARNED', 'LAST SETTLED'];
+      process.stdout.write(
+        `${table([...headers, 'EXITS', 'PAYOUT', 'HEIGHT'], rows)}${r.relays.length} relays registered\n`,
+      );
+    }),
+  );
+}
+
+/** "e12 paid 40/45" or "e12 penalised"; "-" when nothing was settled yet. */
+export function settledText(s: RelaySettlement | undefined): string {
+  if (s === undefined) return '-';
+  return s.penalised ? `e${s.epoch} penalised` : `e${s.epoch} paid ${s.paid}/${s.due}`;
+}
+
 export function addLedgerCommand(program: Command): void {
   const ledger = program
     .command('ledger')
-    .description('the credit ledger: status, balances, transfers, transactions')
+    .description('the credit ledger: status, balances, transfers, transactions, registered relays')
     // Usage errors of the group and its subcommands (set before they are added: they inherit it) exit 2.
     .exitOverride((err: CommanderError) => process.exit(err.exitCode === 0 ? 0 : EXIT_USAGE));
   addStatus(ledger);
@@ -226,4 +315,5 @@ export function addLedgerCommand(program: Command): void {
   addTransfer(ledger);
   addClaim(ledger);
   addTxStatus(ledger);
+  addRelays(ledger);
 }

@@ -1,19 +1,22 @@
-// The steps of `anonnet ledger transfer|claim`: the node's identity from its data directory, the
-// account's next nonce, submit, and an optional wait until the transaction is committed or refused.
-// A refusal is an answer here, not an exception: the command prints it (text or --json) and exits 1.
+// The steps of `anonnet ledger transfer|claim`: the signing key from the data directory (the wallet, or
+// the node identity with --key identity), the account's next nonce, submit, and an optional wait until
+// the transaction is committed or refused. A refusal is an answer here, not an exception: the command
+// prints it (text or --json) and exits 1.
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConnectError } from '@connectrpc/connect';
 import type { Identity } from '../crypto/identity.ts';
+import { verifyPow } from '../crypto/pow.ts';
 import { files } from '../daemon/data-dir.ts';
 import { DaemonError } from '../daemon/errors.ts';
-import { readIdentityFile } from '../daemon/identity-file.ts';
+import { readIdentityFile, solvePowAsync } from '../daemon/identity-file.ts';
+import { readWalletFile, solveWalletPow } from '../daemon/wallet-file.ts';
 import { CodedError } from '../wire/coded-error.ts';
 import { type SignedTx, signTx, type Tx, txId } from '../wire/ledger-tx.ts';
 import type { ControlClient, DaemonAddress } from './api-client.ts';
 import { call } from './api-client.ts';
 
-export class LedgerCliError extends CodedError<'NO_IDENTITY' | 'BAD_ANSWER'> {
+export class LedgerCliError extends CodedError<'NO_IDENTITY' | 'NO_WALLET' | 'BAD_ANSWER'> {
   override readonly name = 'LedgerCliError';
 }
 
@@ -40,6 +43,54 @@ export function loadNodeIdentity(dataDir: string): { identity: Identity; powNonc
       );
     throw err;
   }
+}
+
+/** Which key signs: the wallet (the user's account) or the node identity (a relay's own account). */
+export type KeyChoice = 'wallet' | 'identity';
+
+export interface Signer {
+  readonly key: Identity;
+  readonly choice: KeyChoice;
+  /** A proof-of-work nonce for the key at `difficulty` (the start-grant claim), solved if need be. */
+  pow(difficulty: number, signal?: AbortSignal): Promise<bigint>;
+}
+
+/**
+ * The signing key from DATA_DIR. The wallet's proof of work is solved now when it has none good enough
+ * (a daemon without a ledger made the wallet, or the difficulty rose) and saved to the wallet file; the
+ * identity's is solved in memory only (its file is the daemon's).
+ */
+export function loadSigner(dataDir: string, choice: KeyChoice): Signer {
+  if (choice === 'identity') {
+    const { identity, powNonce } = loadNodeIdentity(dataDir);
+    return {
+      key: identity,
+      choice,
+      pow: async (d, signal) =>
+        verifyPow(identity.publicKey, powNonce, d) ? powNonce : solvePowAsync(identity.publicKey, d, signal),
+    };
+  }
+  const path = join(dataDir, files.wallet);
+  let wallet: ReturnType<typeof readWalletFile>;
+  try {
+    wallet = readWalletFile(path);
+  } catch (err) {
+    if (err instanceof DaemonError)
+      throw new LedgerCliError(
+        'NO_WALLET',
+        `no usable wallet in ${dataDir} (${err.message}); the daemon creates it on its first start`,
+      );
+    throw err;
+  }
+  return {
+    key: wallet.key,
+    choice,
+    pow: async (d, signal) => {
+      const solved = await solveWalletPow(path, wallet, d, signal);
+      if (solved.pow === undefined) throw new LedgerCliError('NO_WALLET', 'no proof of work was solved');
+      return solved.pow.nonce;
+    },
+  };
 }
 
 export const accountHex = (key: Uint8Array): string => Buffer.from(key).toString('hex');

@@ -27,6 +27,8 @@ export interface NodeFlags {
   maxConnectionsPerIp?: number;
   maxPendingPerIp?: number;
   roles?: string;
+  clientOnly?: boolean;
+  payout?: string;
   bandwidth?: number;
   exitPolicy?: string[];
   family?: string;
@@ -105,7 +107,15 @@ export function addNodeOptions(cmd: Command): Command {
       `inbound handshakes in progress from one IP address (default ${d.p2p.maxPendingConnectionsPerIp})`,
       int,
     )
-    .option('--roles <list>', 'roles: relay,exit,validator')
+    .option('--roles <list>', "roles: relay,exit,validator ('' = a client only)")
+    .option(
+      '--client-only',
+      'no roles: relay nothing, publish nothing about this node, accept no circuits (same as --roles "")',
+    )
+    .option(
+      '--payout <account>',
+      "the ledger account (64 hex digits) a relay's earnings go to (default: this node's wallet)",
+    )
     .option('--bandwidth <bytesPerSecond>', 'advertised relay bandwidth', int)
     .option('--family <peerIds>', 'comma-separated PeerIds of the other relays you run (relay family)')
     .option(
@@ -148,6 +158,15 @@ export function addNodeOptions(cmd: Command): Command {
   return addConfigFieldOptions(cmd);
 }
 
+/** --client-only is --roles '' (a client only): given with --roles that name a role, it is a mistake. */
+function rolesOf(f: NodeFlags): string[] | undefined {
+  const roles = csv(f.roles);
+  if (f.clientOnly !== true) return roles;
+  if (roles !== undefined && roles.length > 0)
+    throw new ConfigError(`--client-only and --roles ${f.roles} contradict each other`);
+  return [];
+}
+
 /** Flags shaped like the config file, with unset flags left out so they do not override it. */
 export function flagsToConfig(f: NodeFlags): Record<string, unknown> {
   const nat =
@@ -172,7 +191,13 @@ export function flagsToConfig(f: NodeFlags): Record<string, unknown> {
       inboundPerHostPerSecond: f.inboundPerHost,
       nat,
     },
-    relay: { roles: csv(f.roles), bandwidth: f.bandwidth, exitPolicy: f.exitPolicy, family: csv(f.family) },
+    relay: {
+      roles: rolesOf(f),
+      payout: f.payout,
+      bandwidth: f.bandwidth,
+      exitPolicy: f.exitPolicy,
+      family: csv(f.family),
+    },
     proxy: {
       socksPort: f.socks === false ? null : f.socksPort,
       httpPort: f.httpProxy === false ? null : f.httpPort,

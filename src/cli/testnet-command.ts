@@ -1,5 +1,7 @@
 // `anonnet testnet` (what `npm start` runs): N daemons on 127.0.0.1, bootstrapped from one another,
-// ready when every node knows every relay.
+// ready when every node knows every relay. Node 0 is a client only (it serves the proxies and the API,
+// and publishes nothing about itself); nodes 1..N-1 are the relays, every odd one also an exit, and with
+// a ledger nodes 1..v are its genesis validators.
 import { readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -27,6 +29,7 @@ export interface TestnetFlags {
   ledger: boolean;
   validators: number;
   blockInterval: number;
+  epochLength: number;
 }
 
 const int = (v: string): number => {
@@ -37,7 +40,7 @@ const int = (v: string): number => {
 
 export function addTestnetOptions(cmd: Command): Command {
   return cmd
-    .option('-n, --nodes <n>', 'number of daemons', int, 8)
+    .option('-n, --nodes <n>', 'number of daemons: the client (node 0) and the relays', int, 8)
     .option('--dir <dir>', "root of the nodes' data directories (default $TMPDIR/anonnet-testnet)")
     .option('--fresh', 'delete the data directories first (new identities)')
     .option('--socks-port <port>', 'SOCKS5 proxy port of the client node', int, 9050)
@@ -51,8 +54,9 @@ export function addTestnetOptions(cmd: Command): Command {
     .option('--transports <list>', 'transports in dial preference order', 'tcp,quic')
     .option('--log-level <level>', 'log level of the nodes (logs in each node-N/daemon.log)', 'info')
     .option('--no-ledger', 'run no ledger (no genesis document, no validators)')
-    .option('--validators <n>', 'validators in the genesis document: nodes 0..n-1', int, 4)
-    .option('--block-interval <ms>', "the ledger's block interval (a governed parameter)", int, 500);
+    .option('--validators <n>', 'validators in the genesis document: nodes 1..n (at most the relays)', int, 4)
+    .option('--block-interval <ms>', "the ledger's block interval (a governed parameter)", int, 500)
+    .option('--epoch-length <blocks>', 'blocks per ledger epoch (relays are paid once an epoch)', int, 100);
 }
 
 type Say = (line: string) => void;
@@ -77,8 +81,8 @@ interface ReadyInfo {
 
 export async function runTestnet(flags: TestnetFlags): Promise<void> {
   const n = flags.nodes;
-  if (n < 1 || n > 64) {
-    process.stderr.write('anonnet testnet: --nodes must be between 1 and 64\n');
+  if (n < 2 || n > 64) {
+    process.stderr.write('anonnet testnet: --nodes must be between 2 and 64 (a client and its relays)\n');
     process.exit(2);
   }
   const root = resolve(flags.dir ?? join(tmpdir(), 'anonnet-testnet'));
@@ -126,6 +130,11 @@ export async function runTestnet(flags: TestnetFlags): Promise<void> {
   });
 }
 
+/** Genesis validators: nodes 1..v, never the client; at least one, at most every relay. */
+export function validatorCount(flags: Pick<TestnetFlags, 'ledger' | 'validators' | 'nodes'>): number {
+  return flags.ledger ? Math.max(1, Math.min(flags.validators, flags.nodes - 1)) : 0;
+}
+
 /**
  * The ledger's genesis names the first validators' keys, so their identities are made first.
  * Returns the flags that point every node at it (none with --no-ledger).
@@ -133,13 +142,29 @@ export async function runTestnet(flags: TestnetFlags): Promise<void> {
 async function writeGenesis(flags: TestnetFlags, root: string): Promise<string[]> {
   if (!flags.ledger) return [];
   const genesisPath = join(root, 'genesis.json');
-  const count = Math.max(1, Math.min(flags.validators, flags.nodes));
   writeFileAtomic(
     genesisPath,
-    await testnetGenesis(root, count, flags.powDifficulty, flags.blockInterval),
+    await testnetGenesis(
+      root,
+      validatorCount(flags),
+      flags.powDifficulty,
+      flags.blockInterval,
+      flags.epochLength,
+    ),
     0o644,
   );
   return ['--genesis', genesisPath, '--timeout-propose', '1000'];
+}
+
+/** Node 0 is a client only; the others relay, every odd one is also an exit, nodes 1..v validate. */
+function rolesOf(flags: TestnetFlags, i: number): string[] {
+  if (i === 0) return ['--client-only'];
+  const roles = [
+    'relay',
+    ...(i % 2 === 1 ? ['exit'] : []),
+    ...(i <= validatorCount(flags) ? ['validator'] : []),
+  ];
+  return ['--roles', roles.join(',')];
 }
 
 /** The daemon flags of node i (before its --bootstrap addresses). */
@@ -153,7 +178,7 @@ function nodeArgs(flags: TestnetFlags, root: string, i: number, ledgerArgs: read
     '--allow-private-addresses',
     '--allow-same-subnet',
     '--allow-loopback-exit',
-    // Node 0 is the client: the proxies and the API are on it.
+    // Node 0 is the client: the proxies and the API are on it; the others are the relays.
     ...(i === 0
       ? [
           '--socks-port',
@@ -162,7 +187,7 @@ function nodeArgs(flags: TestnetFlags, root: string, i: number, ledgerArgs: read
           String(flags.httpPort),
           '--api-port',
           String(flags.apiPort),
-          // Fewer than 3 hops only when the network is too small for 3 relays besides the client.
+          // Fewer than 3 hops only when the network has fewer than 3 relays.
           '--hops',
           String(Math.max(1, Math.min(3, n - 1))),
         ]
@@ -187,10 +212,8 @@ function nodeArgs(flags: TestnetFlags, root: string, i: number, ledgerArgs: read
     '--min-peers',
     String(Math.min(n - 1, 4)),
     '--min-relays',
-    String(Math.min(n, 3)),
-    // Every node relays; every other one is also an exit.
-    '--roles',
-    i % 2 === 1 ? 'relay,exit' : 'relay',
+    String(Math.min(n - 1, 3)),
+    ...rolesOf(flags, i),
     '--log-level',
     flags.logLevel,
     '--log-file',
@@ -199,9 +222,13 @@ function nodeArgs(flags: TestnetFlags, root: string, i: number, ledgerArgs: read
   ];
 }
 
+/** The child of node `index` (children are kept in the order they were started). */
+const child = (sup: Supervisor, index: number) => sup.children.find((c) => c.index === index);
+
 /**
- * Node 0 first, the others bootstrapped from its TCP addresses; resolves when every node knows every
- * relay and the client has a circuit. Throws when a node exits or `deadline` fires.
+ * Node 1 (a relay: the client serves nobody the DHT) first, the others bootstrapped from its TCP
+ * addresses; resolves when every node knows every relay and the client has a circuit. Throws when a
+ * node exits or `deadline` fires.
  */
 async function startNodes(
   sup: Supervisor,
@@ -221,28 +248,30 @@ async function startNodes(
     }
   };
   const first = sup.spawnChild({
-    index: 0,
-    dataDir: nodeDir(root, 0),
-    args: nodeArgs(flags, root, 0, ledgerArgs),
+    index: 1,
+    dataDir: nodeDir(root, 1),
+    args: nodeArgs(flags, root, 1, ledgerArgs),
   });
   await sup.waitFor(() => {
     failIfDead();
     return (first.status?.listen.length ?? 0) > 0;
   }, deadline);
   const seeds = (first.status?.listen ?? []).filter((a) => a.includes('/tcp/'));
-  for (let i = 1; i < n; i++) {
+  for (let i = 0; i < n; i++) {
+    if (i === 1) continue;
     const args = [...nodeArgs(flags, root, i, ledgerArgs), ...seeds.flatMap((a) => ['--bootstrap', a])];
     sup.spawnChild({ index: i, dataDir: nodeDir(root, i), args });
   }
+  const relays = n - 1;
   let lastLine = '';
-  const clientReadyNow = () => n < 2 || (sup.children[0]?.status?.circuitsOpen ?? 0) > 0;
+  const clientReadyNow = () => (child(sup, 0)?.status?.circuitsOpen ?? 0) > 0;
   await sup.waitFor(() => {
     failIfDead();
-    const knowing = sup.children.filter((c) => c.status?.relaysKnown === n).length;
+    const knowing = sup.children.filter((c) => c.status?.relaysKnown === relays).length;
     // The nodes' mean bootstrap percent, held below 100 until every node knows every relay.
     const mean = Math.round(sup.children.reduce((s, c) => s + (c.status?.bootstrap.percent ?? 0), 0) / n);
     const pct = knowing === n && clientReadyNow() ? 100 : Math.min(99, mean);
-    const line = `${renderBar({ percent: pct, phase: pct === 100 ? 'done' : 'relays', summary: `${knowing}/${n} nodes know all ${n} relays${knowing === n && pct < 100 ? ', building the first circuit' : ''}` })}`;
+    const line = `${renderBar({ percent: pct, phase: pct === 100 ? 'done' : 'relays', summary: `${knowing}/${n} nodes know all ${relays} relays${knowing === n && pct < 100 ? ', building the first circuit' : ''}` })}`;
     if (line !== lastLine) say(line);
     lastLine = line;
     // The client also has a circuit ready, so the first request does not wait for a build.
@@ -252,7 +281,7 @@ async function startNodes(
 }
 
 function readyInfo(sup: Supervisor, flags: TestnetFlags, root: string, started: number): ReadyInfo {
-  const client = sup.children[0]?.status;
+  const client = child(sup, 0)?.status;
   let token = '';
   try {
     token = readFileSync(join(nodeDir(root, 0), TOKEN_FILE), 'utf8').trim();
@@ -268,18 +297,22 @@ function readyInfo(sup: Supervisor, flags: TestnetFlags, root: string, started: 
     api: client?.api ?? `http://127.0.0.1:${flags.apiPort}`,
     token,
     readyMs: Date.now() - started,
-    children: sup.children.map((c) => ({
-      index: c.index,
-      pid: c.process.pid,
-      peerId: c.status?.peerId,
-      dataDir: c.dataDir,
-    })),
+    children: [...sup.children]
+      .sort((a, b) => a.index - b.index)
+      .map((c) => ({
+        index: c.index,
+        pid: c.process.pid,
+        peerId: c.status?.peerId,
+        dataDir: c.dataDir,
+      })),
   };
 }
 
 function printReady(ready: ReadyInfo, flags: TestnetFlags, root: string, started: number, say: Say): void {
   const n = flags.nodes;
-  say(`\nAnonNet testnet ready: ${n} nodes in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  say(
+    `\nAnonNet testnet ready: a client and ${n - 1} relays in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+  );
   say(`  data:   ${root} (logs in node-N/daemon.log, status in node-N/status.json)`);
   say(`  SOCKS5: ${ready.socks}   HTTP proxy: ${ready.http}   API: ${ready.api}`);
   say(`  try:    curl --socks5-hostname ${ready.socks} http://127.0.0.1:8000/   (any local web server)`);
@@ -290,7 +323,7 @@ function printReady(ready: ReadyInfo, flags: TestnetFlags, root: string, started
     );
   if (flags.ledger)
     say(
-      `  ledger: ${Math.min(flags.validators, n)} validators, a block every ${flags.blockInterval} ms (anonnet ledger status --data-dir ${nodeDir(root, 0)})`,
+      `  ledger: ${validatorCount(flags)} validators (nodes 1..${validatorCount(flags)}), a block every ${flags.blockInterval} ms (anonnet ledger status --data-dir ${nodeDir(root, 0)})`,
     );
   say('Press Ctrl-C to stop.');
 }

@@ -31,6 +31,8 @@ export function parseFieldValue(field: ConfigField, raw: string): unknown {
       return TRUES.has(t) ? true : FALSES.has(t) ? false : text;
     }
     case 'list': {
+      // An empty list must be sayable where an empty string means "unset" (ANONNET_RELAY_ROLES=none).
+      if (text.toLowerCase() === 'none') return [];
       const items = splitList(text);
       return items.length === 0 ? undefined : items;
     }

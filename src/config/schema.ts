@@ -127,7 +127,20 @@ export const configSchema = z
       .prefault({}),
     relay: z
       .object({
+        /**
+         * What this node does for others. Without 'relay' it is a client only: it publishes nothing
+         * about itself, accepts no circuits and queries the DHT without serving it (--client-only).
+         */
         roles: z.array(z.enum(['relay', 'exit', 'validator'])).default(['relay']),
+        /**
+         * The ledger account a relay's earnings go to (64 hex digits); null: this node's wallet.
+         * Naming another account keeps the wallet a relay operator spends from apart from the relay.
+         */
+        payout: z
+          .string()
+          .regex(/^[0-9a-fA-F]{64}$/, 'must be an account: 64 hex digits')
+          .nullable()
+          .default(null),
         /** Advertised bandwidth in bytes per second. */
         bandwidth: z
           .number()
@@ -352,6 +365,21 @@ export const configSchema = z
   })
   .strict()
   .superRefine((c, ctx) => {
+    const roles = c.relay.roles;
+    if (!roles.includes('relay') && roles.length > 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['relay', 'roles'],
+        message: `${roles.join(', ')} needs the relay role too (no roles at all: a client only)`,
+      });
+    }
+    if (!roles.includes('relay') && c.relay.payout !== null) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['relay', 'payout'],
+        message: 'only a relay has a payout account (relay.roles has no relay)',
+      });
+    }
     if (c.p2p.minPeers > c.p2p.maxConnections) {
       ctx.addIssue({
         code: 'custom',

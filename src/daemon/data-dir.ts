@@ -5,6 +5,7 @@ import { DaemonError } from './errors.ts';
 
 export const files = {
   identity: 'identity.json',
+  wallet: 'wallet.key',
   onionKeys: 'onion-keys.json',
   relayView: 'relays.sqlite',
   status: 'status.json',

@@ -1,13 +1,17 @@
 // This node's own descriptor: built from its keys, addresses, roles and exit policy, served to peers
 // that ask directly and published in the DHT; rebuilt when the onion keys rotate or addresses change.
+// A node without the relay role is a client only and publishes nothing about itself: no descriptor, no
+// DHT record, no answer to a descriptor request (docs/economy.md, "Roles and keys").
 import type { Libp2p } from '@libp2p/interface';
 import { isLoopback, isPrivate } from '@libp2p/utils';
 import type { Multiaddr } from '@multiformats/multiaddr';
 import type { Identity } from '../crypto/identity.ts';
 import type { OnionKeyPair } from '../crypto/onion-keys.ts';
+import { PHASES } from '../daemon/progress.ts';
 import type { Logger } from '../log/logger.ts';
 import { RefusalLog } from '../log/refusals.ts';
 import type { DhtClient } from '../p2p/dht-client.ts';
+import type { SignedDescriptor } from '../wire/descriptor-types.ts';
 import { buildOwnDescriptor, type RoleName } from './build-descriptor.ts';
 import { serveOwnDescriptor } from './descriptor-protocol.ts';
 import { identityKeyOfPeerId } from './dht-records.ts';
@@ -39,12 +43,14 @@ export interface PublishDeps {
     onionKeys(): readonly OnionKeyPair[];
     onRotated(listener: () => void): () => void;
   };
-  readonly progress: { reach(phase: 'dht'): void };
+  readonly progress: { reach(phase: 'dht', percent?: number, summary?: string): void };
 }
 
 export interface PublishSubsystem {
-  /** Descriptors published in the DHT so far. */
+  /** Descriptors published in the DHT so far (always 0 on a client). */
   readonly published: number;
+  /** The descriptor built last (undefined before the first, and always on a client). */
+  descriptor(): SignedDescriptor | undefined;
   republishSoon(): void;
   start(): void;
   stop(): void;
@@ -58,7 +64,27 @@ function familyKeys(family: readonly string[]): Uint8Array[] {
   });
 }
 
+/** A client's side: nothing to publish; it has joined the DHT (as a client) once it has a peer to ask. */
+function clientOnly(deps: Pick<PublishDeps, 'host' | 'progress'>): PublishSubsystem {
+  const { host, progress } = deps;
+  const joined = () => {
+    if (host.getPeers().length > 0)
+      progress.reach('dht', PHASES.dht.percent, 'Joined the DHT as a client (nothing published)');
+  };
+  return {
+    published: 0,
+    descriptor: () => undefined,
+    republishSoon: () => {},
+    start: () => {
+      host.addEventListener('peer:connect', joined);
+      joined();
+    },
+    stop: () => host.removeEventListener('peer:connect', joined),
+  };
+}
+
 export async function createPublishing(opts: PublishOptions, deps: PublishDeps): Promise<PublishSubsystem> {
+  if (!opts.roles.includes('relay')) return clientOnly(deps);
   const { host, view, keys, now } = deps;
   const peerId = host.peerId.toString();
   const exitPolicy = parseExitPolicy(opts.exitPolicy);
@@ -71,8 +97,8 @@ export async function createPublishing(opts: PublishOptions, deps: PublishDeps):
       .filter(publishable)
       .map((ma) => ma.bytes);
 
-  let ownDescriptor: Uint8Array | undefined;
-  await serveOwnDescriptor(host, () => ownDescriptor, new RefusalLog(deps.log));
+  let ownDescriptor: SignedDescriptor | undefined;
+  await serveOwnDescriptor(host, () => ownDescriptor?.bytes, new RefusalLog(deps.log));
   const publisher = new DescriptorPublisher({
     dht: deps.dht,
     peerId,
@@ -92,7 +118,7 @@ export async function createPublishing(opts: PublishOptions, deps: PublishDeps):
         lifetimeMs: opts.descriptorLifetimeMs,
       }),
     onBuilt: (signed) => {
-      ownDescriptor = signed.bytes;
+      ownDescriptor = signed;
       view.offer(peerId, signed.bytes);
     },
     onPublished: () => deps.progress.reach('dht'),
@@ -104,6 +130,7 @@ export async function createPublishing(opts: PublishOptions, deps: PublishDeps):
     get published() {
       return publisher.published;
     },
+    descriptor: () => ownDescriptor,
     republishSoon: republish,
     start: () => publisher.start(),
     stop: () => {

@@ -15,6 +15,13 @@ import { answerAudit, type BuiltClaim, buildClaim } from './claim.ts';
 import type { IdentityTxs } from './identity-txs.ts';
 import type { ReceiptBook } from './receipt-book.ts';
 
+/** TEST ONLY: a lying relay's claims (economy-subsystem.ts INFLATE_ENV). */
+export interface ClaimInflation {
+  readonly percent: number;
+  /** True once this relay is the liar (it checks its trigger each time it claims). */
+  armed(): boolean;
+}
+
 export interface ClaimerStats {
   claimsSubmitted: number;
   claimsRefused: number;
@@ -40,8 +47,8 @@ export class Claimer {
     auditsRefused: 0,
   };
 
-  /** TEST ONLY (ANONNET_TEST_INFLATE_CLAIMS): claims this many percent more cells than the receipts hold. */
-  readonly #inflatePercent: number;
+  /** TEST ONLY (ANONNET_TEST_INFLATE_CLAIMS): claims more cells than the receipts hold, once armed. */
+  readonly #inflate: ClaimInflation | undefined;
 
   constructor(
     own: Uint8Array,
@@ -49,9 +56,9 @@ export class Claimer {
     txs: IdentityTxs,
     dir: string,
     log: Logger,
-    inflatePercent = 0,
+    inflate?: ClaimInflation,
   ) {
-    this.#inflatePercent = inflatePercent;
+    this.#inflate = inflate;
     this.#own = own;
     this.#book = book;
     this.#txs = txs;
@@ -76,7 +83,8 @@ export class Claimer {
     if (next >= now.startHeight + Math.ceil(now.length / 2)) return;
     const receipts = this.#book.receipts(target);
     if (receipts.length === 0) return;
-    const built = inflated(buildClaim(this.#own, target, receipts), this.#inflatePercent);
+    const honest = buildClaim(this.#own, target, receipts);
+    const built = this.#inflate?.armed() === true ? inflated(honest, this.#inflate.percent) : honest;
     this.#claiming = target;
     this.#claims.set(target, built);
     this.#save(target, built);
@@ -137,7 +145,8 @@ function inflated(built: BuiltClaim, percent: number): BuiltClaim {
   if (percent <= 0) return built;
   const leaves = built.receipts.map((_bytes, i) => {
     const leaf = built.tree.leaf(i);
-    return { hash: leaf.hash, sum: leaf.sum + (leaf.sum * BigInt(Math.round(percent))) / 100n };
+    const extra = (leaf.sum * BigInt(Math.round(percent))) / 100n;
+    return { hash: leaf.hash, sum: leaf.sum + (extra > 0n ? extra : 1n) };
   });
   const tree = MerkleSumTree.build(leaves);
   return {

@@ -1,22 +1,28 @@
 // The economy at run time (docs/economy.md): link receipts for the circuit layer; on a relay, the
 // receipt book and its claims, and the audit service; on a validator, the audits. Every part acts on
 // committed ledger state only, once per block. Without a ledger there is no economy: no receipts.
+import { existsSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Libp2p } from '@libp2p/interface';
 import type { LedgerNode } from '../consensus/ledger-node.ts';
 import type { Identity } from '../crypto/identity.ts';
 import { epochAt } from '../ledger/epochs.ts';
 import type { Logger } from '../log/logger.ts';
+import type { Metrics } from '../metrics/registry.ts';
 import { AUDIT_PROTOCOL, serveAudits } from './audit-protocol.ts';
 import { Auditor, type AuditorStats } from './auditor.ts';
 import { type CircuitEconomy, receiptSigner, throwawaySigner } from './circuit-economy.ts';
-import { Claimer, type ClaimerStats } from './claimer.ts';
+import { Claimer, type ClaimerStats, type ClaimInflation } from './claimer.ts';
 import { IdentityTxs } from './identity-txs.ts';
 import { type MeasureFn, Measurer, type MeasurerStats } from './measurer.ts';
 import { ReceiptBook, type ReceiptBookStats } from './receipt-book.ts';
 import type { ReceiptSigner } from './receipt-counter.ts';
 
-/** TEST ONLY: a relay that claims this many percent more than its receipts (refused outside testnets). */
+/**
+ * TEST ONLY: `<percent>:<path>`. Once a file exists at <path>, the first relay of the testnet to make a
+ * claim takes it (an atomic rename to <path>.<pid>, so exactly one process wins) and from then on claims
+ * <percent> more cells than its receipts hold. Refused outside loopback test networks.
+ */
 export const INFLATE_ENV = 'ANONNET_TEST_INFLATE_CLAIMS';
 
 export interface EconomyOptions {
@@ -28,6 +34,7 @@ export interface EconomyOptions {
 
 export interface EconomyDeps {
   readonly log: Logger;
+  readonly metrics?: Pick<Metrics, 'bind'>;
   readonly host: Libp2p;
   readonly identity: Identity;
   readonly ledger: LedgerNode | undefined;
@@ -51,6 +58,8 @@ export interface EconomySubsystem {
   readonly receipts: (() => ReceiptSigner) | undefined;
   /** Hands the economy the circuit layer's relay measurement (validators measure relays with it). */
   useMeasurement(measure: MeasureFn): void;
+  /** The one queue of transactions the node identity signs (undefined without a ledger). */
+  readonly txs: IdentityTxs | undefined;
   status(): { readonly economy?: EconomyStatus };
   stop(): void;
 }
@@ -61,6 +70,7 @@ export async function createEconomy(opts: EconomyOptions, deps: EconomyDeps): Pr
     return {
       circuit: undefined,
       receipts: undefined,
+      txs: undefined,
       useMeasurement: () => {},
       status: () => ({}),
       stop: () => {},
@@ -75,11 +85,19 @@ export async function createEconomy(opts: EconomyOptions, deps: EconomyDeps): Pr
   readEpoch();
   const currentEpoch = () => epoch;
   const txs = new IdentityTxs(ledger, identity);
+  let receiptsSigned = 0;
+  let penalties = 0;
+  let settledSeen = ledger.state.economy.settlements;
+  const countingSigner = (signer: ReceiptSigner): ReceiptSigner => ({
+    epoch: signer.epoch,
+    sign: (...args) => {
+      receiptsSigned++;
+      return signer.sign(...args);
+    },
+  });
   const book = new ReceiptBook(identity.publicKey);
-  const inflate = Number(deps.env?.[INFLATE_ENV] ?? process.env[INFLATE_ENV] ?? 0);
-  if (inflate > 0 && !opts.testnet)
-    throw new Error(`${INFLATE_ENV} is test-only, refused outside a loopback test network`);
-  if (inflate > 0) log.warn({ percent: inflate }, 'test-only claim inflation is armed');
+  const inflate = inflationFromEnv(deps.env ?? process.env, opts.testnet);
+  if (inflate !== undefined) log.warn({ percent: inflate.percent }, 'test-only claim inflation is armed');
   const claimer = opts.relay
     ? new Claimer(identity.publicKey, book, txs, join(opts.dataDir, 'economy'), log, inflate)
     : undefined;
@@ -91,23 +109,47 @@ export async function createEconomy(opts: EconomyOptions, deps: EconomyDeps): Pr
     readEpoch();
     if (stopping.signal.aborted) return;
     const state = ledger.state;
+    if (state.economy.settlements !== settledSeen) {
+      for (const [relay, s] of state.economy.settlements) {
+        if (s.penalised && settledSeen.get(relay) !== s) penalties++;
+      }
+      settledSeen = state.economy.settlements;
+    }
     claimer?.onState(state, stopping.signal);
     auditor?.onState(state, stopping.signal);
     measurer?.onState(state, stopping.signal);
   });
   const circuit: CircuitEconomy | undefined = opts.relay
     ? {
-        signer: receiptSigner(identity, currentEpoch),
+        signer: countingSigner(receiptSigner(identity, currentEpoch)),
         accept: (bytes) => {
           if (epoch !== undefined) book.accept(bytes, epoch);
         },
         throwawaySigner: () => throwawaySigner(currentEpoch),
       }
     : undefined;
+  deps.metrics?.bind({
+    economy: () => {
+      const refused = Object.values(book.stats.refused).reduce((a, b) => a + b, 0);
+      return {
+        receiptsSigned,
+        receiptsAccepted: book.stats.accepted,
+        receiptsRefused: refused,
+        claimsSubmitted: claimer?.stats.claimsSubmitted ?? 0,
+        claimsRefused: claimer?.stats.claimsRefused ?? 0,
+        auditsAnswered: claimer?.stats.auditsAnswered ?? 0,
+        auditsPassed: auditor?.stats.passed ?? 0,
+        auditsFailed: (auditor?.stats.failed ?? 0) + (auditor?.stats.unanswered ?? 0),
+        measurements: measurer?.stats.reported ?? 0,
+        penalties,
+      };
+    },
+  });
   return {
     circuit,
-    receipts: () => throwawaySigner(currentEpoch),
+    receipts: () => countingSigner(throwawaySigner(currentEpoch)),
     useMeasurement: (measure) => measurer?.use(measure),
+    txs,
     status: () => ({
       economy: {
         epoch: epoch ?? null,
@@ -132,6 +174,30 @@ export async function createEconomy(opts: EconomyOptions, deps: EconomyDeps): Pr
     stop: () => {
       stopping.abort();
       if (claimer !== undefined) void deps.host.unhandle(AUDIT_PROTOCOL).catch(() => {});
+    },
+  };
+}
+
+/** The test-only claim inflation (INFLATE_ENV): how much, once this process has taken the trigger file. */
+function inflationFromEnv(env: NodeJS.ProcessEnv, testnet: boolean): ClaimInflation | undefined {
+  const spec = env[INFLATE_ENV];
+  if (spec === undefined || spec === '') return undefined;
+  if (!testnet) throw new Error(`${INFLATE_ENV} is test-only, refused outside a loopback test network`);
+  const [percent, path] = spec.split(':');
+  if (path === undefined || !(Number(percent) > 0)) throw new Error(`${INFLATE_ENV} is <percent>:<path>`);
+  let taken = false;
+  return {
+    percent: Number(percent),
+    armed: () => {
+      if (taken) return true;
+      try {
+        if (!existsSync(path)) return false;
+        renameSync(path, `${path}.${process.pid}`);
+        taken = true;
+      } catch {
+        // Another relay took it first.
+      }
+      return taken;
     },
   };
 }

@@ -44,7 +44,8 @@ export class IdentityTxs {
     const tx = { sender: this.#identity.publicKey, nonce, fee: this.#opts.fee, ...body } as Tx;
     const signed = signTx(tx, (m) => this.#identity.sign(m));
     const added = this.#ledger.submit(signed.bytes);
-    if (!added.ok) return { ok: false, code: added.code, reason: added.reason };
+    // The ledger's own code when it refused (INSUFFICIENT_FUNDS), else the mempool's (FULL, DUPLICATE).
+    if (!added.ok) return { ok: false, code: added.txCode ?? added.code, reason: added.reason };
     const id = txId(signed.bytes);
     const deadline = Date.now() + this.#opts.commitTimeoutMs;
     while (Date.now() < deadline) {

@@ -36,6 +36,23 @@ export interface MetricSources {
   links(): { readonly cellsIn: number; readonly cellsOut: number };
   /** Cells queued on the node's channels (cell-queue.ts QueueMemory) and circuits closed for them. */
   cellQueues(): { readonly bytes: number; readonly overflowClosed: number; readonly oomClosed: number };
+  /** The economy's running totals (economy/economy-subsystem.ts). */
+  economy(): EconomyTotals;
+}
+
+/** What the economy has done since start (docs/economy.md). */
+export interface EconomyTotals {
+  readonly receiptsSigned: number;
+  readonly receiptsAccepted: number;
+  readonly receiptsRefused: number;
+  readonly claimsSubmitted: number;
+  readonly claimsRefused: number;
+  readonly auditsAnswered: number;
+  readonly auditsPassed: number;
+  readonly auditsFailed: number;
+  readonly measurements: number;
+  /** Claims the ledger penalised (any relay's), seen at the epoch ends this node followed. */
+  readonly penalties: number;
 }
 
 export const CIRCUIT_BUILD_BUCKETS_SECONDS = [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30];
@@ -67,6 +84,7 @@ export function createMetrics(opts: MetricsOptions = {}) {
       ),
     },
     ledger: ledgerMetrics(def),
+    economy: economyMetrics(def),
     /** Tells the registry where to read the totals it reports at scrape time (replaces earlier ones). */
     bind(next: Partial<MetricSources>): void {
       sources = { ...sources, ...next };
@@ -265,6 +283,39 @@ function peerMetrics({ gauge }: Definer) {
     ),
     relaysKnown: gauge('anonnet_relays_known', 'Relays in the verified relay view.', (s) =>
       s.relaysKnown?.(),
+    ),
+  };
+}
+
+function economyMetrics({ mirrored }: Definer) {
+  const m = (name: string, help: string, key: keyof EconomyTotals) =>
+    mirrored(`anonnet_economy_${name}_total`, help, (s) => s.economy?.()[key]);
+  return {
+    receiptsSigned: m(
+      'receipts_signed',
+      'Link receipts this node signed for its neighbours.',
+      'receiptsSigned',
+    ),
+    receiptsAccepted: m(
+      'receipts_accepted',
+      "Link receipts for this relay's own cells, kept.",
+      'receiptsAccepted',
+    ),
+    receiptsRefused: m(
+      'receipts_refused',
+      'Link receipts refused (malformed, bad signature, not ours, wrong epoch, stale, book full).',
+      'receiptsRefused',
+    ),
+    claimsSubmitted: m('claims_submitted', 'Relay claims this relay got committed.', 'claimsSubmitted'),
+    claimsRefused: m('claims_refused', 'Relay claims the ledger refused or dropped.', 'claimsRefused'),
+    auditsAnswered: m('audits_answered', 'Audits of our claims we answered.', 'auditsAnswered'),
+    auditsPassed: m('audits_passed', 'Claims this validator audited and found good.', 'auditsPassed'),
+    auditsFailed: m('audits_failed', 'Claims this validator failed (a bad answer or none).', 'auditsFailed'),
+    measurements: m('measurements', 'Relays this validator measured and reported.', 'measurements'),
+    penalties: m(
+      'penalties',
+      'Claims the ledger penalised, at the epoch ends this node followed.',
+      'penalties',
     ),
   };
 }

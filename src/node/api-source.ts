@@ -18,6 +18,7 @@ import type { Logger } from '../log/logger.ts';
 import type { BandwidthMeter } from '../metrics/bandwidth.ts';
 import type { Host } from '../p2p/host.ts';
 import { Role } from '../wire/descriptor-types.ts';
+import { isRelay } from './options.ts';
 import type { NodeStatus } from './status.ts';
 
 export interface NodeParts {
@@ -30,6 +31,8 @@ export interface NodeParts {
   readonly log: Logger;
   readonly now: () => number;
   readonly ledger: { readonly node: LedgerNode | undefined };
+  /** The node identity: a client-only node sends no transaction it signed. */
+  readonly identityKey: Uint8Array;
 }
 
 export function roleNames(bits: number): string[] {
@@ -59,8 +62,11 @@ function setPath(obj: JsonObject, path: string, value: JsonValue): void {
 export function nodeApiSource(parts: NodeParts): ApiSource {
   const { view, host, now } = parts;
   const { circuits } = parts.client;
+  const client = !isRelay(parts.config);
   const ledger: LedgerSource | undefined =
-    parts.ledger.node !== undefined ? ledgerApiSource(parts.ledger.node) : undefined;
+    parts.ledger.node !== undefined
+      ? ledgerApiSource(parts.ledger.node, client ? { refuseSender: parts.identityKey } : {})
+      : undefined;
   return {
     status: () => statusOf(parts.status(), ledger !== undefined),
     circuits: () =>
@@ -129,6 +135,8 @@ function statusOf(s: NodeStatus, ledger: boolean): StatusInit {
     ...(s.http !== undefined ? { http: s.http } : {}),
     ...(s.api !== undefined ? { api: s.api } : {}),
     ledger,
+    wallet: s.wallet,
+    ...(s.registration !== undefined ? { registration: s.registration.state } : {}),
   };
 }
 

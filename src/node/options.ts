@@ -35,13 +35,24 @@ export interface SubsystemOptions {
   readonly api: ApiServerOptions;
 }
 
+/** Whether the node relays; without the relay role it is a client only (docs/economy.md, "Roles and keys"). */
+export const isRelay = (config: Pick<NodeConfig, 'relay'>): boolean => config.relay.roles.includes('relay');
+
 export function subsystemOptions(config: NodeConfig): SubsystemOptions {
   const { dataDir, directory: d, p2p, relay, circuits, exit } = config;
+  const relays = isRelay(config);
   return {
     dataDir,
     identity: { ...d, dataDir },
     descriptors: d,
-    p2p: { ...p2p, agentVersion: `anonnet/${VERSION}` },
+    p2p: {
+      ...p2p,
+      agentVersion: `anonnet/${VERSION}`,
+      // A client serves neither the DHT nor libp2p's relaying of others' connections: both would
+      // make it a visible piece of the network's infrastructure.
+      dhtClientMode: !relays,
+      nat: { ...p2p.nat, relayServer: p2p.nat.relayServer && relays },
+    },
     directory: { ...d, dataDir, storeFile: files.relayView },
     publishing: {
       ...relay,
@@ -51,6 +62,7 @@ export function subsystemOptions(config: NodeConfig): SubsystemOptions {
     discovery: { walkIntervalMs: d.walkIntervalMs, minPeers: p2p.minPeers, bootstrap: p2p.bootstrap },
     exit: { ...exit, roles: relay.roles, exitPolicy: relay.exitPolicy },
     relay: {
+      acceptCircuits: relays,
       channels: channelLimitsOf(config.channels),
       limits: relay.limits,
       allowPrivateAddresses: p2p.allowPrivateAddresses,

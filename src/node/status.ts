@@ -3,9 +3,11 @@
 import type { RelayStatus } from '../circuit/relay-subsystem.ts';
 import type { LedgerNodeStatus } from '../consensus/ledger-node.ts';
 import type { ProgressEvent } from '../daemon/progress.ts';
+import type { WalletStatus } from '../daemon/wallet-subsystem.ts';
 import type { DirectoryStatus } from '../directory/directory-subsystem.ts';
 import type { DiscoveryStatus } from '../directory/discovery-subsystem.ts';
 import type { EconomyStatus } from '../economy/economy-subsystem.ts';
+import type { RegistrationStatus } from '../economy/registration.ts';
 import type { P2pStatus } from '../p2p/p2p-subsystem.ts';
 import type { ProxyStatus } from '../proxy/proxy-subsystem.ts';
 import type { ExitStatus } from '../stream/exit-subsystem.ts';
@@ -28,6 +30,10 @@ export interface NodeStatus extends P2pStatus, DirectoryStatus, DiscoveryStatus,
   readonly ledger?: LedgerNodeStatus;
   /** Link receipts, claims and audits (docs/economy.md); present with a ledger. */
   readonly economy?: EconomyStatus;
+  /** This node's wallet account (64 hex): shown only here and in the local API, never published. */
+  readonly wallet: string;
+  /** A relay's registration on the ledger (absent on a client and without a ledger). */
+  readonly registration?: RegistrationStatus;
 }
 
 /** Each subsystem's piece of the status, read now. */
@@ -50,6 +56,8 @@ export interface StatusPieces {
   readonly exit: ExitStatus;
   readonly ledger: { readonly ledger?: LedgerNodeStatus };
   readonly economy: { readonly economy?: EconomyStatus };
+  readonly wallet: WalletStatus;
+  readonly registration: { readonly registration?: RegistrationStatus };
 }
 
 /** The fields in the order status.json has always had them. */
@@ -82,6 +90,8 @@ export function nodeStatus(p: StatusPieces): NodeStatus {
     exit: p.exit,
     ...p.ledger,
     ...p.economy,
+    wallet: p.wallet.wallet,
+    ...p.registration,
   };
 }
 
@@ -102,6 +112,8 @@ export interface StatusSources {
   readonly exit: { status(): ExitStatus };
   readonly ledger: { status(): { readonly ledger?: LedgerNodeStatus } };
   readonly economy: { status(): { readonly economy?: EconomyStatus } };
+  readonly wallet: { status(): WalletStatus };
+  readonly registration: { status(): { readonly registration?: RegistrationStatus } };
 }
 
 export function readNodeStatus(s: StatusSources): NodeStatus {
@@ -124,5 +136,7 @@ export function readNodeStatus(s: StatusSources): NodeStatus {
     exit: s.exit.status(),
     ledger: s.ledger.status(),
     economy: s.economy.status(),
+    wallet: s.wallet.status(),
+    registration: s.registration.status(),
   });
 }

@@ -45,6 +45,11 @@ export interface HostInit {
   readonly validators: Record<string, ValidateFn>;
   readonly selectors: Record<string, SelectFn>;
   readonly agentVersion: string;
+  /**
+   * Query the DHT without serving it: the node does not speak the DHT protocol to others, so it enters
+   * no routing table, stores no records and answers no lookups (a client-only node; default false).
+   */
+  readonly dhtClientMode?: boolean;
   /** Where connection refusals are counted and logged (a silent one when absent). */
   readonly refusals?: RefusalLog;
 }
@@ -73,7 +78,7 @@ export async function createHost(init: HostInit): Promise<Host> {
     ping: ping({ maxOutboundStreams: 4, maxInboundStreams: 8 }),
     dht: kadDHT({
       protocol: options.dhtProtocol,
-      clientMode: false,
+      clientMode: init.dhtClientMode ?? false,
       validators: init.validators,
       selectors: init.selectors,
       peerInfoMapper: options.allowPrivateAddresses ? passthroughMapper : removePrivateAddressesMapper,

@@ -6,7 +6,11 @@ import { type DhtClient, dhtClient } from './dht-client.ts';
 import { createHost, type Host, type HostInit } from './host.ts';
 import { DHT_PROTOCOL, type P2pOptions } from './options.ts';
 
-export type P2pSubsystemOptions = Omit<P2pOptions, 'dhtProtocol'> & { readonly agentVersion: string };
+export type P2pSubsystemOptions = Omit<P2pOptions, 'dhtProtocol'> & {
+  readonly agentVersion: string;
+  /** Query the DHT without serving it (a client-only node: host.ts). */
+  readonly dhtClientMode: boolean;
+};
 
 export interface P2pDeps {
   readonly log: Logger;
@@ -33,7 +37,7 @@ export interface P2pSubsystem {
 }
 
 export async function createP2p(opts: P2pSubsystemOptions, deps: P2pDeps): Promise<P2pSubsystem> {
-  const { agentVersion, ...options } = opts;
+  const { agentVersion, dhtClientMode, ...options } = opts;
   const refusals = new RefusalLog(deps.log);
   const host = await createHost({
     refusals,
@@ -41,6 +45,7 @@ export async function createP2p(opts: P2pSubsystemOptions, deps: P2pDeps): Promi
     options: { ...options, dhtProtocol: DHT_PROTOCOL },
     ...deps.records,
     agentVersion,
+    dhtClientMode,
   });
   deps.log.info({ listening: host.getMultiaddrs().length }, 'listening');
   deps.progress.reach('listening');

@@ -86,7 +86,7 @@ function theExit(): { pid: number; dataDir: string; address: string } {
   // Node 1 is the network's only exit (every odd node is one).
   const child = net.ready.children[1]!;
   const status = readStatus(child.dataDir);
-  assert.deepEqual(status?.roles, ['relay', 'exit']);
+  assert.ok(status?.roles.includes('exit'), `node 1 is an exit: ${status?.roles.join(',')}`);
   const listen = status?.listen.find((a) => a.includes('/tcp/'));
   assert.ok(listen, 'the exit lists a TCP address');
   const address = listen.includes('/p2p/') ? listen : `${listen}/p2p/${child.peerId}`;

@@ -1,4 +1,5 @@
-// Attacks on the ledger (hardening issue, classes 2-4) against a live 4-validator testnet, each from a
+// Attacks on the ledger (hardening issue, classes 2-4) against a live 4-validator testnet (nodes 1..4;
+// node 0 is the client, whose API the honest user goes through), each from a
 // separate attacker process (test/e2e/attackers/ledger-*.ts, a stock libp2p host speaking
 // /anonnet/ledger/1.0.0), asserting what honest users see:
 //   (b) lying STATUS / PROPOSAL / VOTE heights to every validator: the block rate before, during and
@@ -14,9 +15,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { LedgerGuardStats } from '../../src/consensus/ledger-node.ts';
-import { generateIdentity } from '../../src/crypto/identity.ts';
+import { generateIdentity, type Identity } from '../../src/crypto/identity.ts';
 import { files } from '../../src/daemon/data-dir.ts';
-import { readIdentityFile } from '../../src/daemon/identity-file.ts';
+import { readWalletFile, solveWalletPow } from '../../src/daemon/wallet-file.ts';
 import { signTx, type Tx } from '../../src/wire/ledger-tx.ts';
 import { startAttacker } from './lib/attacker.ts';
 import {
@@ -31,6 +32,8 @@ import {
 } from './lib/testnet.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** The genesis validators: nodes 1..4. */
+const VALIDATORS = [1, 2, 3, 4];
 let net: RunningTestnet;
 let dir: string;
 let genesis: { chainId: string; validators: string[]; params: { blockIntervalMs: number } };
@@ -38,7 +41,7 @@ let genesis: { chainId: string; validators: string[]; params: { blockIntervalMs:
 before(async () => {
   dir = tempDir('anonnet-attack-ledger-');
   net = await startTestnet(
-    ['--nodes', '4', '--block-interval', '1000', '--timeout', '290000', '--dir', dir, ...EPHEMERAL_PORTS],
+    ['--nodes', '5', '--block-interval', '1000', '--timeout', '290000', '--dir', dir, ...EPHEMERAL_PORTS],
     300_000,
   );
   genesis = JSON.parse(readFileSync(join(dir, 'genesis.json'), 'utf8'));
@@ -84,13 +87,20 @@ async function progress(timeoutMs: number): Promise<void> {
   }
 }
 
+/** Node 0's wallet (a client signs with its wallet, never its node identity), with a claim's work. */
+async function clientWallet(): Promise<{ key: Identity; powNonce: bigint }> {
+  const path = join(node(0).dataDir, files.wallet);
+  const difficulty = Number((await api('GET', '/api/v1/ledger'))['powDifficulty'] ?? 0);
+  const w = await solveWalletPow(path, readWalletFile(path), difficulty);
+  return { key: w.key, powNonce: w.pow?.nonce ?? 0n };
+}
+
 /**
- * Submits a transaction signed by node 0's identity through the API and waits until it is committed:
+ * Submits a transaction signed by node 0's wallet through the API and waits until it is committed:
  * the heights at submission and at commit.
  */
-async function submitAndWait(tx: Tx): Promise<{ submitted: number; committed: number }> {
-  const { identity } = readIdentityFile(join(node(0).dataDir, files.identity));
-  const signed = signTx(tx, (m) => identity.sign(m));
+async function submitAndWait(tx: Tx, key: Identity): Promise<{ submitted: number; committed: number }> {
+  const signed = signTx(tx, (m) => key.sign(m));
   const hex = Buffer.from(signed.bytes).toString('hex');
   const sub = await api('POST', '/api/v1/ledger/transactions', { tx: hex });
   assert.equal(typeof sub['txId'], 'string', `admitted: ${JSON.stringify(sub)}`);
@@ -120,7 +130,7 @@ test('(b) lying heights: the block interval holds before, during and after', asy
   const normal = await blockRate(6000);
   assert.ok(normal > 0, 'the testnet makes blocks');
   const attacker = startAttacker('ledger-heights', {
-    addresses: [0, 1, 2, 3].map((i) => node(i).address),
+    addresses: VALIDATORS.map((i) => node(i).address),
     chainId: genesis.chainId,
     seconds: 9,
     everyMs: 100,
@@ -144,11 +154,11 @@ test('(b) lying heights: the block interval holds before, during and after', asy
   assert.ok((done['syncRequests'] as number) < (done['sent'] as number) / 20, JSON.stringify(done));
   // The lie expires and goes with the liar: no node holds a claim anywhere near it.
   await until(
-    () => [0, 1, 2, 3].every((i) => (guardOf(i)?.highestClaim ?? 2 ** 40) < 2 ** 30),
+    () => [0, ...VALIDATORS].every((i) => (guardOf(i)?.highestClaim ?? 2 ** 40) < 2 ** 30),
     20_000,
     'the lying claim gone',
   );
-  assert.ok((guardOf(0)?.refusals['HEIGHT_CLAIM_FAILED'] ?? 0) > 0, 'unanswered claims were penalised');
+  assert.ok((guardOf(1)?.refusals['HEIGHT_CLAIM_FAILED'] ?? 0) > 0, 'unanswered claims were penalised');
   await attacker.stop();
 });
 
@@ -200,11 +210,11 @@ test('(a) mempool flood from fresh keys: an honest claim and transfer are final 
     lingerMs: 60_000,
   });
   await attacker.waitFor((r) => r['wave'] === 1, 90_000);
-  const { identity, powNonce } = readIdentityFile(join(node(0).dataDir, files.identity));
-  const me = identity.publicKey;
-  const claim = await submitAndWait({ kind: 'CLAIM_GENESIS', sender: me, nonce: 1n, fee: 1n, powNonce });
+  const { key, powNonce } = await clientWallet();
+  const me = key.publicKey;
+  const claim = await submitAndWait({ kind: 'CLAIM_GENESIS', sender: me, nonce: 1n, fee: 1n, powNonce }, key);
   const to = generateIdentity().publicKey;
-  const pay = await submitAndWait({ kind: 'TRANSFER', sender: me, nonce: 2n, fee: 1n, to, amount: 10n });
+  const pay = await submitAndWait({ kind: 'TRANSFER', sender: me, nonce: 2n, fee: 1n, to, amount: 10n }, key);
   process.stdout.write(`# honest during the flood: ${JSON.stringify({ claim, pay })}\n`);
   assert.ok(
     claim.committed <= claim.submitted + 4,

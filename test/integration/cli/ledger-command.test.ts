@@ -1,25 +1,28 @@
 // `anonnet ledger ...` as separate processes against a real API server in this process, whose ledger is a
 // real in-memory ledger state (genesisState + applyTx): a submitted transaction is really checked
-// (signature, nonce, funds) and really moves credits when the test's block timer commits it.
+// (signature, nonce, funds) and really moves credits when the test's block timer commits it. The CLI
+// signs with the wallet of the data directory (wallet.key), or with the node identity (--key identity).
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { ApiError, invalidArgument } from '../../../src/api/errors.ts';
+import { ledgerEconomy, ledgerParams, ledgerRelays } from '../../../src/api/ledger-views.ts';
 import { buildApi } from '../../../src/api/server.ts';
 import type { LedgerSource, TxState } from '../../../src/api/source.ts';
 import { generateIdentity, type Identity } from '../../../src/crypto/identity.ts';
-import { solvePow } from '../../../src/crypto/pow.ts';
+import { solvePow, verifyPow } from '../../../src/crypto/pow.ts';
 import { type ApplyContext, applyTx } from '../../../src/ledger/apply.ts';
 import { credits } from '../../../src/ledger/credits.ts';
 import { type GenesisDoc, genesisState } from '../../../src/ledger/genesis.ts';
 import { keyHex, type LedgerState } from '../../../src/ledger/state.ts';
-import { decodeTx, type SignedTx, txId } from '../../../src/wire/ledger-tx.ts';
+import { decodeTx, type SignedTx, signTx, txId } from '../../../src/wire/ledger-tx.ts';
+import { until } from '../../e2e/lib/testnet.ts';
 import { FakeSource } from '../../unit/api/fake-source.ts';
 import { TOKEN } from '../../unit/api/requests.ts';
 
@@ -54,7 +57,13 @@ class MemoryLedger implements LedgerSource {
       latestBlockHash: this.state.height === 0 ? '' : keyHex(this.state.lastBlockHash),
       latestBlockTime: this.latestBlockTime,
       validators: this.validators.map(keyHex),
+      powDifficulty: this.state.params.powDifficulty,
+      economy: ledgerEconomy(this.state),
+      params: ledgerParams(this.state.params),
     };
+  }
+  relays() {
+    return ledgerRelays(this.state);
   }
   balance(account: Uint8Array) {
     const a = this.state.accounts.get(keyHex(account));
@@ -103,6 +112,7 @@ class MemoryLedger implements LedgerSource {
 const validator = generateIdentity();
 const alice = generateIdentity(); // prefunded with 1000
 const carol = generateIdentity(); // nothing: claims her starting credits
+const relay = generateIdentity(); // a node identity: a relay's own account (--key identity)
 const bob = keyHex(generateIdentity().publicKey); // a recipient only
 
 let app: FastifyInstance;
@@ -112,8 +122,20 @@ let hostPort: string;
 const dirs: string[] = [];
 let aliceDir: string;
 let carolDir: string;
+let relayDir: string;
 
-function dataDir(opts: { token?: string; api?: string; identity?: Identity; powNonce?: bigint }): string {
+interface DirKeys {
+  token?: string;
+  api?: string;
+  /** The wallet (wallet.key), with a proof of work when powNonce is given. */
+  wallet?: Identity;
+  powNonce?: bigint;
+  /** The node identity (identity.json), with its proof of work (0 when not given). */
+  identity?: Identity;
+  identityPow?: bigint;
+}
+
+function dataDir(opts: DirKeys): string {
   const d = mkdtempSync(join(tmpdir(), 'anonnet-ledger-cli-'));
   dirs.push(d);
   if (opts.token !== undefined) writeFileSync(join(d, 'api-token'), `${opts.token}\n`, { mode: 0o600 });
@@ -122,9 +144,19 @@ function dataDir(opts: { token?: string; api?: string; identity?: Identity; powN
     const file = {
       version: 1,
       seed: Buffer.from(opts.identity.seed).toString('hex'),
-      powNonce: (opts.powNonce ?? 0n).toString(),
+      powNonce: (opts.identityPow ?? 0n).toString(),
     };
     writeFileSync(join(d, 'identity.json'), JSON.stringify(file), { mode: 0o600 });
+  }
+  if (opts.wallet !== undefined) {
+    const file = {
+      version: 1,
+      seed: Buffer.from(opts.wallet.seed).toString('hex'),
+      ...(opts.powNonce === undefined
+        ? {}
+        : { powNonce: opts.powNonce.toString(), powDifficulty: POW_DIFFICULTY }),
+    };
+    writeFileSync(join(d, 'wallet.key'), JSON.stringify(file), { mode: 0o600 });
   }
   return d;
 }
@@ -158,10 +190,18 @@ before(async () => {
   timer = setInterval(() => ledger.commit(), BLOCK_MS);
   app = buildApi(new FakeSource({ ledger }), TOKEN);
   hostPort = new URL(await app.listen({ host: '127.0.0.1', port: 0 })).host;
-  aliceDir = dataDir({ token: TOKEN, api: hostPort, identity: alice });
-  const carolPow = solvePow(carol.publicKey, POW_DIFFICULTY);
-  assert.ok(carolPow !== undefined);
-  carolDir = dataDir({ token: TOKEN, api: hostPort, identity: carol, powNonce: carolPow });
+  aliceDir = dataDir({ token: TOKEN, api: hostPort, wallet: alice, identity: relay });
+  // Carol's wallet has no proof of work yet (made by a daemon without a ledger): claim solves it.
+  carolDir = dataDir({ token: TOKEN, api: hostPort, wallet: carol });
+  const relayPow = solvePow(relay.publicKey, POW_DIFFICULTY);
+  assert.ok(relayPow !== undefined);
+  relayDir = dataDir({
+    token: TOKEN,
+    api: hostPort,
+    wallet: generateIdentity(),
+    identity: relay,
+    identityPow: relayPow,
+  });
 });
 after(async () => {
   clearInterval(timer);
@@ -174,17 +214,35 @@ test('status: height, latest block, validators; --json has the full keys', async
   assert.equal(human.code, 0, human.stderr);
   assert.match(human.stdout, /^Height\s+\d+\n/);
   assert.match(human.stdout, new RegExp(`Validators\\s+1: ${keyHex(validator.publicKey).slice(0, 8)}…`));
+  assert.match(human.stdout, /\nEpoch\s+0 \(heights 1\.\.\d+\), 0 claims to settle\n/);
+  assert.match(
+    human.stdout,
+    new RegExp(`\\nCredits\\s+pool 0  minted ${ledger.state.minted}  burned 0  bonded 0\\n`),
+  );
+  assert.match(human.stdout, /\nEconomy\s+1000 credits\/GiB, bond 100, /);
   const json = await cli(['status', '-d', aliceDir, '--json']);
   assert.equal(json.code, 0, json.stderr);
-  const s = JSON.parse(json.stdout) as { height: string; validators: string[] };
+  const s = JSON.parse(json.stdout) as {
+    height: string;
+    validators: string[];
+    economy: { minted: string };
+    params: Record<string, string>;
+  };
   assert.deepEqual(s.validators, [keyHex(validator.publicKey)]);
   assert.equal(s.height, String(ledger.state.height));
+  assert.equal(s.economy.minted, ledger.state.minted.toString());
+  assert.equal(s.params['relayBond'], '100');
 });
 
-test("balance: this node's account by default, any account by hex, 0 for one not on the ledger", async () => {
+test("balance: this node's wallet by default, its identity with --key identity, any account by hex", async () => {
   const human = await cli(['balance', '-d', aliceDir]);
   assert.equal(human.code, 0, human.stderr);
-  assert.match(human.stdout, new RegExp(`^Account  ${keyHex(alice.publicKey)} \\(this node\\)\n`));
+  assert.match(human.stdout, new RegExp(`^Account  ${keyHex(alice.publicKey)} \\(this node's wallet\\)\n`));
+  const id = await cli(['balance', '--key', 'identity', '-d', aliceDir]);
+  assert.equal(id.code, 0, id.stderr);
+  assert.match(id.stdout, new RegExp(`^Account  ${keyHex(relay.publicKey)} \\(this node's identity\\)\n`));
+  const badKey = await cli(['balance', '--key', 'other', '-d', aliceDir]);
+  assert.equal(badKey.code, 2);
   assert.match(human.stdout, /\nBalance {2}1000 credits\nNonce {4}0\n$/);
   assert.deepEqual(await balanceOf(aliceDir, keyHex(alice.publicKey).toUpperCase()), {
     account: keyHex(alice.publicKey),
@@ -285,7 +343,7 @@ test('bad amounts, accounts and options are usage errors: exit 2, nothing submit
   assert.match(to.stderr, /an account must be 64 hex digits/);
   const self = await cli(['transfer', '--to', keyHex(alice.publicKey), '--amount', '1', '-d', aliceDir]);
   assert.equal(self.code, 2);
-  assert.match(self.stderr, /own account/);
+  assert.match(self.stderr, /the sending account itself/);
   const missing = await cli(['transfer', '--to', bob, '-d', aliceDir]);
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /required option '--amount <credits>'/);
@@ -294,7 +352,7 @@ test('bad amounts, accounts and options are usage errors: exit 2, nothing submit
   assert.equal(ledger.txs.size, submitted);
 });
 
-test('claim: the one-time starting credits with the identity proof of work; a second claim is refused', async () => {
+test("claim: the wallet's one-time starting credits, its proof of work solved and kept; a second claim is refused", async () => {
   const r = await cli(['claim', '--wait', '-d', carolDir]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /committed at height \d+/);
@@ -303,9 +361,80 @@ test('claim: the one-time starting credits with the identity proof of work; a se
     balance: String(STARTING - 1n),
     nonce: '1',
   });
+  const stored = JSON.parse(readFileSync(join(carolDir, 'wallet.key'), 'utf8')) as Record<string, unknown>;
+  assert.equal(stored['powDifficulty'], POW_DIFFICULTY, 'the solved work is saved with the wallet');
+  assert.ok(verifyPow(carol.publicKey, BigInt(stored['powNonce'] as string), POW_DIFFICULTY));
   const again = await cli(['claim', '-d', carolDir]);
   assert.equal(again.code, 1);
   assert.match(again.stderr, /GENESIS_ALREADY_CLAIMED/);
+});
+
+test("claim --key identity: the node identity's account claims with the identity's proof of work", async () => {
+  const r = await cli(['claim', '--key', 'identity', '--wait', '-d', relayDir]);
+  assert.equal(r.code, 0, r.stderr);
+  const b = await cli(['balance', '--key', 'identity', '-d', relayDir, '--json']);
+  assert.equal((JSON.parse(b.stdout) as { balance: string }).balance, String(STARTING - 1n));
+  const wallet = await balanceOf(relayDir);
+  assert.equal(wallet.balance, '0', 'the wallet is another account');
+});
+
+test('relays: the registrations on the ledger, as a table and as JSON', async () => {
+  const empty = await cli(['relays', '-d', aliceDir, '--json']);
+  assert.deepEqual(JSON.parse(empty.stdout), { relays: [] });
+  // The relay registers as its daemon would (economy/registration.ts), here by hand.
+  const nonce = (ledger.balance(relay.publicKey)?.nonce ?? 0n) + 1n;
+  const reg = signTx(
+    {
+      kind: 'REGISTER_RELAY',
+      sender: relay.publicKey,
+      nonce,
+      fee: 1n,
+      roles: 3,
+      bandwidth: 123456,
+      onionKeyHash: new Uint8Array(32),
+      payout: carol.publicKey,
+      exitPolicySummary: new TextEncoder().encode('reject 25'),
+    },
+    (m) => relay.sign(m),
+  );
+  await ledger.submit(reg.bytes);
+  await until(() => ledger.state.relays.size === 1, 5_000, 'the registration to commit');
+  const r = await cli(['relays', '-d', aliceDir]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(
+    r.stdout,
+    /^ACCOUNT\s+ROLES\s+CLAIMED\s+MEASURED\s+REP\s+BOND\s+EARNED\s+LAST SETTLED\s+EXITS\s+PAYOUT\s+HEIGHT\n/,
+  );
+  assert.match(
+    r.stdout,
+    new RegExp(
+      `\\n${keyHex(relay.publicKey).slice(0, 8)}\\S*\\s+relay,exit\\s+120\\.6 KiB/s\\s+-\\s+0\\s+100\\s+0\\s+-\\s+reject 25\\s+${keyHex(carol.publicKey).slice(0, 8)}\\S*\\s+\\d+\\n`,
+    ),
+  );
+  assert.match(r.stdout, /\n1 relays registered\n$/);
+  const j = JSON.parse((await cli(['relays', '-d', aliceDir, '--json'])).stdout) as {
+    relays: Record<string, unknown>[];
+  };
+  assert.deepEqual(j.relays, [
+    {
+      account: keyHex(relay.publicKey),
+      roles: ['relay', 'exit'],
+      bandwidth: 123456,
+      exitPolicySummary: 'reject 25',
+      height: j.relays[0]?.['height'],
+      payout: keyHex(carol.publicKey),
+      bond: '100',
+      measuredBandwidth: '0',
+      measuredLatencyMs: 0,
+      measuredEpoch: 0,
+      measured: false,
+      reputation: '0',
+      earned: '0',
+      uptimeEpochs: '0',
+      penalties: '0',
+      relayedBytes: '0',
+    },
+  ]);
 });
 
 test('no daemon, no identity, a dead address: exit 1 with a clear message', async () => {
@@ -315,17 +444,20 @@ test('no daemon, no identity, a dead address: exit 1 with a clear message', asyn
     assert.equal(r.code, 1, `${args[0]}: ${r.stderr}`);
     assert.match(r.stderr, /^anonnet: no running daemon found for .*: no api-token/);
   }
-  const noIdentity = dataDir({ token: TOKEN, api: hostPort });
-  const n = await cli(['balance', '-d', noIdentity]);
+  const noKeys = dataDir({ token: TOKEN, api: hostPort });
+  const n = await cli(['balance', '-d', noKeys]);
   assert.equal(n.code, 1);
-  assert.match(n.stderr, /no usable identity in .*the daemon creates it on its first start/);
+  assert.match(n.stderr, /no usable wallet in .*the daemon creates it on its first start/);
+  const i = await cli(['balance', '--key', 'identity', '-d', noKeys]);
+  assert.equal(i.code, 1);
+  assert.match(i.stderr, /no usable identity in .*the daemon creates it on its first start/);
   const dead = await new Promise<number>((resolve) => {
     const s = createServer().listen(0, '127.0.0.1', () => {
       const p = (s.address() as { port: number }).port;
       s.close(() => resolve(p));
     });
   });
-  const gone = dataDir({ token: TOKEN, api: `127.0.0.1:${dead}`, identity: alice });
+  const gone = dataDir({ token: TOKEN, api: `127.0.0.1:${dead}`, wallet: alice });
   const g = await cli(['transfer', '--to', bob, '--amount', '1', '-d', gone]);
   assert.equal(g.code, 1);
   assert.match(g.stderr, /no daemon answers at http:\/\/127\.0\.0\.1:\d+/);

@@ -4,6 +4,7 @@ import type {
   CircuitInfo,
   JsonObject,
   JsonValue,
+  LedgerRelayInfo,
   LedgerSource,
   PeerInfo,
   RelayInfo,
@@ -20,6 +21,26 @@ export class FakeLedger implements LedgerSource {
   readonly accounts = new Map<string, { balance: bigint; nonce: bigint }>();
   readonly txs = new Map<string, TxState>();
   submitted: Uint8Array[] = [];
+  readonly registered: LedgerRelayInfo[] = [
+    {
+      account: 'ef'.repeat(32),
+      roles: ['relay', 'exit'],
+      bandwidth: 1e6,
+      exitPolicySummary: 'reject 25',
+      height: 3n,
+      payout: 'aa'.repeat(32),
+      bond: '100',
+      measured: true,
+      measuredBandwidth: 2_000_000n,
+      measuredLatencyMs: 40,
+      measuredEpoch: 2,
+      reputation: '15',
+      earned: '40',
+      uptimeEpochs: 1n,
+      penalties: 0n,
+      relayedBytes: 81_920_000n,
+    },
+  ];
 
   status() {
     return {
@@ -27,7 +48,11 @@ export class FakeLedger implements LedgerSource {
       latestBlockHash: 'ab'.repeat(32),
       latestBlockTime: 1_700_000_000_000,
       validators: ['cd'.repeat(32)],
+      powDifficulty: 8,
     };
+  }
+  relays() {
+    return this.registered;
   }
   balance(account: Uint8Array) {
     return this.accounts.get(Buffer.from(account).toString('hex'));

@@ -148,6 +148,30 @@ describe('REST resources', () => {
   test('ledger: status, balance, submit (hex and base64), transaction', async () => {
     const st = await call(app, 'GET', '/api/v1/ledger');
     assert.equal((st.body as { height: string }).height, '7', 'uint64 is a JSON string');
+    assert.equal((st.body as { powDifficulty: number }).powDifficulty, 8);
+    const relays = await call(app, 'GET', '/api/v1/ledger/relays');
+    assert.deepEqual(relays.body, {
+      relays: [
+        {
+          account: 'ef'.repeat(32),
+          roles: ['relay', 'exit'],
+          bandwidth: 1e6,
+          exitPolicySummary: 'reject 25',
+          height: '3',
+          payout: 'aa'.repeat(32),
+          bond: '100',
+          measured: true,
+          measuredBandwidth: '2000000',
+          measuredLatencyMs: 40,
+          measuredEpoch: 2,
+          reputation: '15',
+          earned: '40',
+          uptimeEpochs: '1',
+          penalties: '0',
+          relayedBytes: '81920000',
+        },
+      ],
+    });
     const bal = await call(app, 'GET', `/api/v1/ledger/accounts/${ACCOUNT.toUpperCase()}`);
     assert.deepEqual(bal.body, { account: ACCOUNT, balance: '12345678901234567890', nonce: '3' });
     const missing = await call(app, 'GET', `/api/v1/ledger/accounts/${'33'.repeat(32)}`);

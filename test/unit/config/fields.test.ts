@@ -98,3 +98,37 @@ describe('config fields', () => {
     assert.throws(() => loadConfig({ flags: parseFlags(['--p2p-nat-dcutr', 'maybe']) }), /p2p\.nat\.dcutr/);
   });
 });
+
+describe('roles: a client only, and what only a relay may set', () => {
+  const load = (flags: Plain, env: NodeJS.ProcessEnv = {}) =>
+    loadConfig({ env, flags: { dataDir: '/d', ...flags } });
+  const PAYOUT = 'ab'.repeat(32);
+
+  it('--client-only, --roles "" and ANONNET_RELAY_ROLES=none all mean no roles', () => {
+    assert.deepEqual(load(parseFlags(['--client-only'])).relay.roles, []);
+    assert.deepEqual(load(parseFlags(['--roles', ''])).relay.roles, []);
+    assert.deepEqual(load({}, { ANONNET_RELAY_ROLES: 'none' }).relay.roles, []);
+    assert.deepEqual(load({}, { ANONNET_RELAY_ROLES: '' }).relay.roles, ['relay'], 'empty: unset');
+    assert.deepEqual(load(parseFlags(['--roles', 'relay,exit'])).relay.roles, ['relay', 'exit']);
+  });
+
+  it('--client-only with roles named is a contradiction', () => {
+    assert.throws(() => parseFlags(['--client-only', '--roles', 'relay']), /contradict/);
+  });
+
+  it('exit and validator need the relay role; a payout account needs it too', () => {
+    assert.throws(() => load(parseFlags(['--roles', 'exit'])), /relay\.roles: exit needs the relay role/);
+    assert.throws(() => load(parseFlags(['--roles', 'validator'])), /needs the relay role/);
+    assert.throws(
+      () => load(parseFlags(['--client-only', '--payout', PAYOUT])),
+      /relay\.payout: only a relay/,
+    );
+  });
+
+  it('--payout takes an account (64 hex digits)', () => {
+    assert.equal(load(parseFlags(['--payout', PAYOUT])).relay.payout, PAYOUT);
+    assert.equal(load({}, { ANONNET_RELAY_PAYOUT: PAYOUT }).relay.payout, PAYOUT);
+    assert.equal(load({}).relay.payout, null, "default: the node's wallet");
+    assert.throws(() => load(parseFlags(['--payout', 'abc'])), /relay\.payout: must be an account/);
+  });
+});

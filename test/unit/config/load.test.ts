@@ -62,6 +62,7 @@ describe('loadConfig: defaults', () => {
     assert.equal(limits.maxCircuits, 2000);
     assert.deepEqual(relay, {
       roles: ['relay'],
+      payout: null,
       bandwidth: 10 * 1024 * 1024,
       exitPolicy: ['reject *:25', 'accept *:*'],
       family: [],

@@ -119,7 +119,10 @@ test('the model reads the protobuf JSON shapes and tolerates missing fields', ()
     peers: 4,
     relaysKnown: 7,
     ledger: false,
+    wallet: 'ab'.repeat(32),
   });
+  assert.equal(o.wallet, 'ab'.repeat(32));
+  assert.equal(model.overview({ wallet: 'not hex' }).wallet, undefined);
   assert.equal(o.percent, 100);
   assert.equal(o.phase, 'done');
   assert.deepEqual(o.roles, ['relay', 'exit']);
@@ -144,6 +147,11 @@ test('the model reads the protobuf JSON shapes and tolerates missing fields', ()
   assert.equal(l?.height, 42);
   assert.equal(l?.credits, '1000');
   assert.equal(l?.earned, undefined);
+  assert.equal(
+    model.ledger({ height: '42' }, undefined)?.credits,
+    '0',
+    'an account not on the ledger holds 0',
+  );
   assert.deepEqual(model.bandwidthHistory({ history: [{ at: 1000, readBytesPerSecond: 5 }, { bogus: 1 }] }), [
     { at: 1000, readBps: 5, writtenBps: 0 },
   ]);

@@ -33,6 +33,10 @@ function sources(ledger: boolean): StatusSources {
     exit: piece({ sockets: 0, lookups: 0, refused: {} }),
     ledger: piece(ledger ? { ledger: { height: 9 } as never } : {}),
     economy: piece({}),
+    wallet: piece({ wallet: 'ab'.repeat(32) }),
+    registration: piece(
+      ledger ? { registration: { state: 'registered' as const, failures: 0, payoutIsWallet: true } } : {},
+    ),
   };
 }
 
@@ -65,10 +69,16 @@ test('status.json keeps every field, in the order it always had, from the pieces
     'connections',
     'exit',
     'ledger',
+    'wallet',
+    'registration',
   ]);
   assert.equal(s.uptimeMs, 3_000);
   assert.equal(s.peerId, 'peer');
   assert.equal(s.descriptorsPublished, 6);
   assert.equal(s.circuitsOpen, 7);
-  assert.equal('ledger' in readNodeStatus(sources(false)), false);
+  assert.equal(s.wallet, 'ab'.repeat(32));
+  assert.equal(s.registration?.state, 'registered');
+  const noLedger = readNodeStatus(sources(false));
+  assert.equal('ledger' in noLedger, false);
+  assert.equal('registration' in noLedger, false);
 });

@@ -9,7 +9,7 @@
 import type { GenFile, GenService } from "@bufbuild/protobuf/codegenv2";
 import type { BandwidthSchema, ConfigSchema, GetBandwidthRequestSchema, GetConfigRequestSchema, GetStatusRequestSchema, ListPeersRequestSchema, ListPeersResponseSchema, ListRelaysRequestSchema, ListRelaysResponseSchema, NodeStatusSchema, UpdateConfigRequestSchema } from "./node_pb.js";
 import type { BuildCircuitRequestSchema, BuildCircuitResponseSchema, CloseCircuitRequestSchema, CloseCircuitResponseSchema, ListCircuitsRequestSchema, ListCircuitsResponseSchema, ListStreamsRequestSchema, ListStreamsResponseSchema } from "./circuits_pb.js";
-import type { BalanceSchema, GetBalanceRequestSchema, GetLedgerStatusRequestSchema, GetTransactionRequestSchema, LedgerStatusSchema, SubmitTransactionRequestSchema, SubmitTransactionResponseSchema, TransactionStatusSchema } from "./ledger_pb.js";
+import type { BalanceSchema, GetBalanceRequestSchema, GetLedgerStatusRequestSchema, GetTransactionRequestSchema, LedgerStatusSchema, ListLedgerRelaysRequestSchema, ListLedgerRelaysResponseSchema, SubmitTransactionRequestSchema, SubmitTransactionResponseSchema, TransactionStatusSchema } from "./ledger_pb.js";
 import type { EventSchema, WatchEventsRequestSchema } from "./events_pb.js";
 
 /**
@@ -108,6 +108,14 @@ export declare const ControlService: GenService<{
     methodKind: "unary";
     input: typeof GetLedgerStatusRequestSchema;
     output: typeof LedgerStatusSchema;
+  },
+  /**
+   * @generated from rpc anonnet.v1.ControlService.ListLedgerRelays
+   */
+  listLedgerRelays: {
+    methodKind: "unary";
+    input: typeof ListLedgerRelaysRequestSchema;
+    output: typeof ListLedgerRelaysResponseSchema;
   },
   /**
    * @generated from rpc anonnet.v1.ControlService.GetBalance

@@ -53,6 +53,27 @@ export declare type LedgerStatus = Message<"anonnet.v1.LedgerStatus"> & {
    * @generated from field: repeated string validators = 4;
    */
   validators: string[];
+
+  /**
+   * The proof-of-work difficulty a start-grant claim needs now (leading zero bits).
+   *
+   * @generated from field: uint32 pow_difficulty = 5;
+   */
+  powDifficulty: number;
+
+  /**
+   * The relay economy's totals, epoch and parameters (docs/economy.md).
+   *
+   * @generated from field: anonnet.v1.LedgerEconomy economy = 6;
+   */
+  economy?: LedgerEconomy | undefined;
+
+  /**
+   * Every governed parameter by its name (docs/economy.md, "Governed parameters"), as a decimal string.
+   *
+   * @generated from field: map<string, string> params = 7;
+   */
+  params: { [key: string]: string };
 };
 
 /**
@@ -60,6 +81,373 @@ export declare type LedgerStatus = Message<"anonnet.v1.LedgerStatus"> & {
  * Use `create(LedgerStatusSchema)` to create a new message.
  */
 export declare const LedgerStatusSchema: GenMessage<LedgerStatus>;
+
+/**
+ * The economy's part of the ledger state. Credits are decimal strings (balances are bigints).
+ *
+ * @generated from message anonnet.v1.LedgerEconomy
+ */
+export declare type LedgerEconomy = Message<"anonnet.v1.LedgerEconomy"> & {
+  /**
+   * Credits minted for relay payouts and not paid out yet.
+   *
+   * @generated from field: string pool = 1;
+   */
+  pool: string;
+
+  /**
+   * Every credit ever minted (start grants, genesis accounts, the pool).
+   *
+   * @generated from field: string minted = 2;
+   */
+  minted: string;
+
+  /**
+   * Every credit burned (fees, name fees, penalised bonds).
+   *
+   * @generated from field: string burned = 3;
+   */
+  burned: string;
+
+  /**
+   * Credits locked by relay registrations, all relays together.
+   *
+   * @generated from field: string total_bonds = 4;
+   */
+  totalBonds: string;
+
+  /**
+   * The epoch of the next block, its first height and its length in blocks.
+   *
+   * @generated from field: uint32 epoch = 5;
+   */
+  epoch: number;
+
+  /**
+   * @generated from field: uint64 epoch_start_height = 6;
+   */
+  epochStartHeight: bigint;
+
+  /**
+   * @generated from field: uint32 epoch_length = 7;
+   */
+  epochLength: number;
+
+  /**
+   * Claims waiting to be settled at the end of this epoch.
+   *
+   * @generated from field: uint32 open_claims = 8;
+   */
+  openClaims: number;
+
+  /**
+   * The governed economy parameters.
+   *
+   * @generated from field: string relay_bond = 9;
+   */
+  relayBond: string;
+
+  /**
+   * @generated from field: string credits_per_gib = 10;
+   */
+  creditsPerGib: string;
+
+  /**
+   * @generated from field: string pool_cap_per_epoch = 11;
+   */
+  poolCapPerEpoch: string;
+
+  /**
+   * Bytes per second.
+   *
+   * @generated from field: uint64 unmeasured_bandwidth = 12;
+   */
+  unmeasuredBandwidth: bigint;
+
+  /**
+   * @generated from field: uint32 audit_samples = 13;
+   */
+  auditSamples: number;
+
+  /**
+   * @generated from field: uint32 capacity_cap = 14;
+   */
+  capacityCap: number;
+
+  /**
+   * @generated from field: uint32 measure_sample = 15;
+   */
+  measureSample: number;
+};
+
+/**
+ * Describes the message anonnet.v1.LedgerEconomy.
+ * Use `create(LedgerEconomySchema)` to create a new message.
+ */
+export declare const LedgerEconomySchema: GenMessage<LedgerEconomy>;
+
+/**
+ * @generated from message anonnet.v1.ListLedgerRelaysRequest
+ */
+export declare type ListLedgerRelaysRequest = Message<"anonnet.v1.ListLedgerRelaysRequest"> & {
+};
+
+/**
+ * Describes the message anonnet.v1.ListLedgerRelaysRequest.
+ * Use `create(ListLedgerRelaysRequestSchema)` to create a new message.
+ */
+export declare const ListLedgerRelaysRequestSchema: GenMessage<ListLedgerRelaysRequest>;
+
+/**
+ * A relay registered on the ledger (REGISTER_RELAY): the list clients choose paths from.
+ *
+ * @generated from message anonnet.v1.LedgerRelay
+ */
+export declare type LedgerRelay = Message<"anonnet.v1.LedgerRelay"> & {
+  /**
+   * The relay's identity key, hex (its account).
+   *
+   * @generated from field: string account = 1;
+   */
+  account: string;
+
+  /**
+   * relay | exit | validator
+   *
+   * @generated from field: repeated string roles = 2;
+   */
+  roles: string[];
+
+  /**
+   * Claimed bandwidth, bytes per second (an upper bound, never a path weight).
+   *
+   * @generated from field: uint32 bandwidth = 3;
+   */
+  bandwidth: number;
+
+  /**
+   * The exit-policy summary ("accept 80,443", "reject 25"); empty for a relay that is not an exit.
+   *
+   * @generated from field: string exit_policy_summary = 4;
+   */
+  exitPolicySummary: string;
+
+  /**
+   * Height of its latest registration.
+   *
+   * @generated from field: uint64 height = 5;
+   */
+  height: bigint;
+
+  /**
+   * The account its earnings are paid to, hex.
+   *
+   * @generated from field: string payout = 6;
+   */
+  payout: string;
+
+  /**
+   * Credits its registration locks (a decimal string); below relayBond it is out of the relay list.
+   *
+   * @generated from field: string bond = 7;
+   */
+  bond: string;
+
+  /**
+   * The validators' median measurement, bytes per second; 0 when not measured (see `measured`).
+   *
+   * @generated from field: uint64 measured_bandwidth = 8;
+   */
+  measuredBandwidth: bigint;
+
+  /**
+   * @generated from field: uint32 measured_latency_ms = 9;
+   */
+  measuredLatencyMs: number;
+
+  /**
+   * The epoch the measurement is the median of (0 when not measured).
+   *
+   * @generated from field: uint32 measured_epoch = 10;
+   */
+  measuredEpoch: number;
+
+  /**
+   * Whether the validators have measured it (a relay measured at 0 is measured, and weighs 0).
+   *
+   * @generated from field: bool measured = 11;
+   */
+  measured: boolean;
+
+  /**
+   * Its reputation (0..728, src/ledger/reputation.ts), a decimal string.
+   *
+   * @generated from field: string reputation = 12;
+   */
+  reputation: string;
+
+  /**
+   * Credits paid to its payout account for its claims, over its life (a decimal string).
+   *
+   * @generated from field: string earned = 13;
+   */
+  earned: string;
+
+  /**
+   * Epochs it signed enough commits in or was measured live.
+   *
+   * @generated from field: uint64 uptime_epochs = 14;
+   */
+  uptimeEpochs: bigint;
+
+  /**
+   * Penalties against its key (a refuted claim, an equivocation).
+   *
+   * @generated from field: uint64 penalties = 15;
+   */
+  penalties: bigint;
+
+  /**
+   * Bytes of relay work proven on chain (paid claims).
+   *
+   * @generated from field: uint64 relayed_bytes = 16;
+   */
+  relayedBytes: bigint;
+
+  /**
+   * Its latest settled claim; absent when none was settled.
+   *
+   * @generated from field: anonnet.v1.RelaySettlement last_settlement = 17;
+   */
+  lastSettlement?: RelaySettlement | undefined;
+
+  /**
+   * Its claim waiting to be settled at the end of this epoch; absent when none.
+   *
+   * @generated from field: anonnet.v1.RelayOpenClaim open_claim = 18;
+   */
+  openClaim?: RelayOpenClaim | undefined;
+};
+
+/**
+ * Describes the message anonnet.v1.LedgerRelay.
+ * Use `create(LedgerRelaySchema)` to create a new message.
+ */
+export declare const LedgerRelaySchema: GenMessage<LedgerRelay>;
+
+/**
+ * How a relay's claim was settled (docs/economy.md, "Payout").
+ *
+ * @generated from message anonnet.v1.RelaySettlement
+ */
+export declare type RelaySettlement = Message<"anonnet.v1.RelaySettlement"> & {
+  /**
+   * @generated from field: uint32 epoch = 1;
+   */
+  epoch: number;
+
+  /**
+   * @generated from field: uint64 claimed_cells = 2;
+   */
+  claimedCells: bigint;
+
+  /**
+   * Cells paid for: the claim capped by capacity, 0 when penalised.
+   *
+   * @generated from field: uint64 paid_cells = 3;
+   */
+  paidCells: bigint;
+
+  /**
+   * The quality factor q, per mille (500..1500).
+   *
+   * @generated from field: uint32 quality_permille = 4;
+   */
+  qualityPermille: number;
+
+  /**
+   * Credits due and credits paid (less when the pool fell short), decimal strings.
+   *
+   * @generated from field: string due = 5;
+   */
+  due: string;
+
+  /**
+   * @generated from field: string paid = 6;
+   */
+  paid: string;
+
+  /**
+   * The claim failed its audit or its capacity bound: the bond was burned.
+   *
+   * @generated from field: bool penalised = 7;
+   */
+  penalised: boolean;
+
+  /**
+   * Validators that submitted a failed audit verdict.
+   *
+   * @generated from field: uint32 fail_votes = 8;
+   */
+  failVotes: number;
+};
+
+/**
+ * Describes the message anonnet.v1.RelaySettlement.
+ * Use `create(RelaySettlementSchema)` to create a new message.
+ */
+export declare const RelaySettlementSchema: GenMessage<RelaySettlement>;
+
+/**
+ * A relay's claim for the previous epoch, settled when the current one ends.
+ *
+ * @generated from message anonnet.v1.RelayOpenClaim
+ */
+export declare type RelayOpenClaim = Message<"anonnet.v1.RelayOpenClaim"> & {
+  /**
+   * @generated from field: uint32 epoch = 1;
+   */
+  epoch: number;
+
+  /**
+   * @generated from field: uint64 cells = 2;
+   */
+  cells: bigint;
+
+  /**
+   * @generated from field: uint32 leaves = 3;
+   */
+  leaves: number;
+
+  /**
+   * Failed audit verdicts so far (more than a third of the validators: penalised).
+   *
+   * @generated from field: uint32 fail_votes = 4;
+   */
+  failVotes: number;
+};
+
+/**
+ * Describes the message anonnet.v1.RelayOpenClaim.
+ * Use `create(RelayOpenClaimSchema)` to create a new message.
+ */
+export declare const RelayOpenClaimSchema: GenMessage<RelayOpenClaim>;
+
+/**
+ * @generated from message anonnet.v1.ListLedgerRelaysResponse
+ */
+export declare type ListLedgerRelaysResponse = Message<"anonnet.v1.ListLedgerRelaysResponse"> & {
+  /**
+   * @generated from field: repeated anonnet.v1.LedgerRelay relays = 1;
+   */
+  relays: LedgerRelay[];
+};
+
+/**
+ * Describes the message anonnet.v1.ListLedgerRelaysResponse.
+ * Use `create(ListLedgerRelaysResponseSchema)` to create a new message.
+ */
+export declare const ListLedgerRelaysResponseSchema: GenMessage<ListLedgerRelaysResponse>;
 
 /**
  * @generated from message anonnet.v1.GetBalanceRequest

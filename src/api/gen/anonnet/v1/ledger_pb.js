@@ -10,7 +10,7 @@ import { fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
  * Describes the file anonnet/v1/ledger.proto.
  */
 export const file_anonnet_v1_ledger = /*@__PURE__*/
-  fileDesc("Chdhbm9ubmV0L3YxL2xlZGdlci5wcm90bxIKYW5vbm5ldC52MSIYChZHZXRMZWRnZXJTdGF0dXNSZXF1ZXN0ImgKDExlZGdlclN0YXR1cxIOCgZoZWlnaHQYASABKAQSGQoRbGF0ZXN0X2Jsb2NrX2hhc2gYAiABKAkSGQoRbGF0ZXN0X2Jsb2NrX3RpbWUYAyABKAESEgoKdmFsaWRhdG9ycxgEIAMoCSIkChFHZXRCYWxhbmNlUmVxdWVzdBIPCgdhY2NvdW50GAEgASgJIjoKB0JhbGFuY2USDwoHYWNjb3VudBgBIAEoCRIPCgdiYWxhbmNlGAIgASgJEg0KBW5vbmNlGAMgASgEIiYKGFN1Ym1pdFRyYW5zYWN0aW9uUmVxdWVzdBIKCgJ0eBgBIAEoCSIqChlTdWJtaXRUcmFuc2FjdGlvblJlc3BvbnNlEg0KBXR4X2lkGAEgASgJIiYKFUdldFRyYW5zYWN0aW9uUmVxdWVzdBINCgV0eF9pZBgBIAEoCSJYChFUcmFuc2FjdGlvblN0YXR1cxINCgV0eF9pZBgBIAEoCRIOCgZzdGF0dXMYAiABKAkSDgoGaGVpZ2h0GAMgASgEEhQKDHJlZnVzYWxfY29kZRgEIAEoCWIGcHJvdG8z");
+  fileDesc("Chdhbm9ubmV0L3YxL2xlZGdlci5wcm90bxIKYW5vbm5ldC52MSIYChZHZXRMZWRnZXJTdGF0dXNSZXF1ZXN0IpECCgxMZWRnZXJTdGF0dXMSDgoGaGVpZ2h0GAEgASgEEhkKEWxhdGVzdF9ibG9ja19oYXNoGAIgASgJEhkKEWxhdGVzdF9ibG9ja190aW1lGAMgASgBEhIKCnZhbGlkYXRvcnMYBCADKAkSFgoOcG93X2RpZmZpY3VsdHkYBSABKA0SKgoHZWNvbm9teRgGIAEoCzIZLmFub25uZXQudjEuTGVkZ2VyRWNvbm9teRI0CgZwYXJhbXMYByADKAsyJC5hbm9ubmV0LnYxLkxlZGdlclN0YXR1cy5QYXJhbXNFbnRyeRotCgtQYXJhbXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBItQCCg1MZWRnZXJFY29ub215EgwKBHBvb2wYASABKAkSDgoGbWludGVkGAIgASgJEg4KBmJ1cm5lZBgDIAEoCRITCgt0b3RhbF9ib25kcxgEIAEoCRINCgVlcG9jaBgFIAEoDRIaChJlcG9jaF9zdGFydF9oZWlnaHQYBiABKAQSFAoMZXBvY2hfbGVuZ3RoGAcgASgNEhMKC29wZW5fY2xhaW1zGAggASgNEhIKCnJlbGF5X2JvbmQYCSABKAkSFwoPY3JlZGl0c19wZXJfZ2liGAogASgJEhoKEnBvb2xfY2FwX3Blcl9lcG9jaBgLIAEoCRIcChR1bm1lYXN1cmVkX2JhbmR3aWR0aBgMIAEoBBIVCg1hdWRpdF9zYW1wbGVzGA0gASgNEhQKDGNhcGFjaXR5X2NhcBgOIAEoDRIWCg5tZWFzdXJlX3NhbXBsZRgPIAEoDSIZChdMaXN0TGVkZ2VyUmVsYXlzUmVxdWVzdCK5AwoLTGVkZ2VyUmVsYXkSDwoHYWNjb3VudBgBIAEoCRINCgVyb2xlcxgCIAMoCRIRCgliYW5kd2lkdGgYAyABKA0SGwoTZXhpdF9wb2xpY3lfc3VtbWFyeRgEIAEoCRIOCgZoZWlnaHQYBSABKAQSDgoGcGF5b3V0GAYgASgJEgwKBGJvbmQYByABKAkSGgoSbWVhc3VyZWRfYmFuZHdpZHRoGAggASgEEhsKE21lYXN1cmVkX2xhdGVuY3lfbXMYCSABKA0SFgoObWVhc3VyZWRfZXBvY2gYCiABKA0SEAoIbWVhc3VyZWQYCyABKAgSEgoKcmVwdXRhdGlvbhgMIAEoCRIOCgZlYXJuZWQYDSABKAkSFQoNdXB0aW1lX2Vwb2NocxgOIAEoBBIRCglwZW5hbHRpZXMYDyABKAQSFQoNcmVsYXllZF9ieXRlcxgQIAEoBBI0Cg9sYXN0X3NldHRsZW1lbnQYESABKAsyGy5hbm9ubmV0LnYxLlJlbGF5U2V0dGxlbWVudBIuCgpvcGVuX2NsYWltGBIgASgLMhouYW5vbm5ldC52MS5SZWxheU9wZW5DbGFpbSKnAQoPUmVsYXlTZXR0bGVtZW50Eg0KBWVwb2NoGAEgASgNEhUKDWNsYWltZWRfY2VsbHMYAiABKAQSEgoKcGFpZF9jZWxscxgDIAEoBBIYChBxdWFsaXR5X3Blcm1pbGxlGAQgASgNEgsKA2R1ZRgFIAEoCRIMCgRwYWlkGAYgASgJEhEKCXBlbmFsaXNlZBgHIAEoCBISCgpmYWlsX3ZvdGVzGAggASgNIlIKDlJlbGF5T3BlbkNsYWltEg0KBWVwb2NoGAEgASgNEg0KBWNlbGxzGAIgASgEEg4KBmxlYXZlcxgDIAEoDRISCgpmYWlsX3ZvdGVzGAQgASgNIkMKGExpc3RMZWRnZXJSZWxheXNSZXNwb25zZRInCgZyZWxheXMYASADKAsyFy5hbm9ubmV0LnYxLkxlZGdlclJlbGF5IiQKEUdldEJhbGFuY2VSZXF1ZXN0Eg8KB2FjY291bnQYASABKAkiOgoHQmFsYW5jZRIPCgdhY2NvdW50GAEgASgJEg8KB2JhbGFuY2UYAiABKAkSDQoFbm9uY2UYAyABKAQiJgoYU3VibWl0VHJhbnNhY3Rpb25SZXF1ZXN0EgoKAnR4GAEgASgJIioKGVN1Ym1pdFRyYW5zYWN0aW9uUmVzcG9uc2USDQoFdHhfaWQYASABKAkiJgoVR2V0VHJhbnNhY3Rpb25SZXF1ZXN0Eg0KBXR4X2lkGAEgASgJIlgKEVRyYW5zYWN0aW9uU3RhdHVzEg0KBXR4X2lkGAEgASgJEg4KBnN0YXR1cxgCIAEoCRIOCgZoZWlnaHQYAyABKAQSFAoMcmVmdXNhbF9jb2RlGAQgASgJYgZwcm90bzM");
 
 /**
  * Describes the message anonnet.v1.GetLedgerStatusRequest.
@@ -27,44 +27,86 @@ export const LedgerStatusSchema = /*@__PURE__*/
   messageDesc(file_anonnet_v1_ledger, 1);
 
 /**
+ * Describes the message anonnet.v1.LedgerEconomy.
+ * Use `create(LedgerEconomySchema)` to create a new message.
+ */
+export const LedgerEconomySchema = /*@__PURE__*/
+  messageDesc(file_anonnet_v1_ledger, 2);
+
+/**
+ * Describes the message anonnet.v1.ListLedgerRelaysRequest.
+ * Use `create(ListLedgerRelaysRequestSchema)` to create a new message.
+ */
+export const ListLedgerRelaysRequestSchema = /*@__PURE__*/
+  messageDesc(file_anonnet_v1_ledger, 3);
+
+/**
+ * Describes the message anonnet.v1.LedgerRelay.
+ * Use `create(LedgerRelaySchema)` to create a new message.
+ */
+export const LedgerRelaySchema = /*@__PURE__*/
+  messageDesc(file_anonnet_v1_ledger, 4);
+
+/**
+ * Describes the message anonnet.v1.RelaySettlement.
+ * Use `create(RelaySettlementSchema)` to create a new message.
+ */
+export const RelaySettlementSchema = /*@__PURE__*/
+  messageDesc(file_anonnet_v1_ledger, 5);
+
+/**
+ * Describes the message anonnet.v1.RelayOpenClaim.
+ * Use `create(RelayOpenClaimSchema)` to create a new message.
+ */
+export const RelayOpenClaimSchema = /*@__PURE__*/
+  messageDesc(file_anonnet_v1_ledger, 6);
+
+/**
+ * Describes the message anonnet.v1.ListLedgerRelaysResponse.
+ * Use `create(ListLedgerRelaysResponseSchema)` to create a new message.
+ */
+export const ListLedgerRelaysResponseSchema = /*@__PURE__*/
+  messageDesc(file_anonnet_v1_ledger, 7);
+
+/**
  * Describes the message anonnet.v1.GetBalanceRequest.
  * Use `create(GetBalanceRequestSchema)` to create a new message.
  */
 export const GetBalanceRequestSchema = /*@__PURE__*/
-  messageDesc(file_anonnet_v1_ledger, 2);
+  messageDesc(file_anonnet_v1_ledger, 8);
 
 /**
  * Describes the message anonnet.v1.Balance.
  * Use `create(BalanceSchema)` to create a new message.
  */
 export const BalanceSchema = /*@__PURE__*/
-  messageDesc(file_anonnet_v1_ledger, 3);
+  messageDesc(file_anonnet_v1_ledger, 9);
 
 /**
  * Describes the message anonnet.v1.SubmitTransactionRequest.
  * Use `create(SubmitTransactionRequestSchema)` to create a new message.
  */
 export const SubmitTransactionRequestSchema = /*@__PURE__*/
-  messageDesc(file_anonnet_v1_ledger, 4);
+  messageDesc(file_anonnet_v1_ledger, 10);
 
 /**
  * Describes the message anonnet.v1.SubmitTransactionResponse.
  * Use `create(SubmitTransactionResponseSchema)` to create a new message.
  */
 export const SubmitTransactionResponseSchema = /*@__PURE__*/
-  messageDesc(file_anonnet_v1_ledger, 5);
+  messageDesc(file_anonnet_v1_ledger, 11);
 
 /**
  * Describes the message anonnet.v1.GetTransactionRequest.
  * Use `create(GetTransactionRequestSchema)` to create a new message.
  */
 export const GetTransactionRequestSchema = /*@__PURE__*/
-  messageDesc(file_anonnet_v1_ledger, 6);
+  messageDesc(file_anonnet_v1_ledger, 12);
 
 /**
  * Describes the message anonnet.v1.TransactionStatus.
  * Use `create(TransactionStatusSchema)` to create a new message.
  */
 export const TransactionStatusSchema = /*@__PURE__*/
-  messageDesc(file_anonnet_v1_ledger, 7);
+  messageDesc(file_anonnet_v1_ledger, 13);
 

@@ -151,6 +151,21 @@ export declare type NodeStatus = Message<"anonnet.v1.NodeStatus"> & {
    * @generated from field: bool ledger = 16;
    */
   ledger: boolean;
+
+  /**
+   * This node's wallet account (hex): shown only to this node's own API, never published.
+   *
+   * @generated from field: string wallet = 17;
+   */
+  wallet: string;
+
+  /**
+   * A relay's ledger registration: waiting | claiming | registering | standing | retrying | registered.
+   * Absent on a client and on a node without a ledger.
+   *
+   * @generated from field: optional string registration = 18;
+   */
+  registration?: string | undefined;
 };
 
 /**

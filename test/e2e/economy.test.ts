@@ -1,0 +1,202 @@
+// The relay economy on real processes (docs/economy.md): a 5-process testnet (a client and four relays
+// that are the validators), 200 MiB downloaded through three hops with curl. Within two epochs of the
+// download the three relays of its circuit are paid, each within ±10% of the payout formula for the
+// cells it carried; then one relay is made to inflate its claims (a test-only trigger) and the
+// validators' audits catch it: its claim is penalised and its bond burned. At the end the ledger on disk
+// conserves credits: balances + bonds + pool + burned = minted.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { promisify } from 'node:util';
+import { LEDGER_FILES } from '../../src/consensus/start-ledger.ts';
+import { openBlockStore } from '../../src/consensus/store/block-store.ts';
+import type { Credits } from '../../src/ledger/credits.ts';
+import { genesisState, parseGenesis } from '../../src/ledger/genesis.ts';
+import { payoutDue } from '../../src/ledger/payout.ts';
+import { CELL_BYTES, MAX_RELAY_DATA } from '../../src/wire/cell.ts';
+import { bigBodyHash, startFixture } from './lib/http-fixture.ts';
+import {
+  CLI,
+  EPHEMERAL_PORTS,
+  type RunningTestnet,
+  readStatus,
+  removeDir,
+  startTestnet,
+  tempDir,
+  until,
+} from './lib/testnet.ts';
+
+const run = promisify(execFile);
+const root = tempDir('anonnet-economy-');
+const trigger = join(root, 'inflate-trigger');
+const MIB = 200;
+const EPOCH_BLOCKS = 60;
+let net: RunningTestnet | undefined;
+const fixture = await startFixture();
+after(async () => {
+  await net?.stop();
+  await fixture.close();
+  removeDir(root);
+});
+
+interface Settlement {
+  epoch: number;
+  paidCells: bigint;
+  qualityPermille: number;
+  paid: bigint;
+  penalised: boolean;
+  failVotes: number;
+}
+interface Relay {
+  account: string;
+  bond: bigint;
+  earned: bigint;
+  penalties: bigint;
+  last: Settlement | undefined;
+}
+
+/** `anonnet ledger relays --json` from the client node. */
+async function relays(): Promise<Relay[]> {
+  const dir = net?.ready.children[0]?.dataDir ?? '';
+  const { stdout } = await run(process.execPath, [CLI, 'ledger', 'relays', '--json', '--data-dir', dir], {
+    timeout: 30_000,
+  });
+  const parsed = JSON.parse(stdout) as { relays?: Record<string, unknown>[] };
+  return (parsed.relays ?? []).map((r) => {
+    const s = r.lastSettlement as Record<string, unknown> | undefined;
+    return {
+      account: String(r.account),
+      bond: BigInt(String(r.bond ?? '0')),
+      earned: BigInt(String(r.earned ?? '0')),
+      penalties: BigInt(String(r.penalties ?? '0')),
+      last:
+        s === undefined
+          ? undefined
+          : {
+              epoch: Number(s.epoch ?? 0),
+              paidCells: BigInt(String(s.paidCells ?? '0')),
+              qualityPermille: Number(s.qualityPermille ?? 0),
+              paid: BigInt(String(s.paid ?? '0')),
+              penalised: s.penalised === true,
+              failVotes: Number(s.failVotes ?? 0),
+            },
+    };
+  });
+}
+
+/** The epoch of the client's next block (its status.json). */
+function epochNow(): number {
+  const dir = net?.ready.children[0]?.dataDir ?? '';
+  return readStatus(dir)?.economy?.epoch ?? -1;
+}
+
+async function untilAsync(predicate: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await predicate().catch(() => false))) {
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+async function download(mib: number): Promise<void> {
+  const socks = net?.ready.socks ?? '';
+  const out = join(root, `body-${mib}`);
+  await run(
+    'curl',
+    [
+      '-sS',
+      '--max-time',
+      '600',
+      '--socks5-hostname',
+      socks,
+      '-o',
+      out,
+      `http://127.0.0.1:${fixture.port}/big?mib=${mib}`,
+    ],
+    { timeout: 620_000 },
+  );
+  const hash = createHash('sha256').update(readFileSync(out)).digest('hex');
+  assert.equal(hash, bigBodyHash(mib), 'the body arrived intact');
+}
+
+test('relays are paid for proven work by the formula; a lying relay is caught; credits are conserved', async () => {
+  net = await startTestnet(
+    ['--nodes', '5', '--dir', root, '--epoch-length', String(EPOCH_BLOCKS), ...EPHEMERAL_PORTS],
+    180_000,
+    { ...process.env, ANONNET_TEST_INFLATE_CLAIMS: `50:${trigger}` },
+  );
+  await untilAsync(
+    async () => (await relays()).filter((r) => r.bond > 0n).length === 4,
+    120_000,
+    'four bonded relays',
+  );
+  const before = new Map((await relays()).map((r) => [r.account, r.earned]));
+
+  await download(MIB);
+  const doneEpoch = epochNow();
+  assert.ok(doneEpoch >= 0);
+  // Claims for epoch e are made early in e+1 and settled at its end: paid within two epochs.
+  await until(() => epochNow() >= doneEpoch + 2, 240_000, 'two epochs after the download');
+  const paid = await relays();
+
+  // The cells of the download: DATA cells of MAX_RELAY_DATA bytes each, every one carried by each hop.
+  const cells = BigInt(Math.ceil((MIB * 1024 * 1024) / MAX_RELAY_DATA));
+  const carriers = paid
+    .map((r) => {
+      const delta = r.earned - (before.get(r.account) ?? 0n);
+      const q = r.last?.qualityPermille ?? 0;
+      return { r, delta, expected: payoutDue(cells, 1000n as Credits, q) };
+    })
+    .filter((x) => x.delta * 2n >= x.expected);
+  assert.equal(
+    carriers.length,
+    3,
+    `three relays carried the download: ${JSON.stringify(carriers.map((c) => String(c.delta)))}`,
+  );
+  for (const c of carriers) {
+    const ratio = Number(c.delta) / Number(c.expected);
+    assert.ok(
+      ratio > 0.9 && ratio < 1.1,
+      `paid ${c.delta}, formula ${c.expected} (ratio ${ratio.toFixed(3)})`,
+    );
+  }
+  process.stderr.write(
+    `economy e2e: ${MIB} MiB, ${cells} cells (${Number(cells * BigInt(CELL_BYTES)) / 2 ** 20} MiB of cells); paid ${carriers.map((c) => `${c.delta} (formula ${c.expected})`).join(', ')}\n`,
+  );
+
+  // A liar: the first relay to claim after the trigger appears inflates its claims by 50%.
+  writeFileSync(trigger, '');
+  await download(20);
+  const liarEpoch = epochNow();
+  await until(() => epochNow() >= liarEpoch + 2, 240_000, 'two epochs after the second download');
+  await untilAsync(async () => (await relays()).some((r) => r.penalties > 0n), 60_000, 'a penalty');
+  const after = await relays();
+  const liars = after.filter((r) => r.penalties > 0n);
+  assert.equal(liars.length, 1, 'exactly the one inflating relay is penalised');
+  const liar = liars[0]!;
+  assert.equal(liar.bond, 0n, 'its bond was taken');
+  assert.ok(
+    after.filter((r) => r !== liar).every((r) => r.bond > 0n && r.penalties === 0n),
+    'honest relays keep theirs',
+  );
+
+  // Credits conserved in the ledger a validator stored on disk.
+  const validatorDir = net.ready.children[1]?.dataDir ?? '';
+  await net.stop();
+  net = undefined;
+  const genesis = genesisState(parseGenesis(readFileSync(join(root, 'genesis.json'), 'utf8')));
+  const store = openBlockStore(join(validatorDir, LEDGER_FILES.store));
+  try {
+    const state = store.loadState(genesis);
+    let sum = state.economy.pool + state.burned;
+    for (const a of state.accounts.values()) sum += a.balance;
+    for (const r of state.relays.values()) sum += r.bond;
+    assert.equal(sum, state.minted, 'balances + bonds + pool + burned = minted');
+    assert.ok(state.economy.settlements.size > 0);
+  } finally {
+    store.close();
+  }
+});
