@@ -177,10 +177,14 @@ test('relays are paid for proven work by the formula; a lying relay is caught; c
   const liars = after.filter((r) => r.penalties > 0n);
   assert.equal(liars.length, 1, 'exactly the one inflating relay is penalised');
   const liar = liars[0]!;
-  assert.equal(liar.bond, 0n, 'its bond was taken');
+  // Its claim was refuted and paid nothing; its bond was burned (the relay's registration bonds again
+  // from its balance: the penalty costs it the bond and all reputation, docs/economy.md).
+  assert.equal(liar.last?.penalised, true, 'its latest claim was penalised');
+  assert.equal(liar.last?.paid, 0n);
+  assert.ok((liar.last?.failVotes ?? 0) * 3 > 4, 'more than a third of the validators failed it');
   assert.ok(
     after.filter((r) => r !== liar).every((r) => r.bond > 0n && r.penalties === 0n),
-    'honest relays keep theirs',
+    'honest relays are not penalised',
   );
 
   // Credits conserved in the ledger a validator stored on disk.
