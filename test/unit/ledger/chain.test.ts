@@ -273,6 +273,38 @@ describe('epochs and election', () => {
     assert.equal(epochAt(d.state, 5)?.epoch, 1, 'the epoch just ended is kept for late evidence');
   });
 
+  it('elects a relay whose audited work outranks a validator: proven bytes raise reputation', () => {
+    const d = driver({ epochLength: 4, validatorCount: 4 });
+    const relay = newcomers[0]!;
+    d.apply(d.build({ txs: standTxs([relay]) }));
+    for (let h = 2; h <= 4; h++) d.apply(d.build());
+    // Epoch 1 (heights 5..8): the relay claims its work of epoch 0 (within its unmeasured capacity);
+    // no validator fails it, so it is paid and its proven bytes count at the end of epoch 1.
+    const claim = {
+      kind: 'RELAY_CLAIM',
+      epoch: 0,
+      cells: 50_000n,
+      leaves: 10,
+      root: new Uint8Array(32),
+    } as const;
+    d.apply(d.build({ txs: [tx(relay, 4n, claim).bytes] }));
+    for (let h = 6; h <= 7; h++) d.apply(d.build());
+    const before = reputation(d.state, hex(relay));
+    const end1 = d.apply(d.build());
+    assert.equal(d.state.economy.settlements.get(hex(relay))?.paidCells, 50_000n);
+    assert.equal(getAccount(d.state, hex(relay)).reputation.relayedBytes, 50_000n * 2048n);
+    assert.ok(reputation(d.state, hex(relay)) > before + 40n, 'proven work raised its reputation');
+    // The set elected for epoch 3 takes the relay in, in place of the genesis validator that ranks last.
+    const elected = end1.receipts.elected?.validators ?? [];
+    assert.ok(elected.includes(hex(relay)), 'the relay was elected');
+    assert.equal(elected.length, 4);
+    assert.deepEqual(
+      elected.filter((k) => k !== hex(relay)),
+      [...vs.map(hex)].sort().slice(0, 3),
+      'the genesis validators tie; the highest key gives way',
+    );
+  });
+
   it('keeps the previous set when too few candidates stand, so the set is never empty', () => {
     const d = new ChainDriver(testGenesisState(vs, { epochLength: 2, validatorCount: 4 }), keys);
     const evidence = vs.slice(0, 2).map((v) => equivocation(v, 1, 0));
