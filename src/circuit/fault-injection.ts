@@ -17,7 +17,8 @@ export class FaultInjectionRefusedError extends Error {
 }
 
 export interface CellTamperer {
-  readonly tamper: (cell: Uint8Array, direction: 'forward' | 'backward') => void;
+  /** May change the cell in place; 'drop' (used by in-process tests) means it is not passed on. */
+  readonly tamper: (cell: Uint8Array, direction: 'forward' | 'backward') => undefined | 'drop';
   stop(): void;
 }
 
@@ -42,15 +43,16 @@ export function tampererFromEnv(
   poller.unref();
   return {
     tamper(cell, direction) {
-      if (!triggered || done || direction !== 'backward') return;
+      if (!triggered || done || direction !== 'backward') return undefined;
       done = true;
       clearInterval(poller);
       try {
         renameSync(file, `${file}.${process.pid}`);
       } catch {
-        return; // another relay claimed it first
+        return undefined; // another relay claimed it first
       }
       cell[CELL_HEADER_BYTES + 100]! ^= 0x01;
+      return undefined;
     },
     stop() {
       clearInterval(poller);

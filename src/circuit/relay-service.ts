@@ -83,7 +83,7 @@ export interface RelayServiceInit {
    * Fault injection for tests: may modify the cell in place. Called on every RELAY cell this relay
    * passes on, just before it is sent to the next hop (forward) or the previous one (backward).
    */
-  readonly tamper?: (cell: Uint8Array, direction: 'forward' | 'backward') => void;
+  readonly tamper?: (cell: Uint8Array, direction: 'forward' | 'backward') => undefined | 'drop';
   /** Link receipts (docs/economy.md): none without it (a node that follows no ledger). */
   readonly economy?: CircuitEconomy | undefined;
 }
@@ -436,7 +436,7 @@ class RelayCircuit {
     this.#stats.cellsRelayed++;
     this.#stats.bytesRelayed += body.length;
     setCellCircuitId(cell, this.#nextId!);
-    this.#init.tamper?.(cell, 'forward');
+    if (this.#init.tamper?.(cell, 'forward') === 'drop') return;
     // Into this circuit's queue on the next channel: never a reason to stop reading the previous
     // channel, which other circuits share. Flow control bounds the queue; a cheat overflows it and
     // the channel closes this circuit (#queueOverflow).
@@ -479,7 +479,7 @@ class RelayCircuit {
     this.#stats.cellsRelayed++;
     this.#stats.bytesRelayed += cell.length - CELL_HEADER_BYTES;
     setCellCircuitId(cell, this.#prevId!);
-    this.#init.tamper?.(cell, 'backward');
+    if (this.#init.tamper?.(cell, 'backward') === 'drop') return;
     // As in #relayForward: queued for this circuit alone, the next channel keeps being read.
     this.#prev.send(cell);
   }

@@ -2,19 +2,23 @@
 // relay with its identity, one onion key, a RelayService and an Exit, plus one client host. No DHT
 // records and no descriptors: every relay finds the others through one shared directory (identity key
 // → multiaddrs), and tests build paths from `hop` values directly.
+
 import type { Multiaddr } from '@multiformats/multiaddr';
 import type { PathHop } from '../../../src/circuit/client-circuit.ts';
 import { type RelayLimits, RelayService } from '../../../src/circuit/relay-service.ts';
 import { generateIdentity, type Identity } from '../../../src/crypto/identity.ts';
 import { generateOnionKeyPair, type OnionKeyPair } from '../../../src/crypto/onion-keys.ts';
 import { parseExitPolicy } from '../../../src/directory/exit-policy.ts';
+import { type CircuitEconomy, receiptSigner, throwawaySigner } from '../../../src/economy/circuit-economy.ts';
+import { ReceiptBook } from '../../../src/economy/receipt-book.ts';
 import { createLogger } from '../../../src/log/logger.ts';
 import { createHost, type Host } from '../../../src/p2p/host.ts';
 import { defaultP2pOptions, type P2pOptions } from '../../../src/p2p/options.ts';
 import { Exit } from '../../../src/stream/exit.ts';
 import type { OnionKey, UnixMillis } from '../../../src/wire/descriptor-types.ts';
 
-export type TamperFn = (cell: Uint8Array, direction: 'forward' | 'backward') => void;
+/** Changes the cell in place, or answers 'drop' to have the relay not pass it on. */
+export type TamperFn = (cell: Uint8Array, direction: 'forward' | 'backward') => unknown;
 
 export interface RelaySpec {
   /** Whether this relay's exit is enabled (default false). */
@@ -22,6 +26,8 @@ export interface RelaySpec {
   /** Exit policy lines (default accept *:*). */
   readonly exitPolicy?: readonly string[];
   readonly limits?: Partial<RelayLimits>;
+  /** Link receipts at a fixed ledger epoch (docs/economy.md): the relay keeps its own in `book`. */
+  readonly receipts?: boolean;
 }
 
 export interface MiniRelay {
@@ -35,7 +41,12 @@ export interface MiniRelay {
   readonly hop: PathHop;
   /** Armed by tests: called on every RELAY cell this relay passes on. */
   tamper: TamperFn | undefined;
+  /** The receipts for this relay's own cells (with RelaySpec.receipts). */
+  readonly book: ReceiptBook;
 }
+
+/** The ledger epoch mini-net receipts are signed in. */
+export const MINI_NET_EPOCH = 1;
 
 export interface MiniNet {
   readonly relays: readonly MiniRelay[];
@@ -111,7 +122,14 @@ export async function startMiniNet(specs: readonly RelaySpec[]): Promise<MiniNet
       connectTimeoutMs: 5_000,
     });
     const addresses = host.getMultiaddrs();
+    const book = new ReceiptBook(identity.publicKey);
+    const economy: CircuitEconomy = {
+      signer: receiptSigner(identity, () => MINI_NET_EPOCH),
+      accept: (bytes) => void book.accept(bytes, MINI_NET_EPOCH),
+      throwawaySigner: () => throwawaySigner(() => MINI_NET_EPOCH),
+    };
     const relay: MiniRelay = {
+      book,
       identity,
       peerId: host.peerId.toString(),
       onionKeys,
@@ -125,7 +143,8 @@ export async function startMiniNet(specs: readonly RelaySpec[]): Promise<MiniNet
         exit,
         log,
         ...(spec.limits === undefined ? {} : { limits: spec.limits }),
-        tamper: (cell, direction) => relay.tamper?.(cell, direction),
+        tamper: (cell, direction) => (relay.tamper?.(cell, direction) === 'drop' ? 'drop' : undefined),
+        ...(spec.receipts === true ? { economy } : {}),
       }),
       hop: {
         peerId: host.peerId.toString(),
