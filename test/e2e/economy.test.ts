@@ -93,6 +93,11 @@ function epochNow(): number {
   return readStatus(dir)?.economy?.epoch ?? -1;
 }
 
+/** JSON.stringify replacer for bigints. */
+function bigints(_key: string, value: unknown): unknown {
+  return typeof value === 'bigint' ? value.toString() : value;
+}
+
 async function untilAsync(predicate: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (!(await predicate().catch(() => false))) {
@@ -133,38 +138,70 @@ test('relays are paid for proven work by the formula; a lying relay is caught; c
     120_000,
     'four bonded relays',
   );
-  const before = new Map((await relays()).map((r) => [r.account, r.earned]));
-
+  // Every settlement while the download runs and until it is paid, per relay and epoch (the ledger keeps
+  // only the latest): each relay's quality moves between epochs (first measured, uptime), so the formula
+  // is applied epoch by epoch, to the cells each settlement paid for.
+  const seen = new Map<string, Map<number, Settlement>>();
+  const record = async () => {
+    for (const r of await relays()) {
+      if (r.last === undefined) continue;
+      const byEpoch = seen.get(r.account) ?? new Map<number, Settlement>();
+      byEpoch.set(r.last.epoch, r.last);
+      seen.set(r.account, byEpoch);
+    }
+  };
+  await record();
+  const startEpoch = epochNow();
+  let recording = true;
+  const recorder = (async () => {
+    while (recording) {
+      await record().catch(() => {});
+      await new Promise((r) => setTimeout(r, 2000));
+    }
+  })();
   await download(MIB);
   const doneEpoch = epochNow();
   assert.ok(doneEpoch >= 0);
   // Claims for epoch e are made early in e+1 and settled at its end: paid within two epochs.
   await until(() => epochNow() >= doneEpoch + 2, 240_000, 'two epochs after the download');
-  const paid = await relays();
+  recording = false;
+  await recorder;
+  await record();
 
   // The cells of the download: DATA cells of MAX_RELAY_DATA bytes each, every one carried by each hop.
   const cells = BigInt(Math.ceil((MIB * 1024 * 1024) / MAX_RELAY_DATA));
-  const carriers = paid
-    .map((r) => {
-      const delta = r.earned - (before.get(r.account) ?? 0n);
-      const q = r.last?.qualityPermille ?? 0;
-      return { r, delta, expected: payoutDue(cells, 1000n as Credits, q) };
+  const carriers = [...seen.entries()]
+    .map(([account, byEpoch]) => {
+      const settled = [...byEpoch.values()].filter((s) => s.epoch >= startEpoch && s.epoch <= doneEpoch);
+      const paidCells = settled.reduce((n, s) => n + s.paidCells, 0n);
+      const paid = settled.reduce((n, s) => n + s.paid, 0n);
+      const formula = settled.reduce(
+        (n, s) => n + payoutDue(s.paidCells, 1000n as Credits, s.qualityPermille),
+        0n,
+      );
+      const q = settled.length === 0 ? 0 : Math.max(...settled.map((s) => s.qualityPermille));
+      return { account, epochs: settled.length, paidCells, paid, formula, q };
     })
-    .filter((x) => x.delta > 0n && x.delta * 2n >= x.expected);
-  assert.equal(
-    carriers.length,
-    3,
-    `three relays carried the download: ${JSON.stringify(carriers.map((c) => String(c.delta)))}`,
-  );
+    .filter((c) => c.paidCells * 2n >= cells);
+  assert.equal(carriers.length, 3, `three relays carried the download: ${JSON.stringify(carriers, bigints)}`);
   for (const c of carriers) {
-    const ratio = Number(c.delta) / Number(c.expected);
+    // Proven work: the cells it was paid for are the download's, within 10%.
+    const ratio = Number(c.paidCells) / Number(cells);
     assert.ok(
       ratio > 0.9 && ratio < 1.1,
-      `paid ${c.delta}, formula ${c.expected} (ratio ${ratio.toFixed(3)})`,
+      `paid for ${c.paidCells} cells of ${cells} (ratio ${ratio.toFixed(3)})`,
     );
+    // Pay: the formula for those cells at each epoch's quality (one credit of rounding an epoch).
+    assert.ok(
+      c.paid <= c.formula && c.formula - c.paid <= BigInt(c.epochs),
+      `paid ${c.paid}, formula ${c.formula} over ${c.epochs} epochs`,
+    );
+    // And so within 10% of the formula for the whole download at its best quality.
+    const whole = payoutDue(cells, 1000n as Credits, c.q);
+    assert.ok(Number(c.paid) <= Number(whole) * 1.1, `paid ${c.paid}, at most ${whole} × 1.1`);
   }
   process.stderr.write(
-    `economy e2e: ${MIB} MiB, ${cells} cells (${Number(cells * BigInt(CELL_BYTES)) / 2 ** 20} MiB of cells); paid ${carriers.map((c) => `${c.delta} (formula ${c.expected})`).join(', ')}\n`,
+    `economy e2e: ${MIB} MiB, ${cells} cells (${Number(cells * BigInt(CELL_BYTES)) / 2 ** 20} MiB of cells); paid ${carriers.map((c) => `${c.paid} credits for ${c.paidCells} cells over ${c.epochs} epochs (formula ${c.formula})`).join(', ')}\n`,
   );
 
   // A liar: the first relay to claim after the trigger appears inflates its claims by 50%.
