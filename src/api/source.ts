@@ -7,9 +7,16 @@ import type {
   LedgerRelaySchema,
   LedgerStatusSchema,
 } from './gen/anonnet/v1/ledger_pb.js';
-import type { BandwidthSchema, NodeStatusSchema, PeerSchema, RelaySchema } from './gen/anonnet/v1/node_pb.js';
+import type {
+  BandwidthSchema,
+  NodeEconomySchema,
+  NodeStatusSchema,
+  PeerSchema,
+  RelaySchema,
+} from './gen/anonnet/v1/node_pb.js';
 
 export type StatusInit = MessageInitShape<typeof NodeStatusSchema>;
+export type NodeEconomyInit = MessageInitShape<typeof NodeEconomySchema>;
 export type CircuitInfo = MessageInitShape<typeof CircuitSchema> & { readonly id: string };
 export type PeerInfo = MessageInitShape<typeof PeerSchema>;
 export type RelayInfo = MessageInitShape<typeof RelaySchema>;

@@ -59,7 +59,7 @@ interface TransferFlags extends SendFlags {
 }
 
 /** Like runApiCommand, plus usage errors found after parsing (exit 2) and ledger failures (exit 1). */
-async function run(body: () => Promise<void>): Promise<void> {
+export async function runLedgerCommand(body: () => Promise<void>): Promise<void> {
   try {
     await body();
   } catch (err) {
@@ -140,7 +140,7 @@ function printOutcome(o: TxOutcome, json: boolean): void {
 function addStatus(ledger: Command): void {
   addApiFlags(ledger.command('status').description('height, latest block and validators')).action(
     (flags: ApiFlags) =>
-      run(async () => {
+      runLedgerCommand(async () => {
         const addr = locateDaemon(flags);
         const client = controlClient(addr);
         const s = await call(addr, (signal) => client.getLedgerStatus({}, { signal }));
@@ -180,7 +180,7 @@ function addBalance(ledger: Command): void {
         ),
     ),
   ).action((account: string | undefined, flags: KeyFlags) =>
-    run(async () => {
+    runLedgerCommand(async () => {
       const addr = locateDaemon(flags);
       const client = controlClient(addr);
       const who = account ?? accountHex(loadSigner(addr.dataDir, flags.key).key.publicKey);
@@ -207,7 +207,7 @@ function addTransfer(ledger: Command): void {
       .requiredOption('--to <account>', "the recipient's account, 64 hex digits", parseAccount)
       .requiredOption('--amount <credits>', 'whole credits, at least 1', parseAmount),
   ).action((flags: TransferFlags) =>
-    run(() =>
+    runLedgerCommand(() =>
       send(flags, ({ key }) => {
         const sender = key.publicKey;
         if (accountHex(sender) === flags.to)
@@ -228,7 +228,7 @@ function addClaim(ledger: Command): void {
         "claim the wallet's one-time starting credits (CLAIM_GENESIS, with a proof of work on the key)",
       ),
   ).action((flags: SendFlags) =>
-    run(() =>
+    runLedgerCommand(() =>
       send(flags, async (signer, { addr, client }) => {
         // The difficulty is the ledger's now (a governed parameter): the stored work may fall short.
         const s = await call(addr, (signal) => client.getLedgerStatus({}, { signal }));
@@ -246,7 +246,7 @@ function addTxStatus(ledger: Command): void {
       .description("a transaction's status: pending, committed, refused or unknown")
       .argument('<txid>', 'the transaction id, 64 hex digits', parseTxId),
   ).action((id: string, flags: ApiFlags) =>
-    run(async () => {
+    runLedgerCommand(async () => {
       const addr = locateDaemon(flags);
       const client = controlClient(addr);
       if (flags.json) {
@@ -271,7 +271,7 @@ function addRelays(ledger: Command): void {
       .command('relays')
       .description('the relays registered on the ledger (the list clients choose from)'),
   ).action((flags: ApiFlags) =>
-    run(async () => {
+    runLedgerCommand(async () => {
       const addr = locateDaemon(flags);
       const client = controlClient(addr);
       const r = await call(addr, (signal) => client.listLedgerRelays({}, { signal }));

@@ -7,6 +7,7 @@ import type {
   JsonObject,
   JsonValue,
   LedgerSource,
+  NodeEconomyInit,
   PeerInfo,
   StatusInit,
 } from '../api/source.ts';
@@ -14,6 +15,7 @@ import type { CircuitManager } from '../circuit/circuit-manager.ts';
 import type { NodeConfig } from '../config/schema.ts';
 import type { LedgerNode } from '../consensus/ledger-node.ts';
 import type { RelayView } from '../directory/relay-view.ts';
+import type { EconomyStatus } from '../economy/economy-subsystem.ts';
 import type { Logger } from '../log/logger.ts';
 import type { BandwidthMeter } from '../metrics/bandwidth.ts';
 import type { Host } from '../p2p/host.ts';
@@ -68,7 +70,7 @@ export function nodeApiSource(parts: NodeParts): ApiSource {
       ? ledgerApiSource(parts.ledger.node, client ? { refuseSender: parts.identityKey } : {})
       : undefined;
   return {
-    status: () => statusOf(parts.status(), ledger !== undefined),
+    status: () => statusOf(parts.status(), ledger !== undefined, parts.identityKey),
     circuits: () =>
       circuits.list().map((c) => ({
         id: c.id,
@@ -117,7 +119,7 @@ export function nodeApiSource(parts: NodeParts): ApiSource {
 }
 
 /** The node's status as the API answers it. */
-function statusOf(s: NodeStatus, ledger: boolean): StatusInit {
+function statusOf(s: NodeStatus, ledger: boolean, identityKey: Uint8Array): StatusInit {
   return {
     version: s.version,
     pid: s.pid,
@@ -136,7 +138,38 @@ function statusOf(s: NodeStatus, ledger: boolean): StatusInit {
     ...(s.api !== undefined ? { api: s.api } : {}),
     ledger,
     wallet: s.wallet,
-    ...(s.registration !== undefined ? { registration: s.registration.state } : {}),
+    identityKey: Buffer.from(identityKey).toString('hex'),
+    ...(s.registration !== undefined
+      ? {
+          registration: s.registration.state,
+          registrationDetail: {
+            failures: s.registration.failures,
+            lastFailure: s.registration.lastFailure ?? '',
+            registeredAt: BigInt(s.registration.registeredAt ?? 0),
+            payoutIsWallet: s.registration.payoutIsWallet,
+          },
+        }
+      : {}),
+    ...(s.economy !== undefined ? { economy: economyOf(s.economy) } : {}),
+  };
+}
+
+/** The economy's status counters as the API answers them. */
+export function economyOf(e: EconomyStatus): NodeEconomyInit {
+  const { accepted, refused, cellsThisEpoch } = e.receipts;
+  const c = e.claims;
+  return {
+    ...(e.epoch !== null ? { epoch: e.epoch } : {}),
+    receipts: { accepted, refused: { ...refused }, cellsThisEpoch },
+    claims: {
+      submitted: c.claimsSubmitted,
+      refused: c.claimsRefused,
+      auditsAnswered: c.auditsAnswered,
+      auditsRefused: c.auditsRefused,
+      ...(c.last !== null ? { last: { ...c.last } } : {}),
+    },
+    audits: { ...e.audits },
+    measurements: { ...e.measurements },
   };
 }
 

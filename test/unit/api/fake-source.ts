@@ -1,4 +1,6 @@
 // A typed, in-memory ApiSource for route tests: real values that the tests change and read back.
+
+import type { NodeStatus } from '../../../src/api/gen/anonnet/v1/node_pb.js';
 import type {
   ApiSource,
   CircuitInfo,
@@ -102,6 +104,8 @@ export class FakeSource implements ApiSource {
     secretKey: 'hide me',
   };
   applied: Array<{ path: string; value: JsonValue }> = [];
+  /** Status fields a test sets (identity key, roles, registration, economy), over the defaults. */
+  statusExtra: Partial<Omit<NodeStatus, '$typeName' | '$unknown'>> = {};
   ledger?: LedgerSource;
 
   constructor(opts: { ledger?: LedgerSource } = {}) {
@@ -125,6 +129,7 @@ export class FakeSource implements ApiSource {
       socks: '127.0.0.1:9050',
       api: '127.0.0.1:9080',
       ledger: this.ledger !== undefined,
+      ...this.statusExtra,
     };
   }
   circuits() {
