@@ -7,8 +7,8 @@ import { type LedgerRelay, RelaySettlementSchema } from '../api/gen/anonnet/v1/l
 import { type ApiFlags, call, controlClient, locateDaemon } from './api-client.ts';
 import { addApiFlags, printJson } from './api-command.ts';
 import { parseAccount } from './ledger-args.ts';
-import { EXIT_USAGE, runLedgerCommand } from './ledger-command.ts';
 import { accountState } from './ledger-flow.ts';
+import { EXIT_USAGE, runLedgerCommand } from './ledger-send.ts';
 import { isDecimal } from './relay-command.ts';
 import { shortId, table } from './table.ts';
 

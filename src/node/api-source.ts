@@ -16,6 +16,7 @@ import type { NodeConfig } from '../config/schema.ts';
 import type { LedgerNode } from '../consensus/ledger-node.ts';
 import type { RelayView } from '../directory/relay-view.ts';
 import type { EconomyStatus } from '../economy/economy-subsystem.ts';
+import type { IdentityTxs } from '../economy/identity-txs.ts';
 import type { Logger } from '../log/logger.ts';
 import type { BandwidthMeter } from '../metrics/bandwidth.ts';
 import type { Host } from '../p2p/host.ts';
@@ -35,6 +36,8 @@ export interface NodeParts {
   readonly ledger: { readonly node: LedgerNode | undefined };
   /** The node identity: a client-only node sends no transaction it signed. */
   readonly identityKey: Uint8Array;
+  /** The node identity's transaction queue (with a ledger): what ProposeParam and VoteParam sign with. */
+  readonly identityTxs: Pick<IdentityTxs, 'send'> | undefined;
 }
 
 export function roleNames(bits: number): string[] {
@@ -65,9 +68,17 @@ export function nodeApiSource(parts: NodeParts): ApiSource {
   const { view, host, now } = parts;
   const { circuits } = parts.client;
   const client = !isRelay(parts.config);
+  const txs = parts.identityTxs;
   const ledger: LedgerSource | undefined =
     parts.ledger.node !== undefined
-      ? ledgerApiSource(parts.ledger.node, client ? { refuseSender: parts.identityKey } : {})
+      ? ledgerApiSource(
+          parts.ledger.node,
+          client
+            ? { refuseSender: parts.identityKey }
+            : txs === undefined
+              ? {}
+              : { signer: { key: parts.identityKey, send: (body, signal) => txs.send(body, signal) } },
+        )
       : undefined;
   return {
     status: () => statusOf(parts.status(), ledger !== undefined, parts.identityKey),

@@ -4,11 +4,20 @@
 import { createHash } from 'node:crypto';
 import { ApiError, invalidArgument } from '../../../../src/api/errors.ts';
 import { ledgerEconomy, ledgerParams, ledgerRelays } from '../../../../src/api/ledger-views.ts';
+import { type NodeTxOutcome, nodeGovernance } from '../../../../src/api/node-governance.ts';
 import type { LedgerSource, TxState } from '../../../../src/api/source.ts';
+import type { Identity } from '../../../../src/crypto/identity.ts';
 import { type ApplyContext, applyTx } from '../../../../src/ledger/apply.ts';
 import { type GenesisDoc, genesisState } from '../../../../src/ledger/genesis.ts';
 import { keyHex, type LedgerState } from '../../../../src/ledger/state.ts';
-import { decodeTx, type SignedTx, txId } from '../../../../src/wire/ledger-tx.ts';
+import {
+  decodeTx,
+  type SignedTx,
+  signTx,
+  type Tx,
+  type TxBody,
+  txId,
+} from '../../../../src/wire/ledger-tx.ts';
 
 /** The ledger a node would run, minus the network: a mempool checked on entry and a block per tick. */
 export class MemoryLedger implements LedgerSource {
@@ -21,10 +30,46 @@ export class MemoryLedger implements LedgerSource {
   paused = false;
   latestBlockTime = 0;
 
-  /** From a genesis document, or from a state the test built and the validators its blocks take. */
-  constructor(from: GenesisDoc | { state: LedgerState; validators: readonly Uint8Array[] }) {
+  readonly #governance: ReturnType<typeof nodeGovernance>;
+
+  /**
+   * From a genesis document, or from a state the test built and the validators its blocks take. `node`:
+   * the daemon's identity, which ProposeParam and VoteParam sign with (absent: a client-only node).
+   */
+  constructor(from: GenesisDoc | { state: LedgerState; validators: readonly Uint8Array[] }, node?: Identity) {
     this.state = 'state' in from ? from.state : genesisState(from);
     this.validators = from.validators;
+    const signer = node && { key: node.publicKey, send: (body: TxBody) => this.#send(node, body) };
+    this.#governance = nodeGovernance(this, signer);
+  }
+  proposals() {
+    return this.#governance.proposals();
+  }
+  propose(paramId: number, value: bigint, signal: AbortSignal) {
+    return this.#governance.propose(paramId, value, signal);
+  }
+  vote(proposalId: Uint8Array, yes: boolean, signal: AbortSignal) {
+    return this.#governance.vote(proposalId, yes, signal);
+  }
+  /** As the daemon's identity queue does: the next nonce, submit, wait until committed or refused. */
+  async #send(node: Identity, body: TxBody): Promise<NodeTxOutcome> {
+    const me = keyHex(node.publicKey);
+    const queued = this.pending.filter((p) => keyHex(p.signed.tx.sender) === me).length;
+    const nonce = (this.state.accounts.get(me)?.nonce ?? 0n) + BigInt(queued) + 1n;
+    const signed = signTx({ sender: node.publicKey, nonce, fee: 1n, ...body } as Tx, (m) => node.sign(m));
+    let id: string;
+    try {
+      id = await this.submit(signed.bytes);
+    } catch (err) {
+      const m = /^([A-Z_]+): (.*)$/.exec((err as Error).message);
+      return { ok: false, code: m?.[1] ?? 'TX_REFUSED', reason: m?.[2] ?? (err as Error).message };
+    }
+    for (;;) {
+      const t = this.txs.get(id);
+      if (t?.status === 'committed') return { ok: true, height: Number(t.height) };
+      if (t?.status === 'refused') return { ok: false, code: t.refusalCode, reason: 'refused by the block' };
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
   }
   #ctx(height: number): ApplyContext {
     return { height, validators: this.validators };
