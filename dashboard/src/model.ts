@@ -14,6 +14,8 @@ export interface Circuit {
 
 export interface Overview {
   readonly peerId: string | undefined;
+  /** The node identity's key in hex (its ledger account), when the daemon says it. */
+  readonly identityKey: string | undefined;
   readonly version: string | undefined;
   readonly percent: number | undefined;
   readonly phase: string | undefined;
@@ -51,6 +53,7 @@ export function overview(status: unknown): Overview {
   const b = obj(s['bootstrap']);
   return {
     peerId: str(s['peerId']),
+    identityKey: str(s['identityKey']) || undefined,
     version: str(s['version']),
     percent: num(b['percent']),
     phase: enumWord(b['phase'], 'BOOTSTRAP_PHASE_'),
@@ -118,14 +121,16 @@ export function bandwidthHistory(answer: unknown): BandwidthPoint[] {
   });
 }
 
-/** GET /api/v1/ledger (height is a uint64: a string in JSON) and the node's own account balance. */
-export function ledger(status: unknown, account: unknown): Ledger | undefined {
+/**
+ * GET /api/v1/ledger (height is a uint64: a string in JSON), the node's own account balance, and what
+ * the ledger says this node earned as a relay (undefined: not a registered relay).
+ */
+export function ledger(status: unknown, account: unknown, earned?: string): Ledger | undefined {
   if (status === undefined) return undefined;
   const balance = obj(account)['balance'];
   return {
     credits: typeof balance === 'string' || typeof balance === 'number' ? String(balance) : undefined,
     height: num(obj(status)['height']),
-    // Relay earnings come with the economy; until then the page shows "—".
-    earned: undefined,
+    earned,
   };
 }
