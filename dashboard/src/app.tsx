@@ -308,8 +308,14 @@ async function readLedger(
   const status = await getOptionalJson('/api/v1/ledger', token, signal);
   if (status === undefined) return undefined;
   const key = accountOf(overview);
+  // Credits: the wallet's balance from the status; an older daemon's node-identity account otherwise.
+  const wallet = overview.walletBalance;
   const [account, relays] = await Promise.all([
-    key === undefined ? undefined : getOptionalJson(`/api/v1/ledger/accounts/${key}`, token, signal),
+    wallet !== undefined
+      ? { balance: wallet }
+      : key === undefined
+        ? undefined
+        : getOptionalJson(`/api/v1/ledger/accounts/${key}`, token, signal),
     getOptionalJson('/api/v1/ledger/relays', token, signal),
   ]);
   const earned = relayEconomy(relays, key)?.earned;

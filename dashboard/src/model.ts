@@ -27,6 +27,8 @@ export interface Overview {
   readonly uptimeMs: number | undefined;
   /** Whether this node runs the ledger (then credits and height can be asked for). */
   readonly ledger: boolean;
+  /** The wallet's balance, which the daemon says in its status (older daemons: undefined). */
+  readonly walletBalance: string | undefined;
 }
 
 export interface Ledger {
@@ -64,6 +66,7 @@ export function overview(status: unknown): Overview {
     relayedCircuits: num(s['relayedCircuits']),
     uptimeMs: num(s['uptimeMs']),
     ledger: s['ledger'] === true,
+    walletBalance: str(s['walletBalance']),
   };
 }
 

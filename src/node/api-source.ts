@@ -81,7 +81,12 @@ export function nodeApiSource(parts: NodeParts): ApiSource {
         )
       : undefined;
   return {
-    status: () => statusOf(parts.status(), ledger !== undefined, parts.identityKey),
+    status: () => {
+      const s = parts.status();
+      const node = parts.ledger.node;
+      const walletBalance = node === undefined ? undefined : (node.account(s.wallet)?.balance ?? 0n);
+      return statusOf(s, ledger !== undefined, parts.identityKey, walletBalance);
+    },
     circuits: () =>
       circuits.list().map((c) => ({
         id: c.id,
@@ -130,7 +135,12 @@ export function nodeApiSource(parts: NodeParts): ApiSource {
 }
 
 /** The node's status as the API answers it. */
-function statusOf(s: NodeStatus, ledger: boolean, identityKey: Uint8Array): StatusInit {
+function statusOf(
+  s: NodeStatus,
+  ledger: boolean,
+  identityKey: Uint8Array,
+  walletBalance: bigint | undefined,
+): StatusInit {
   return {
     version: s.version,
     pid: s.pid,
@@ -149,6 +159,7 @@ function statusOf(s: NodeStatus, ledger: boolean, identityKey: Uint8Array): Stat
     ...(s.api !== undefined ? { api: s.api } : {}),
     ledger,
     wallet: s.wallet,
+    ...(walletBalance !== undefined ? { walletBalance: walletBalance.toString() } : {}),
     identityKey: Buffer.from(identityKey).toString('hex'),
     ...(s.registration !== undefined
       ? {

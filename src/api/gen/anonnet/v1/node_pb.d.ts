@@ -187,6 +187,14 @@ export declare type NodeStatus = Message<"anonnet.v1.NodeStatus"> & {
    * @generated from field: anonnet.v1.NodeEconomy economy = 21;
    */
   economy?: NodeEconomy | undefined;
+
+  /**
+   * The wallet's balance on the ledger, credits as a decimal string ("0" while the account is not on the
+   * ledger yet); absent without a ledger.
+   *
+   * @generated from field: optional string wallet_balance = 22;
+   */
+  walletBalance?: string | undefined;
 };
 
 /**
