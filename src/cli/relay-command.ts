@@ -125,7 +125,8 @@ export function relayText(v: RelayView): string {
       );
     }
   }
-  if (s.economy !== undefined) {
+  // A client claims, audits and measures nothing: its counters would only be zeros.
+  if (s.economy !== undefined && isRelay(s)) {
     const epoch = s.economy.epoch === undefined ? '' : `, epoch ${s.economy.epoch}`;
     lines.push(`This node (since it started${epoch}):`, ...nodeEconomyLines(s.economy));
   }
