@@ -151,7 +151,19 @@ export async function startNode(config: NodeConfig, deps: NodeDeps): Promise<Ano
     const more = { publishing, proxies, client, relay, exit, ledger, economy, wallet, registration };
     const statusWith = (api: StatusSources['api']) => readNodeStatus({ ...sources, ...more, api });
     const identityKey = keys.identity.publicKey;
-    const apiParts = { client, view, host, feeds, config, now, ledger, identityKey, log: log('api') };
+    const identityTxs = economy.txs;
+    const apiParts = {
+      client,
+      view,
+      host,
+      feeds,
+      config,
+      now,
+      ledger,
+      identityKey,
+      identityTxs,
+      log: log('api'),
+    };
     const api = life.own(
       await createApiServer(o.api, {
         log: log('api'),

@@ -4,6 +4,8 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { getJson, getOptionalJson, isUnauthorized } from './api.ts';
 import { BandwidthWindow } from './bandwidth.ts';
 import { BandwidthChart } from './bandwidth-chart.tsx';
+import { networkEconomy, nodeEconomy, relayEconomy } from './economy.ts';
+import { EconomyPanel, type EconomyView } from './economy-panel.tsx';
 import { type FeedEvent, readEventFeed } from './events.ts';
 import { bytes, DASH, duration, shortId } from './format.ts';
 import * as model from './model.ts';
@@ -85,7 +87,15 @@ interface View {
   circuits: model.Circuit[];
   peers: number | undefined;
   ledger: model.Ledger | undefined;
+  economy: EconomyView | undefined;
   updatedAt: number | undefined;
+}
+
+/** What the ledger poll read: shown until the next one. */
+interface LedgerRead {
+  readonly view: model.Ledger | undefined;
+  readonly status: unknown;
+  readonly relays: unknown;
 }
 
 function Dashboard(props: { token: string; onLogout: (error?: string) => void }) {
@@ -94,6 +104,7 @@ function Dashboard(props: { token: string; onLogout: (error?: string) => void })
     circuits: [],
     peers: undefined,
     ledger: undefined,
+    economy: undefined,
     updatedAt: undefined,
   });
   const [problem, setProblem] = useState<string | undefined>();
@@ -109,7 +120,7 @@ function Dashboard(props: { token: string; onLogout: (error?: string) => void })
     let running = false;
     let again = false;
     let lastLedger = 0;
-    let ledgerView: model.Ledger | undefined;
+    let ledgerRead: LedgerRead | undefined;
 
     const fail = (err: unknown) => {
       if (signal.aborted) return;
@@ -138,14 +149,21 @@ function Dashboard(props: { token: string; onLogout: (error?: string) => void })
         const overview = model.overview(status);
         if (Date.now() - lastLedger >= LEDGER_POLL_MS) {
           lastLedger = Date.now();
-          ledgerView = await readLedger(overview, token, signal);
+          ledgerRead = await readLedger(overview, token, signal);
         }
         if (bandwidth.current.merge(model.bandwidthHistory(rates))) setSamples((n) => n + 1);
         setView({
           overview,
           circuits: model.circuits(circuits),
           peers: model.peerCount(peers) ?? overview.peers,
-          ledger: ledgerView,
+          ledger: ledgerRead?.view,
+          economy: {
+            relay: overview.roles.includes('relay'),
+            ledger: overview.ledger,
+            own: relayEconomy(ledgerRead?.relays, accountOf(overview)),
+            node: nodeEconomy(status),
+            network: networkEconomy(ledgerRead?.status),
+          },
           updatedAt: Date.now(),
         });
         setProblem(undefined);
@@ -263,26 +281,45 @@ function Dashboard(props: { token: string; onLogout: (error?: string) => void })
         <h2>Circuits</h2>
         <CircuitTable circuits={view.circuits} />
       </section>
+
+      {view.economy !== undefined && (
+        <section data-testid="economy">
+          <h2>Economy</h2>
+          <EconomyPanel view={view.economy} />
+        </section>
+      )}
     </main>
   );
 }
 
-/** Credits and height, or undefined (shown as "—") while this daemon runs no ledger. */
+/** The node identity's ledger account: from the status, or derived from the peer id (older daemons). */
+function accountOf(overview: model.Overview): string | undefined {
+  if (overview.identityKey !== undefined) return overview.identityKey;
+  return overview.peerId === undefined ? undefined : identityKeyHex(overview.peerId);
+}
+
+/** Credits, height, the relay list and the economy, or undefined (shown as "—") without a ledger. */
 async function readLedger(
   overview: model.Overview,
   token: string,
   signal: AbortSignal,
-): Promise<model.Ledger | undefined> {
+): Promise<LedgerRead | undefined> {
   if (!overview.ledger) return undefined;
   const status = await getOptionalJson('/api/v1/ledger', token, signal);
-  // The wallet's credits (an older daemon shows no wallet: its identity's account then).
-  const key =
-    overview.wallet ?? (overview.peerId === undefined ? undefined : identityKeyHex(overview.peerId));
-  const account =
-    status === undefined || key === undefined
-      ? undefined
-      : await getOptionalJson(`/api/v1/ledger/accounts/${key}`, token, signal);
-  return model.ledger(status, account);
+  if (status === undefined) return undefined;
+  const key = accountOf(overview);
+  // Credits: the wallet's balance from the status; an older daemon's node-identity account otherwise.
+  const wallet = overview.walletBalance;
+  const [account, relays] = await Promise.all([
+    wallet !== undefined
+      ? { balance: wallet }
+      : key === undefined
+        ? undefined
+        : getOptionalJson(`/api/v1/ledger/accounts/${key}`, token, signal),
+    getOptionalJson('/api/v1/ledger/relays', token, signal),
+  ]);
+  const earned = relayEconomy(relays, key)?.earned;
+  return { view: model.ledger(status, account, earned), status, relays };
 }
 
 function Card(props: { label: string; value: string | number | undefined; testid: string }) {

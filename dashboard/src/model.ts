@@ -14,6 +14,8 @@ export interface Circuit {
 
 export interface Overview {
   readonly peerId: string | undefined;
+  /** The node identity's key in hex (its ledger account), when the daemon says it. */
+  readonly identityKey: string | undefined;
   readonly version: string | undefined;
   readonly percent: number | undefined;
   readonly phase: string | undefined;
@@ -25,8 +27,8 @@ export interface Overview {
   readonly uptimeMs: number | undefined;
   /** Whether this node runs the ledger (then credits and height can be asked for). */
   readonly ledger: boolean;
-  /** This node's wallet account (hex): whose credits the page shows. */
-  readonly wallet: string | undefined;
+  /** The wallet's balance, which the daemon says in its status (older daemons: undefined). */
+  readonly walletBalance: string | undefined;
 }
 
 export interface Ledger {
@@ -53,6 +55,7 @@ export function overview(status: unknown): Overview {
   const b = obj(s['bootstrap']);
   return {
     peerId: str(s['peerId']),
+    identityKey: str(s['identityKey']) || undefined,
     version: str(s['version']),
     percent: num(b['percent']),
     phase: enumWord(b['phase'], 'BOOTSTRAP_PHASE_'),
@@ -63,7 +66,7 @@ export function overview(status: unknown): Overview {
     relayedCircuits: num(s['relayedCircuits']),
     uptimeMs: num(s['uptimeMs']),
     ledger: s['ledger'] === true,
-    wallet: /^[0-9a-f]{64}$/.test(str(s['wallet']) ?? '') ? str(s['wallet']) : undefined,
+    walletBalance: str(s['walletBalance']),
   };
 }
 
@@ -122,16 +125,15 @@ export function bandwidthHistory(answer: unknown): BandwidthPoint[] {
 }
 
 /**
- * GET /api/v1/ledger (height is a uint64: a string in JSON) and the wallet's balance; an account the
- * ledger has never seen (no answer) holds 0, as `anonnet ledger balance` says.
+ * GET /api/v1/ledger (height is a uint64: a string in JSON), the node's own account balance, and what
+ * the ledger says this node earned as a relay (undefined: not a registered relay).
  */
-export function ledger(status: unknown, account: unknown): Ledger | undefined {
+export function ledger(status: unknown, account: unknown, earned?: string): Ledger | undefined {
   if (status === undefined) return undefined;
-  const balance = account === undefined ? '0' : obj(account)['balance'];
+  const balance = obj(account)['balance'];
   return {
     credits: typeof balance === 'string' || typeof balance === 'number' ? String(balance) : undefined,
     height: num(obj(status)['height']),
-    // Relay earnings come with the economy; until then the page shows "—".
-    earned: undefined,
+    earned,
   };
 }

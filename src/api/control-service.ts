@@ -11,6 +11,7 @@ import { EVENT_KINDS, type EventBus, type EventKind } from '../daemon/events.ts'
 import { validatePatch, WRITABLE, withoutSecrets } from './config-patch.ts';
 import { ApiError, invalidArgument } from './errors.ts';
 import type { ControlService } from './gen/anonnet/v1/control_pb.js';
+import { checkParam } from './governance.ts';
 import type { ApiSource, JsonObject, LedgerSource } from './source.ts';
 
 export interface CallContext {
@@ -117,6 +118,16 @@ export function createControlHandlers(source: ApiSource, bus: EventBus): Control
         ...(t.status === 'committed' ? { height: t.height } : {}),
         ...(t.status === 'refused' ? { refusalCode: t.refusalCode } : {}),
       };
+    },
+    listProposals: async () => ({ proposals: ledger().proposals() }),
+    proposeParam: async (req, ctx) => {
+      const p = checkParam(req.param, req.value);
+      if (!p.ok) throw invalidArgument(p.field, p.message);
+      return ledger().propose(p.paramId, p.value, ctx.signal);
+    },
+    voteParam: async (req, ctx) => {
+      const id = hex32('proposalId', req.proposalId);
+      return ledger().vote(id, req.yes, ctx.signal);
     },
     watchEvents: (req, ctx) => {
       for (const k of req.kinds) {

@@ -7,6 +7,8 @@ import { CodedError } from '../wire/coded-error.ts';
 export const API_ERRORS = {
   INVALID_ARGUMENT: { status: 400, connect: Code.InvalidArgument },
   UNAUTHORIZED: { status: 401, connect: Code.Unauthenticated },
+  /** Only a validator of the ledger's current epoch may propose or vote (this node is not one). */
+  NOT_A_VALIDATOR: { status: 403, connect: Code.PermissionDenied },
   NOT_FOUND: { status: 404, connect: Code.NotFound },
   METHOD_NOT_ALLOWED: { status: 405, connect: Code.Unimplemented },
   PAYLOAD_TOO_LARGE: { status: 413, connect: Code.ResourceExhausted },

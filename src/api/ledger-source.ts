@@ -1,14 +1,15 @@
 // The control API's view of the daemon's ledger (GetLedgerStatus, GetBalance, SubmitTransaction,
-// GetTransaction, ListLedgerRelays): a thin adapter over LedgerNode. A mempool refusal is a 422
-// TX_REFUSED naming the ledger's code; a transaction dropped from the mempool later reads as "refused"
-// with its code. A client-only node refuses transactions signed by its own node identity
-// (CLIENT_IDENTITY): a client's ledger activity goes through its wallet, never its node identity
+// GetTransaction, ListLedgerRelays, and governance: node-governance.ts): a thin adapter over LedgerNode.
+// A mempool refusal is a 422 TX_REFUSED naming the ledger's code; a transaction dropped from the mempool
+// later reads as "refused" with its code. A client-only node refuses transactions signed by its own node
+// identity (CLIENT_IDENTITY): a client's ledger activity goes through its wallet, never its node identity
 // (docs/economy.md, "Roles and keys").
 import type { LedgerNode } from '../consensus/ledger-node.ts';
 import { bytesEqual } from '../wire/bytes.ts';
 import { decodeTx } from '../wire/ledger-tx.ts';
 import { ApiError } from './errors.ts';
 import { ledgerEconomy, ledgerParams, ledgerRelays } from './ledger-views.ts';
+import { type NodeSigner, nodeGovernance } from './node-governance.ts';
 import type { LedgerSource, TxState } from './source.ts';
 
 const hex = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
@@ -16,6 +17,8 @@ const hex = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength)
 export interface LedgerSourceOptions {
   /** Transactions from this sender are refused (a client-only node's identity key). */
   readonly refuseSender?: Uint8Array;
+  /** The node identity's transaction queue, for ProposeParam and VoteParam (absent on a client only). */
+  readonly signer?: NodeSigner;
 }
 
 export function ledgerApiSource(ledger: LedgerNode, opts: LedgerSourceOptions = {}): LedgerSource {
@@ -63,5 +66,6 @@ export function ledgerApiSource(ledger: LedgerNode, opts: LedgerSourceOptions = 
       }
     },
     relays: () => ledgerRelays(ledger.state),
+    ...nodeGovernance(ledger, opts.signer),
   };
 }

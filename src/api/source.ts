@@ -6,16 +6,25 @@ import type {
   LedgerEconomySchema,
   LedgerRelaySchema,
   LedgerStatusSchema,
+  ProposalSchema,
 } from './gen/anonnet/v1/ledger_pb.js';
-import type { BandwidthSchema, NodeStatusSchema, PeerSchema, RelaySchema } from './gen/anonnet/v1/node_pb.js';
+import type {
+  BandwidthSchema,
+  NodeEconomySchema,
+  NodeStatusSchema,
+  PeerSchema,
+  RelaySchema,
+} from './gen/anonnet/v1/node_pb.js';
 
 export type StatusInit = MessageInitShape<typeof NodeStatusSchema>;
+export type NodeEconomyInit = MessageInitShape<typeof NodeEconomySchema>;
 export type CircuitInfo = MessageInitShape<typeof CircuitSchema> & { readonly id: string };
 export type PeerInfo = MessageInitShape<typeof PeerSchema>;
 export type RelayInfo = MessageInitShape<typeof RelaySchema>;
 export type BandwidthInit = MessageInitShape<typeof BandwidthSchema>;
 export type LedgerRelayInfo = MessageInitShape<typeof LedgerRelaySchema>;
 export type LedgerEconomyInit = MessageInitShape<typeof LedgerEconomySchema>;
+export type ProposalInit = MessageInitShape<typeof ProposalSchema>;
 
 export interface StreamRow {
   readonly circuitId: string;
@@ -50,6 +59,23 @@ export interface LedgerSource {
   transaction(txId: Uint8Array): TxState;
   /** The relays registered on the ledger, by account. */
   relays(): LedgerRelayInfo[];
+  /** The open parameter proposals, by id. */
+  proposals(): ProposalInit[];
+  /**
+   * Proposes a parameter value (already checked against its range), signed by this node's identity;
+   * resolves once committed. Throws ApiError NOT_A_VALIDATOR, or TX_REFUSED with the ledger's code.
+   */
+  propose(
+    paramId: number,
+    value: bigint,
+    signal: AbortSignal,
+  ): Promise<{ proposalId: string; height: bigint }>;
+  /** Votes on an open proposal, signed by this node's identity; as propose, and NOT_FOUND. */
+  vote(
+    proposalId: Uint8Array,
+    yes: boolean,
+    signal: AbortSignal,
+  ): Promise<{ height: bigint; passed: boolean }>;
 }
 
 export interface ApiSource {

@@ -25,7 +25,7 @@ export const parseAmount = (text: string): bigint => parseCredits(text, true);
 export const parseFee = (text: string): bigint => parseCredits(text, false);
 
 /** An account (an identity's Ed25519 public key) or a transaction id: 64 hex digits, lowercased. */
-function parseHex32(text: string, what: string): string {
+export function parseHex32(text: string, what: string): string {
   const t = text.trim();
   if (!HEX_32.test(t)) {
     throw new InvalidArgumentError(`${what} must be 64 hex digits (32 bytes), got ${t.length} characters`);

@@ -1,10 +1,11 @@
-// `anonnet ledger status|balance|transfer|claim|tx|relays`: the credit ledger through the running
+// `anonnet ledger status|balance|transfer|claim|tx|relays` (and propose|vote|proposals:
+// governance-command.ts): the credit ledger through the running
 // daemon's control API. Transactions are built and signed here with the node's wallet from DATA_DIR, or
 // with its node identity (--key identity: a relay operator's account); the key stays in this process,
 // only the signed bytes go to the daemon. Exit codes: 0 ok, 1 refused, failed or no daemon, 2 bad usage
 // (a bad amount, account or option).
 import { create, toJson } from '@bufbuild/protobuf';
-import { type Command, type CommanderError, InvalidArgumentError, Option } from 'commander';
+import { type Command, type CommanderError, InvalidArgumentError } from 'commander';
 import {
   BalanceSchema,
   LedgerStatusSchema,
@@ -12,135 +13,33 @@ import {
   type RelaySettlement,
   TransactionStatusSchema,
 } from '../api/gen/anonnet/v1/ledger_pb.js';
-import type { Tx } from '../wire/ledger-tx.ts';
-import {
-  type ApiFlags,
-  CliError,
-  type ControlClient,
-  call,
-  controlClient,
-  type DaemonAddress,
-  locateDaemon,
-} from './api-client.ts';
+import { type ApiFlags, call, controlClient, locateDaemon } from './api-client.ts';
 import { addApiFlags, printJson } from './api-command.ts';
-import { parseAccount, parseAmount, parseFee, parseNonce, parseTimeoutMs, parseTxId } from './ledger-args.ts';
+import { addGovernanceCommands } from './governance-command.ts';
+import { parseAccount, parseAmount, parseTxId } from './ledger-args.ts';
+import { accountHex, accountState, getTx, loadSigner } from './ledger-flow.ts';
 import {
-  accountHex,
-  accountState,
-  buildTx,
-  getTx,
-  type KeyChoice,
-  LedgerCliError,
-  loadSigner,
-  type Signer,
-  submit,
-  type TxOutcome,
-  waitForTx,
-} from './ledger-flow.ts';
+  addKeyFlag,
+  addSendFlags,
+  EXIT_USAGE,
+  type KeyFlags,
+  runLedgerCommand,
+  type SendFlags,
+  send,
+} from './ledger-send.ts';
 import { bytes, duration, shortId, table } from './table.ts';
 
-export const EXIT_FAILED = 1;
-export const EXIT_USAGE = 2;
-const DEFAULT_FEE = 1n;
-const DEFAULT_TIMEOUT_MS = 60_000;
-
-interface KeyFlags extends ApiFlags {
-  key: KeyChoice;
-}
-interface SendFlags extends KeyFlags {
-  fee?: bigint;
-  nonce?: bigint;
-  wait?: boolean;
-  timeout?: number;
-}
 interface TransferFlags extends SendFlags {
   to: string;
   amount: bigint;
 }
 
-/** Like runApiCommand, plus usage errors found after parsing (exit 2) and ledger failures (exit 1). */
-async function run(body: () => Promise<void>): Promise<void> {
-  try {
-    await body();
-  } catch (err) {
-    if (err instanceof InvalidArgumentError) {
-      process.stderr.write(`anonnet: ${err.message}\n`);
-      process.exitCode = EXIT_USAGE;
-      return;
-    }
-    if (err instanceof CliError || err instanceof LedgerCliError) {
-      process.stderr.write(`anonnet: ${err.message}\n`);
-      process.exitCode = EXIT_FAILED;
-      return;
-    }
-    throw err;
-  }
-}
-
 const keyBytes = (hex: string): Uint8Array => new Uint8Array(Buffer.from(hex, 'hex'));
-
-/** --key wallet|identity: which key of DATA_DIR signs (or, for balance, whose account). */
-function addKeyFlag(cmd: Command): Command {
-  return cmd.addOption(
-    new Option('--key <key>', "sign with the node's wallet, or its node identity (a relay's account)")
-      .choices(['wallet', 'identity'])
-      .default('wallet'),
-  );
-}
-
-function addSendFlags(cmd: Command): Command {
-  return addKeyFlag(addApiFlags(cmd))
-    .option('--fee <credits>', `the fee, burned (default ${DEFAULT_FEE})`, parseFee)
-    .option('--nonce <n>', "the transaction's nonce (default: the account's nonce + 1)", parseNonce)
-    .option('--wait', 'wait until the transaction is committed or refused')
-    .option('--timeout <ms>', `how long --wait waits (default ${DEFAULT_TIMEOUT_MS})`, parseTimeoutMs);
-}
-
-/** Signs with the chosen key, submits, optionally waits, and prints the outcome. */
-async function send(
-  flags: SendFlags,
-  body: (signer: Signer, ctx: { addr: DaemonAddress; client: ControlClient }) => Tx | Promise<Tx>,
-): Promise<void> {
-  const addr = locateDaemon(flags);
-  const client = controlClient(addr);
-  const signer = loadSigner(addr.dataDir, flags.key);
-  const sender = signer.key.publicKey;
-  const nonce = flags.nonce ?? (await accountState(addr, client, accountHex(sender))).nonce + 1n;
-  const tx: Tx = { ...(await body(signer, { addr, client })), nonce, fee: flags.fee ?? DEFAULT_FEE };
-  const signed = buildTx(signer.key, tx);
-  let outcome = await submit(addr, client, signed);
-  if (!flags.json) process.stdout.write(`tx ${outcome.txId} (nonce ${nonce}, fee ${tx.fee})\n`);
-  if (outcome.status === 'pending' && flags.wait) {
-    outcome = await waitForTx(addr, client, outcome.txId, flags.timeout ?? DEFAULT_TIMEOUT_MS);
-  }
-  printOutcome(outcome, flags.json === true);
-}
-
-function printOutcome(o: TxOutcome, json: boolean): void {
-  const failed = o.status === 'refused' || o.status === 'timeout';
-  if (failed) process.exitCode = EXIT_FAILED;
-  if (json) {
-    return printJson({
-      txId: o.txId,
-      status: o.status,
-      ...(o.height !== undefined ? { height: o.height.toString() } : {}),
-      ...(o.refusalCode !== undefined ? { refusalCode: o.refusalCode } : {}),
-      ...(o.message !== undefined ? { message: o.message } : {}),
-    });
-  }
-  if (o.status === 'committed') process.stdout.write(`committed at height ${o.height ?? 0n}\n`);
-  else if (o.status === 'refused')
-    process.stderr.write(
-      `anonnet: transaction refused: ${o.message ?? o.refusalCode ?? 'no reason given'}\n`,
-    );
-  else if (o.status === 'timeout') process.stderr.write(`anonnet: transaction ${o.txId} ${o.message}\n`);
-  else process.stdout.write(`${o.status} (anonnet ledger tx ${o.txId}, or --wait)\n`);
-}
 
 function addStatus(ledger: Command): void {
   addApiFlags(ledger.command('status').description('height, latest block and validators')).action(
     (flags: ApiFlags) =>
-      run(async () => {
+      runLedgerCommand(async () => {
         const addr = locateDaemon(flags);
         const client = controlClient(addr);
         const s = await call(addr, (signal) => client.getLedgerStatus({}, { signal }));
@@ -180,7 +79,7 @@ function addBalance(ledger: Command): void {
         ),
     ),
   ).action((account: string | undefined, flags: KeyFlags) =>
-    run(async () => {
+    runLedgerCommand(async () => {
       const addr = locateDaemon(flags);
       const client = controlClient(addr);
       const who = account ?? accountHex(loadSigner(addr.dataDir, flags.key).key.publicKey);
@@ -207,7 +106,7 @@ function addTransfer(ledger: Command): void {
       .requiredOption('--to <account>', "the recipient's account, 64 hex digits", parseAccount)
       .requiredOption('--amount <credits>', 'whole credits, at least 1', parseAmount),
   ).action((flags: TransferFlags) =>
-    run(() =>
+    runLedgerCommand(() =>
       send(flags, ({ key }) => {
         const sender = key.publicKey;
         if (accountHex(sender) === flags.to)
@@ -228,7 +127,7 @@ function addClaim(ledger: Command): void {
         "claim the wallet's one-time starting credits (CLAIM_GENESIS, with a proof of work on the key)",
       ),
   ).action((flags: SendFlags) =>
-    run(() =>
+    runLedgerCommand(() =>
       send(flags, async (signer, { addr, client }) => {
         // The difficulty is the ledger's now (a governed parameter): the stored work may fall short.
         const s = await call(addr, (signal) => client.getLedgerStatus({}, { signal }));
@@ -246,7 +145,7 @@ function addTxStatus(ledger: Command): void {
       .description("a transaction's status: pending, committed, refused or unknown")
       .argument('<txid>', 'the transaction id, 64 hex digits', parseTxId),
   ).action((id: string, flags: ApiFlags) =>
-    run(async () => {
+    runLedgerCommand(async () => {
       const addr = locateDaemon(flags);
       const client = controlClient(addr);
       if (flags.json) {
@@ -271,7 +170,7 @@ function addRelays(ledger: Command): void {
       .command('relays')
       .description('the relays registered on the ledger (the list clients choose from)'),
   ).action((flags: ApiFlags) =>
-    run(async () => {
+    runLedgerCommand(async () => {
       const addr = locateDaemon(flags);
       const client = controlClient(addr);
       const r = await call(addr, (signal) => client.listLedgerRelays({}, { signal }));
@@ -307,7 +206,9 @@ export function settledText(s: RelaySettlement | undefined): string {
 export function addLedgerCommand(program: Command): void {
   const ledger = program
     .command('ledger')
-    .description('the credit ledger: status, balances, transfers, transactions, registered relays')
+    .description(
+      'the credit ledger: status, balances, transfers, transactions, registered relays, governance',
+    )
     // Usage errors of the group and its subcommands (set before they are added: they inherit it) exit 2.
     .exitOverride((err: CommanderError) => process.exit(err.exitCode === 0 ? 0 : EXIT_USAGE));
   addStatus(ledger);
@@ -316,4 +217,5 @@ export function addLedgerCommand(program: Command): void {
   addClaim(ledger);
   addTxStatus(ledger);
   addRelays(ledger);
+  addGovernanceCommands(ledger);
 }

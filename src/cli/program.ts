@@ -6,9 +6,11 @@ import { addDashboardCommand } from './dashboard-command.ts';
 import { addLedgerCommand } from './ledger-command.ts';
 import { addNodeOptions, type NodeFlags, runNode } from './node-command.ts';
 import { addPeersCommand } from './peers-command.ts';
+import { addRelayCommand } from './relay-command.ts';
 import { addRelaysCommand } from './relays-command.ts';
 import { addStatusCommand } from './status-command.ts';
 import { addTestnetOptions, runTestnet, type TestnetFlags } from './testnet-command.ts';
+import { addWalletCommand } from './wallet-command.ts';
 
 const program = new Command('anonnet')
   .description('AnonNet: a peer-to-peer anonymity network')
@@ -30,5 +32,7 @@ addPeersCommand(program);
 addRelaysCommand(program);
 addDashboardCommand(program);
 addLedgerCommand(program);
+addRelayCommand(program);
+addWalletCommand(program);
 
 await program.parseAsync(process.argv);

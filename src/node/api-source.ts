@@ -7,6 +7,7 @@ import type {
   JsonObject,
   JsonValue,
   LedgerSource,
+  NodeEconomyInit,
   PeerInfo,
   StatusInit,
 } from '../api/source.ts';
@@ -14,6 +15,8 @@ import type { CircuitManager } from '../circuit/circuit-manager.ts';
 import type { NodeConfig } from '../config/schema.ts';
 import type { LedgerNode } from '../consensus/ledger-node.ts';
 import type { RelayView } from '../directory/relay-view.ts';
+import type { EconomyStatus } from '../economy/economy-subsystem.ts';
+import type { IdentityTxs } from '../economy/identity-txs.ts';
 import type { Logger } from '../log/logger.ts';
 import type { BandwidthMeter } from '../metrics/bandwidth.ts';
 import type { Host } from '../p2p/host.ts';
@@ -33,6 +36,8 @@ export interface NodeParts {
   readonly ledger: { readonly node: LedgerNode | undefined };
   /** The node identity: a client-only node sends no transaction it signed. */
   readonly identityKey: Uint8Array;
+  /** The node identity's transaction queue (with a ledger): what ProposeParam and VoteParam sign with. */
+  readonly identityTxs: Pick<IdentityTxs, 'send'> | undefined;
 }
 
 export function roleNames(bits: number): string[] {
@@ -63,12 +68,25 @@ export function nodeApiSource(parts: NodeParts): ApiSource {
   const { view, host, now } = parts;
   const { circuits } = parts.client;
   const client = !isRelay(parts.config);
+  const txs = parts.identityTxs;
   const ledger: LedgerSource | undefined =
     parts.ledger.node !== undefined
-      ? ledgerApiSource(parts.ledger.node, client ? { refuseSender: parts.identityKey } : {})
+      ? ledgerApiSource(
+          parts.ledger.node,
+          client
+            ? { refuseSender: parts.identityKey }
+            : txs === undefined
+              ? {}
+              : { signer: { key: parts.identityKey, send: (body, signal) => txs.send(body, signal) } },
+        )
       : undefined;
   return {
-    status: () => statusOf(parts.status(), ledger !== undefined),
+    status: () => {
+      const s = parts.status();
+      const node = parts.ledger.node;
+      const walletBalance = node === undefined ? undefined : (node.account(s.wallet)?.balance ?? 0n);
+      return statusOf(s, ledger !== undefined, parts.identityKey, walletBalance);
+    },
     circuits: () =>
       circuits.list().map((c) => ({
         id: c.id,
@@ -117,7 +135,12 @@ export function nodeApiSource(parts: NodeParts): ApiSource {
 }
 
 /** The node's status as the API answers it. */
-function statusOf(s: NodeStatus, ledger: boolean): StatusInit {
+function statusOf(
+  s: NodeStatus,
+  ledger: boolean,
+  identityKey: Uint8Array,
+  walletBalance: bigint | undefined,
+): StatusInit {
   return {
     version: s.version,
     pid: s.pid,
@@ -136,7 +159,39 @@ function statusOf(s: NodeStatus, ledger: boolean): StatusInit {
     ...(s.api !== undefined ? { api: s.api } : {}),
     ledger,
     wallet: s.wallet,
-    ...(s.registration !== undefined ? { registration: s.registration.state } : {}),
+    ...(walletBalance !== undefined ? { walletBalance: walletBalance.toString() } : {}),
+    identityKey: Buffer.from(identityKey).toString('hex'),
+    ...(s.registration !== undefined
+      ? {
+          registration: s.registration.state,
+          registrationDetail: {
+            failures: s.registration.failures,
+            lastFailure: s.registration.lastFailure ?? '',
+            registeredAt: BigInt(s.registration.registeredAt ?? 0),
+            payoutIsWallet: s.registration.payoutIsWallet,
+          },
+        }
+      : {}),
+    ...(s.economy !== undefined ? { economy: economyOf(s.economy) } : {}),
+  };
+}
+
+/** The economy's status counters as the API answers them. */
+export function economyOf(e: EconomyStatus): NodeEconomyInit {
+  const { accepted, refused, cellsThisEpoch } = e.receipts;
+  const c = e.claims;
+  return {
+    ...(e.epoch !== null ? { epoch: e.epoch } : {}),
+    receipts: { accepted, refused: { ...refused }, cellsThisEpoch },
+    claims: {
+      submitted: c.claimsSubmitted,
+      refused: c.claimsRefused,
+      auditsAnswered: c.auditsAnswered,
+      auditsRefused: c.auditsRefused,
+      ...(c.last !== null ? { last: { ...c.last } } : {}),
+    },
+    audits: { ...e.audits },
+    measurements: { ...e.measurements },
   };
 }
 

@@ -3,111 +3,26 @@
 // (signature, nonce, funds) and really moves credits when the test's block timer commits it. The CLI
 // signs with the wallet of the data directory (wallet.key), or with the node identity (--key identity).
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { ApiError, invalidArgument } from '../../../src/api/errors.ts';
-import { ledgerEconomy, ledgerParams, ledgerRelays } from '../../../src/api/ledger-views.ts';
 import { buildApi } from '../../../src/api/server.ts';
-import type { LedgerSource, TxState } from '../../../src/api/source.ts';
-import { generateIdentity, type Identity } from '../../../src/crypto/identity.ts';
+import { generateIdentity } from '../../../src/crypto/identity.ts';
 import { solvePow, verifyPow } from '../../../src/crypto/pow.ts';
-import { type ApplyContext, applyTx } from '../../../src/ledger/apply.ts';
 import { credits } from '../../../src/ledger/credits.ts';
-import { type GenesisDoc, genesisState } from '../../../src/ledger/genesis.ts';
-import { keyHex, type LedgerState } from '../../../src/ledger/state.ts';
-import { decodeTx, type SignedTx, signTx, txId } from '../../../src/wire/ledger-tx.ts';
+import { keyHex } from '../../../src/ledger/state.ts';
+import { signTx } from '../../../src/wire/ledger-tx.ts';
 import { until } from '../../e2e/lib/testnet.ts';
 import { FakeSource } from '../../unit/api/fake-source.ts';
 import { TOKEN } from '../../unit/api/requests.ts';
+import { DataDirs, type DirKeys, runCli } from './lib/cli-run.ts';
+import { MemoryLedger } from './lib/memory-ledger.ts';
 
-const root = new URL('../../../', import.meta.url).pathname;
-const NODE = join(root, 'node_modules/.bin/node');
-const MAIN = join(root, 'src/cli/main.ts');
 const POW_DIFFICULTY = 8;
 const STARTING = 500n;
 const BLOCK_MS = 150;
-
-/** The ledger a node would run, minus the network: a mempool checked on entry and a block per tick. */
-class MemoryLedger implements LedgerSource {
-  state: LedgerState;
-  readonly validators: readonly Uint8Array[];
-  pending: { id: string; signed: SignedTx }[] = [];
-  readonly txs = new Map<string, TxState>();
-  /** false: accept any well-formed transaction now and let the block refuse it. */
-  checkOnSubmit = true;
-  paused = false;
-  latestBlockTime = 0;
-
-  constructor(doc: GenesisDoc) {
-    this.state = genesisState(doc);
-    this.validators = doc.validators;
-  }
-  #ctx(height: number): ApplyContext {
-    return { height, validators: this.validators };
-  }
-  status() {
-    return {
-      height: BigInt(this.state.height),
-      latestBlockHash: this.state.height === 0 ? '' : keyHex(this.state.lastBlockHash),
-      latestBlockTime: this.latestBlockTime,
-      validators: this.validators.map(keyHex),
-      powDifficulty: this.state.params.powDifficulty,
-      economy: ledgerEconomy(this.state),
-      params: ledgerParams(this.state.params),
-    };
-  }
-  relays() {
-    return ledgerRelays(this.state);
-  }
-  balance(account: Uint8Array) {
-    const a = this.state.accounts.get(keyHex(account));
-    return a === undefined ? undefined : { balance: a.balance as bigint, nonce: a.nonce };
-  }
-  async submit(bytes: Uint8Array): Promise<string> {
-    const d = decodeTx(bytes);
-    if (d.kind !== 'ok' || d.consumed !== bytes.length) throw invalidArgument('tx', 'not one transaction');
-    const id = keyHex(txId(d.value.bytes));
-    if (this.checkOnSubmit) {
-      const ctx = this.#ctx(this.state.height + 1);
-      let s = this.state;
-      for (const p of this.pending) {
-        const r = applyTx(s, p.signed, ctx);
-        if (r.ok) s = r.state;
-      }
-      const r = applyTx(s, d.value, ctx);
-      if (!r.ok) throw new ApiError('TX_REFUSED', `${r.code}: ${r.reason}`);
-    }
-    this.pending.push({ id, signed: d.value });
-    this.txs.set(id, { status: 'pending' });
-    return id;
-  }
-  transaction(id: Uint8Array): TxState {
-    return this.txs.get(keyHex(id)) ?? { status: 'unknown' };
-  }
-  /** One block with every queued transaction, in order; a transaction that does not apply is refused. */
-  commit(): void {
-    if (this.paused || this.pending.length === 0) return;
-    const height = this.state.height + 1;
-    let s = this.state;
-    for (const p of this.pending) {
-      const r = applyTx(s, p.signed, this.#ctx(height));
-      if (r.ok) {
-        s = r.state;
-        this.txs.set(p.id, { status: 'committed', height: BigInt(height) });
-      } else this.txs.set(p.id, { status: 'refused', refusalCode: r.code });
-    }
-    this.pending = [];
-    const hash = new Uint8Array(createHash('sha256').update(`block ${height}`).digest());
-    this.state = { ...s, height, lastBlockHash: hash };
-    this.latestBlockTime = Date.now();
-  }
-}
 
 const validator = generateIdentity();
 const alice = generateIdentity(); // prefunded with 1000
@@ -119,60 +34,12 @@ let app: FastifyInstance;
 let ledger: MemoryLedger;
 let timer: NodeJS.Timeout;
 let hostPort: string;
-const dirs: string[] = [];
+const dirs = new DataDirs();
+const dataDir = (opts: DirKeys) => dirs.make({ ...opts, powDifficulty: POW_DIFFICULTY });
+const cli = (args: string[]) => runCli(['ledger', ...args]);
 let aliceDir: string;
 let carolDir: string;
 let relayDir: string;
-
-interface DirKeys {
-  token?: string;
-  api?: string;
-  /** The wallet (wallet.key), with a proof of work when powNonce is given. */
-  wallet?: Identity;
-  powNonce?: bigint;
-  /** The node identity (identity.json), with its proof of work (0 when not given). */
-  identity?: Identity;
-  identityPow?: bigint;
-}
-
-function dataDir(opts: DirKeys): string {
-  const d = mkdtempSync(join(tmpdir(), 'anonnet-ledger-cli-'));
-  dirs.push(d);
-  if (opts.token !== undefined) writeFileSync(join(d, 'api-token'), `${opts.token}\n`, { mode: 0o600 });
-  if (opts.api !== undefined) writeFileSync(join(d, 'status.json'), JSON.stringify({ api: opts.api }));
-  if (opts.identity !== undefined) {
-    const file = {
-      version: 1,
-      seed: Buffer.from(opts.identity.seed).toString('hex'),
-      powNonce: (opts.identityPow ?? 0n).toString(),
-    };
-    writeFileSync(join(d, 'identity.json'), JSON.stringify(file), { mode: 0o600 });
-  }
-  if (opts.wallet !== undefined) {
-    const file = {
-      version: 1,
-      seed: Buffer.from(opts.wallet.seed).toString('hex'),
-      ...(opts.powNonce === undefined
-        ? {}
-        : { powNonce: opts.powNonce.toString(), powDifficulty: POW_DIFFICULTY }),
-    };
-    writeFileSync(join(d, 'wallet.key'), JSON.stringify(file), { mode: 0o600 });
-  }
-  return d;
-}
-
-/** One CLI run; a run ended by a signal reports it in stderr (code -1), so a failure says why. */
-function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(NODE, [MAIN, 'ledger', ...args], { timeout: 30_000 }, (err, stdout, stderr) => {
-      if (err !== null && typeof err.code !== 'number') {
-        resolve({ code: -1, stdout, stderr: `${stderr}[ended: ${err.signal ?? err.code ?? err.message}]` });
-        return;
-      }
-      resolve({ code: err === null ? 0 : (err.code as number), stdout, stderr });
-    });
-  });
-}
 
 async function balanceOf(dir: string, account?: string): Promise<{ balance: string; nonce: string }> {
   const r = await cli(['balance', ...(account === undefined ? [] : [account]), '-d', dir, '--json']);
@@ -206,7 +73,7 @@ before(async () => {
 after(async () => {
   clearInterval(timer);
   await app.close();
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  dirs.removeAll();
 });
 
 test('status: height, latest block, validators; --json has the full keys', async () => {

@@ -1,4 +1,7 @@
 // A typed, in-memory ApiSource for route tests: real values that the tests change and read back.
+
+import { ApiError } from '../../../src/api/errors.ts';
+import type { NodeStatus } from '../../../src/api/gen/anonnet/v1/node_pb.js';
 import type {
   ApiSource,
   CircuitInfo,
@@ -7,6 +10,7 @@ import type {
   LedgerRelayInfo,
   LedgerSource,
   PeerInfo,
+  ProposalInit,
   RelayInfo,
   StreamRow,
   TxState,
@@ -66,6 +70,26 @@ export class FakeLedger implements LedgerSource {
   transaction(txId: Uint8Array): TxState {
     return this.txs.get(Buffer.from(txId).toString('hex')) ?? { status: 'unknown' };
   }
+  /** Whether this node may propose and vote. */
+  validator = true;
+  readonly open: ProposalInit[] = [];
+  proposals() {
+    return this.open;
+  }
+  async propose(paramId: number, value: bigint) {
+    if (!this.validator) throw new ApiError('NOT_A_VALIDATOR', 'not a validator');
+    const id = Buffer.alloc(32, this.open.length + 0x40).toString('hex');
+    this.open.push({ id, paramId, value: value.toString(), height: this.height, votes: [], needed: 1 });
+    return { proposalId: id, height: this.height };
+  }
+  async vote(proposalId: Uint8Array, yes: boolean) {
+    if (!this.validator) throw new ApiError('NOT_A_VALIDATOR', 'not a validator');
+    const id = Buffer.from(proposalId).toString('hex');
+    const i = this.open.findIndex((p) => p.id === id);
+    if (i < 0) throw new ApiError('NOT_FOUND', `no open proposal ${id}`);
+    if (yes) this.open.splice(i, 1);
+    return { height: this.height, passed: yes };
+  }
 }
 
 export class FakeSource implements ApiSource {
@@ -102,6 +126,8 @@ export class FakeSource implements ApiSource {
     secretKey: 'hide me',
   };
   applied: Array<{ path: string; value: JsonValue }> = [];
+  /** Status fields a test sets (identity key, roles, registration, economy), over the defaults. */
+  statusExtra: Partial<Omit<NodeStatus, '$typeName' | '$unknown'>> = {};
   ledger?: LedgerSource;
 
   constructor(opts: { ledger?: LedgerSource } = {}) {
@@ -125,6 +151,7 @@ export class FakeSource implements ApiSource {
       socks: '127.0.0.1:9050',
       api: '127.0.0.1:9080',
       ledger: this.ledger !== undefined,
+      ...this.statusExtra,
     };
   }
   circuits() {

@@ -7,19 +7,35 @@ export const TOKEN = 'test-token-0123456789';
 export const AUTH = { authorization: `Bearer ${TOKEN}` };
 export const ACCOUNT = '11'.repeat(32);
 export const TX_ID = '22'.repeat(32);
+export const PROPOSAL_ID = '33'.repeat(32);
 
 export function fakes(): { source: FakeSource; ledger: FakeLedger } {
   const ledger = new FakeLedger();
   ledger.accounts.set(ACCOUNT, { balance: 12345678901234567890n, nonce: 3n });
   ledger.txs.set(TX_ID, { status: 'committed', height: 6n });
+  ledger.open.push({
+    id: PROPOSAL_ID,
+    param: 'relayBond',
+    paramId: 8,
+    value: '200',
+    current: '100',
+    needed: 1,
+  });
   return { source: new FakeSource({ ledger }), ledger };
 }
 
-const PATH_VALUES: Record<string, string> = { id: 'c1', account: ACCOUNT, tx_id: TX_ID };
+const PATH_VALUES: Record<string, string> = {
+  id: 'c1',
+  account: ACCOUNT,
+  tx_id: TX_ID,
+  proposal_id: PROPOSAL_ID,
+};
 const BODIES: Record<string, unknown> = {
   BuildCircuit: {},
   UpdateConfig: { logLevel: 'debug' },
   SubmitTransaction: { tx: '00ff10' },
+  ProposeParam: { param: 'creditsPerGiB', value: '1200' },
+  VoteParam: { yes: false },
 };
 
 export interface SampleRequest {

@@ -9,7 +9,7 @@
 import type { GenFile, GenService } from "@bufbuild/protobuf/codegenv2";
 import type { BandwidthSchema, ConfigSchema, GetBandwidthRequestSchema, GetConfigRequestSchema, GetStatusRequestSchema, ListPeersRequestSchema, ListPeersResponseSchema, ListRelaysRequestSchema, ListRelaysResponseSchema, NodeStatusSchema, UpdateConfigRequestSchema } from "./node_pb.js";
 import type { BuildCircuitRequestSchema, BuildCircuitResponseSchema, CloseCircuitRequestSchema, CloseCircuitResponseSchema, ListCircuitsRequestSchema, ListCircuitsResponseSchema, ListStreamsRequestSchema, ListStreamsResponseSchema } from "./circuits_pb.js";
-import type { BalanceSchema, GetBalanceRequestSchema, GetLedgerStatusRequestSchema, GetTransactionRequestSchema, LedgerStatusSchema, ListLedgerRelaysRequestSchema, ListLedgerRelaysResponseSchema, SubmitTransactionRequestSchema, SubmitTransactionResponseSchema, TransactionStatusSchema } from "./ledger_pb.js";
+import type { BalanceSchema, GetBalanceRequestSchema, GetLedgerStatusRequestSchema, GetTransactionRequestSchema, LedgerStatusSchema, ListLedgerRelaysRequestSchema, ListLedgerRelaysResponseSchema, ListProposalsRequestSchema, ListProposalsResponseSchema, ProposeParamRequestSchema, ProposeParamResponseSchema, SubmitTransactionRequestSchema, SubmitTransactionResponseSchema, TransactionStatusSchema, VoteParamRequestSchema, VoteParamResponseSchema } from "./ledger_pb.js";
 import type { EventSchema, WatchEventsRequestSchema } from "./events_pb.js";
 
 /**
@@ -140,6 +140,36 @@ export declare const ControlService: GenService<{
     methodKind: "unary";
     input: typeof GetTransactionRequestSchema;
     output: typeof TransactionStatusSchema;
+  },
+  /**
+   * @generated from rpc anonnet.v1.ControlService.ListProposals
+   */
+  listProposals: {
+    methodKind: "unary";
+    input: typeof ListProposalsRequestSchema;
+    output: typeof ListProposalsResponseSchema;
+  },
+  /**
+   * Signed by this node's identity; only a validator may propose (403 NOT_A_VALIDATOR otherwise). Answers
+   * once the proposal is committed (up to a minute: a block interval or two).
+   *
+   * @generated from rpc anonnet.v1.ControlService.ProposeParam
+   */
+  proposeParam: {
+    methodKind: "unary";
+    input: typeof ProposeParamRequestSchema;
+    output: typeof ProposeParamResponseSchema;
+  },
+  /**
+   * Signed by this node's identity; only a validator may vote (403 NOT_A_VALIDATOR otherwise). Answers
+   * once the vote is committed.
+   *
+   * @generated from rpc anonnet.v1.ControlService.VoteParam
+   */
+  voteParam: {
+    methodKind: "unary";
+    input: typeof VoteParamRequestSchema;
+    output: typeof VoteParamResponseSchema;
   },
   /**
    * Also GET /api/v1/events as server-sent events (event: the kind, data: the Event as JSON).

@@ -586,3 +586,232 @@ export declare type TransactionStatus = Message<"anonnet.v1.TransactionStatus"> 
  */
 export declare const TransactionStatusSchema: GenMessage<TransactionStatus>;
 
+/**
+ * @generated from message anonnet.v1.ListProposalsRequest
+ */
+export declare type ListProposalsRequest = Message<"anonnet.v1.ListProposalsRequest"> & {
+};
+
+/**
+ * Describes the message anonnet.v1.ListProposalsRequest.
+ * Use `create(ListProposalsRequestSchema)` to create a new message.
+ */
+export declare const ListProposalsRequestSchema: GenMessage<ListProposalsRequest>;
+
+/**
+ * A validator's vote on a parameter proposal.
+ *
+ * @generated from message anonnet.v1.ProposalVote
+ */
+export declare type ProposalVote = Message<"anonnet.v1.ProposalVote"> & {
+  /**
+   * The validator's identity key, hex.
+   *
+   * @generated from field: string validator = 1;
+   */
+  validator: string;
+
+  /**
+   * @generated from field: bool yes = 2;
+   */
+  yes: boolean;
+};
+
+/**
+ * Describes the message anonnet.v1.ProposalVote.
+ * Use `create(ProposalVoteSchema)` to create a new message.
+ */
+export declare const ProposalVoteSchema: GenMessage<ProposalVote>;
+
+/**
+ * An open proposal to change a governed parameter (docs/economy.md, "Governed parameters").
+ *
+ * @generated from message anonnet.v1.Proposal
+ */
+export declare type Proposal = Message<"anonnet.v1.Proposal"> & {
+  /**
+   * The proposal's id: its PARAM_PROPOSAL transaction's id, hex.
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * The parameter's name (relayBond, creditsPerGiB, ...) and its id on the wire.
+   *
+   * @generated from field: string param = 2;
+   */
+  param: string;
+
+  /**
+   * @generated from field: uint32 param_id = 3;
+   */
+  paramId: number;
+
+  /**
+   * The value proposed and the value now, decimal strings.
+   *
+   * @generated from field: string value = 4;
+   */
+  value: string;
+
+  /**
+   * @generated from field: string current = 5;
+   */
+  current: string;
+
+  /**
+   * The proposing validator's identity key, hex, and the height it was proposed at.
+   *
+   * @generated from field: string proposer = 6;
+   */
+  proposer: string;
+
+  /**
+   * @generated from field: uint64 height = 7;
+   */
+  height: bigint;
+
+  /**
+   * @generated from field: repeated anonnet.v1.ProposalVote votes = 8;
+   */
+  votes: ProposalVote[];
+
+  /**
+   * Yes and no votes of the validators of the next block; it passes (and applies) once yes > 2/3 of them.
+   *
+   * @generated from field: uint32 yes = 9;
+   */
+  yes: number;
+
+  /**
+   * @generated from field: uint32 no = 10;
+   */
+  no: number;
+
+  /**
+   * @generated from field: uint32 needed = 11;
+   */
+  needed: number;
+};
+
+/**
+ * Describes the message anonnet.v1.Proposal.
+ * Use `create(ProposalSchema)` to create a new message.
+ */
+export declare const ProposalSchema: GenMessage<Proposal>;
+
+/**
+ * @generated from message anonnet.v1.ListProposalsResponse
+ */
+export declare type ListProposalsResponse = Message<"anonnet.v1.ListProposalsResponse"> & {
+  /**
+   * @generated from field: repeated anonnet.v1.Proposal proposals = 1;
+   */
+  proposals: Proposal[];
+};
+
+/**
+ * Describes the message anonnet.v1.ListProposalsResponse.
+ * Use `create(ListProposalsResponseSchema)` to create a new message.
+ */
+export declare const ListProposalsResponseSchema: GenMessage<ListProposalsResponse>;
+
+/**
+ * @generated from message anonnet.v1.ProposeParamRequest
+ */
+export declare type ProposeParamRequest = Message<"anonnet.v1.ProposeParamRequest"> & {
+  /**
+   * The parameter's name, as in ListProposals and GetLedgerStatus's params (relayBond, epochLength, ...).
+   *
+   * @generated from field: string param = 1;
+   */
+  param: string;
+
+  /**
+   * The value, a decimal string within the parameter's range.
+   *
+   * @generated from field: string value = 2;
+   */
+  value: string;
+};
+
+/**
+ * Describes the message anonnet.v1.ProposeParamRequest.
+ * Use `create(ProposeParamRequestSchema)` to create a new message.
+ */
+export declare const ProposeParamRequestSchema: GenMessage<ProposeParamRequest>;
+
+/**
+ * @generated from message anonnet.v1.ProposeParamResponse
+ */
+export declare type ProposeParamResponse = Message<"anonnet.v1.ProposeParamResponse"> & {
+  /**
+   * The new proposal's id, hex (vote on it with VoteParam).
+   *
+   * @generated from field: string proposal_id = 1;
+   */
+  proposalId: string;
+
+  /**
+   * The height its transaction was committed at.
+   *
+   * @generated from field: uint64 height = 2;
+   */
+  height: bigint;
+};
+
+/**
+ * Describes the message anonnet.v1.ProposeParamResponse.
+ * Use `create(ProposeParamResponseSchema)` to create a new message.
+ */
+export declare const ProposeParamResponseSchema: GenMessage<ProposeParamResponse>;
+
+/**
+ * @generated from message anonnet.v1.VoteParamRequest
+ */
+export declare type VoteParamRequest = Message<"anonnet.v1.VoteParamRequest"> & {
+  /**
+   * The proposal's id, hex (64 digits).
+   *
+   * @generated from field: string proposal_id = 1;
+   */
+  proposalId: string;
+
+  /**
+   * @generated from field: bool yes = 2;
+   */
+  yes: boolean;
+};
+
+/**
+ * Describes the message anonnet.v1.VoteParamRequest.
+ * Use `create(VoteParamRequestSchema)` to create a new message.
+ */
+export declare const VoteParamRequestSchema: GenMessage<VoteParamRequest>;
+
+/**
+ * @generated from message anonnet.v1.VoteParamResponse
+ */
+export declare type VoteParamResponse = Message<"anonnet.v1.VoteParamResponse"> & {
+  /**
+   * The height the vote was committed at.
+   *
+   * @generated from field: uint64 height = 1;
+   */
+  height: bigint;
+
+  /**
+   * True when this vote made the proposal pass: the parameter has its new value.
+   *
+   * @generated from field: bool passed = 2;
+   */
+  passed: boolean;
+};
+
+/**
+ * Describes the message anonnet.v1.VoteParamResponse.
+ * Use `create(VoteParamResponseSchema)` to create a new message.
+ */
+export declare const VoteParamResponseSchema: GenMessage<VoteParamResponse>;
+

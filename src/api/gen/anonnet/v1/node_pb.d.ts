@@ -166,6 +166,35 @@ export declare type NodeStatus = Message<"anonnet.v1.NodeStatus"> & {
    * @generated from field: optional string registration = 18;
    */
   registration?: string | undefined;
+
+  /**
+   * This node's identity key, hex: a relay's ledger account (shown only to this node's own API).
+   *
+   * @generated from field: string identity_key = 19;
+   */
+  identityKey: string;
+
+  /**
+   * The registration's detail; absent like `registration`.
+   *
+   * @generated from field: anonnet.v1.RegistrationDetail registration_detail = 20;
+   */
+  registrationDetail?: RegistrationDetail | undefined;
+
+  /**
+   * This node's own part in the relay economy since it started; absent without a ledger.
+   *
+   * @generated from field: anonnet.v1.NodeEconomy economy = 21;
+   */
+  economy?: NodeEconomy | undefined;
+
+  /**
+   * The wallet's balance on the ledger, credits as a decimal string ("0" while the account is not on the
+   * ledger yet); absent without a ledger.
+   *
+   * @generated from field: optional string wallet_balance = 22;
+   */
+  walletBalance?: string | undefined;
 };
 
 /**
@@ -173,6 +202,250 @@ export declare type NodeStatus = Message<"anonnet.v1.NodeStatus"> & {
  * Use `create(NodeStatusSchema)` to create a new message.
  */
 export declare const NodeStatusSchema: GenMessage<NodeStatus>;
+
+/**
+ * @generated from message anonnet.v1.RegistrationDetail
+ */
+export declare type RegistrationDetail = Message<"anonnet.v1.RegistrationDetail"> & {
+  /**
+   * Steps that failed since start, and the code of the last failure (empty: none).
+   *
+   * @generated from field: uint32 failures = 1;
+   */
+  failures: number;
+
+  /**
+   * @generated from field: string last_failure = 2;
+   */
+  lastFailure: string;
+
+  /**
+   * Height of the relay's registration on the ledger; 0 before it registered.
+   *
+   * @generated from field: uint64 registered_at = 3;
+   */
+  registeredAt: bigint;
+
+  /**
+   * Whether the payout account is this node's wallet.
+   *
+   * @generated from field: bool payout_is_wallet = 4;
+   */
+  payoutIsWallet: boolean;
+};
+
+/**
+ * Describes the message anonnet.v1.RegistrationDetail.
+ * Use `create(RegistrationDetailSchema)` to create a new message.
+ */
+export declare const RegistrationDetailSchema: GenMessage<RegistrationDetail>;
+
+/**
+ * What this node counted of the economy (docs/economy.md) since it started: as a relay, the receipts
+ * its neighbours gave it and the claims it sent; as a validator, the audits and measurements it made.
+ *
+ * @generated from message anonnet.v1.NodeEconomy
+ */
+export declare type NodeEconomy = Message<"anonnet.v1.NodeEconomy"> & {
+  /**
+   * The ledger epoch of the next block; absent before the ledger knows it.
+   *
+   * @generated from field: optional uint32 epoch = 1;
+   */
+  epoch?: number | undefined;
+
+  /**
+   * @generated from field: anonnet.v1.NodeReceipts receipts = 2;
+   */
+  receipts?: NodeReceipts | undefined;
+
+  /**
+   * @generated from field: anonnet.v1.NodeClaims claims = 3;
+   */
+  claims?: NodeClaims | undefined;
+
+  /**
+   * @generated from field: anonnet.v1.NodeAudits audits = 4;
+   */
+  audits?: NodeAudits | undefined;
+
+  /**
+   * @generated from field: anonnet.v1.NodeMeasurements measurements = 5;
+   */
+  measurements?: NodeMeasurements | undefined;
+};
+
+/**
+ * Describes the message anonnet.v1.NodeEconomy.
+ * Use `create(NodeEconomySchema)` to create a new message.
+ */
+export declare const NodeEconomySchema: GenMessage<NodeEconomy>;
+
+/**
+ * @generated from message anonnet.v1.NodeReceipts
+ */
+export declare type NodeReceipts = Message<"anonnet.v1.NodeReceipts"> & {
+  /**
+   * Receipts from neighbours kept (each confirms cells this relay sent) and refused, by reason.
+   *
+   * @generated from field: double accepted = 1;
+   */
+  accepted: number;
+
+  /**
+   * @generated from field: map<string, double> refused = 2;
+   */
+  refused: { [key: string]: number };
+
+  /**
+   * Cells the kept receipts of this epoch confirm (a decimal string).
+   *
+   * @generated from field: string cells_this_epoch = 3;
+   */
+  cellsThisEpoch: string;
+};
+
+/**
+ * Describes the message anonnet.v1.NodeReceipts.
+ * Use `create(NodeReceiptsSchema)` to create a new message.
+ */
+export declare const NodeReceiptsSchema: GenMessage<NodeReceipts>;
+
+/**
+ * @generated from message anonnet.v1.NodeClaims
+ */
+export declare type NodeClaims = Message<"anonnet.v1.NodeClaims"> & {
+  /**
+   * @generated from field: double submitted = 1;
+   */
+  submitted: number;
+
+  /**
+   * @generated from field: double refused = 2;
+   */
+  refused: number;
+
+  /**
+   * Audit requests of validators answered and refused.
+   *
+   * @generated from field: double audits_answered = 3;
+   */
+  auditsAnswered: number;
+
+  /**
+   * @generated from field: double audits_refused = 4;
+   */
+  auditsRefused: number;
+
+  /**
+   * The last claim sent; absent before the first.
+   *
+   * @generated from field: anonnet.v1.NodeLastClaim last = 5;
+   */
+  last?: NodeLastClaim | undefined;
+};
+
+/**
+ * Describes the message anonnet.v1.NodeClaims.
+ * Use `create(NodeClaimsSchema)` to create a new message.
+ */
+export declare const NodeClaimsSchema: GenMessage<NodeClaims>;
+
+/**
+ * @generated from message anonnet.v1.NodeLastClaim
+ */
+export declare type NodeLastClaim = Message<"anonnet.v1.NodeLastClaim"> & {
+  /**
+   * @generated from field: uint32 epoch = 1;
+   */
+  epoch: number;
+
+  /**
+   * Cells claimed (a decimal string).
+   *
+   * @generated from field: string cells = 2;
+   */
+  cells: string;
+
+  /**
+   * @generated from field: uint32 leaves = 3;
+   */
+  leaves: number;
+
+  /**
+   * How the ledger took it (committed, or the refusal code).
+   *
+   * @generated from field: string outcome = 4;
+   */
+  outcome: string;
+};
+
+/**
+ * Describes the message anonnet.v1.NodeLastClaim.
+ * Use `create(NodeLastClaimSchema)` to create a new message.
+ */
+export declare const NodeLastClaimSchema: GenMessage<NodeLastClaim>;
+
+/**
+ * Audits of other relays' claims this validator made.
+ *
+ * @generated from message anonnet.v1.NodeAudits
+ */
+export declare type NodeAudits = Message<"anonnet.v1.NodeAudits"> & {
+  /**
+   * @generated from field: double audited = 1;
+   */
+  audited: number;
+
+  /**
+   * @generated from field: double passed = 2;
+   */
+  passed: number;
+
+  /**
+   * @generated from field: double failed = 3;
+   */
+  failed: number;
+
+  /**
+   * @generated from field: double unanswered = 4;
+   */
+  unanswered: number;
+};
+
+/**
+ * Describes the message anonnet.v1.NodeAudits.
+ * Use `create(NodeAuditsSchema)` to create a new message.
+ */
+export declare const NodeAuditsSchema: GenMessage<NodeAudits>;
+
+/**
+ * Relays this validator measured.
+ *
+ * @generated from message anonnet.v1.NodeMeasurements
+ */
+export declare type NodeMeasurements = Message<"anonnet.v1.NodeMeasurements"> & {
+  /**
+   * @generated from field: double measured = 1;
+   */
+  measured: number;
+
+  /**
+   * @generated from field: double unreachable = 2;
+   */
+  unreachable: number;
+
+  /**
+   * @generated from field: double reported = 3;
+   */
+  reported: number;
+};
+
+/**
+ * Describes the message anonnet.v1.NodeMeasurements.
+ * Use `create(NodeMeasurementsSchema)` to create a new message.
+ */
+export declare const NodeMeasurementsSchema: GenMessage<NodeMeasurements>;
 
 /**
  * @generated from message anonnet.v1.ListPeersRequest

@@ -13,7 +13,7 @@ import { file_google_protobuf_struct } from "@bufbuild/protobuf/wkt";
  * Describes the file anonnet/v1/node.proto.
  */
 export const file_anonnet_v1_node = /*@__PURE__*/
-  fileDesc("ChVhbm9ubmV0L3YxL25vZGUucHJvdG8SCmFub25uZXQudjEiEgoQR2V0U3RhdHVzUmVxdWVzdCI8CglCb290c3RyYXASDwoHcGVyY2VudBgBIAEoDRINCgVwaGFzZRgCIAEoCRIPCgdzdW1tYXJ5GAMgASgJIqEDCgpOb2RlU3RhdHVzEg8KB3ZlcnNpb24YASABKAkSCwoDcGlkGAIgASgNEg8KB3BlZXJfaWQYAyABKAkSDQoFcm9sZXMYBCADKAkSEgoKc3RhcnRlZF9hdBgFIAEoARIRCgl1cHRpbWVfbXMYBiABKAESKAoJYm9vdHN0cmFwGAcgASgLMhUuYW5vbm5ldC52MS5Cb290c3RyYXASDQoFcGVlcnMYCCABKA0SFAoMcmVsYXlzX2tub3duGAkgASgNEhUKDWNpcmN1aXRzX29wZW4YCiABKA0SGAoQcmVsYXllZF9jaXJjdWl0cxgLIAEoDRIOCgZsaXN0ZW4YDCADKAkSEgoFc29ja3MYDSABKAlIAIgBARIRCgRodHRwGA4gASgJSAGIAQESEAoDYXBpGA8gASgJSAKIAQESDgoGbGVkZ2VyGBAgASgIEg4KBndhbGxldBgRIAEoCRIZCgxyZWdpc3RyYXRpb24YEiABKAlIA4gBAUIICgZfc29ja3NCBwoFX2h0dHBCBgoEX2FwaUIPCg1fcmVnaXN0cmF0aW9uIhIKEExpc3RQZWVyc1JlcXVlc3QiUgoEUGVlchIPCgdwZWVyX2lkGAEgASgJEhEKCWRpcmVjdGlvbhgCIAEoCRIRCgl0cmFuc3BvcnQYAyABKAkSEwoLcmVtb3RlX2FkZHIYBCABKAkiuQEKEUxpc3RQZWVyc1Jlc3BvbnNlEg0KBWNvdW50GAEgASgNEkEKCnRyYW5zcG9ydHMYAiADKAsyLS5hbm9ubmV0LnYxLkxpc3RQZWVyc1Jlc3BvbnNlLlRyYW5zcG9ydHNFbnRyeRIfCgVwZWVycxgDIAMoCzIQLmFub25uZXQudjEuUGVlchoxCg9UcmFuc3BvcnRzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgNOgI4ASITChFMaXN0UmVsYXlzUmVxdWVzdCJOCgVSZWxheRIPCgdwZWVyX2lkGAEgASgJEg0KBXJvbGVzGAIgAygJEhEKCWJhbmR3aWR0aBgDIAEoARISCgpleHBpcmVzX2F0GAQgASgBIjcKEkxpc3RSZWxheXNSZXNwb25zZRIhCgZyZWxheXMYASADKAsyES5hbm9ubmV0LnYxLlJlbGF5IhUKE0dldEJhbmR3aWR0aFJlcXVlc3QiXgoPQmFuZHdpZHRoU2FtcGxlEgoKAmF0GAEgASgBEh0KFXJlYWRfYnl0ZXNfcGVyX3NlY29uZBgCIAEoARIgChh3cml0dGVuX2J5dGVzX3Blcl9zZWNvbmQYAyABKAEisQEKCUJhbmR3aWR0aBIdChVyZWFkX2J5dGVzX3Blcl9zZWNvbmQYASABKAESIAoYd3JpdHRlbl9ieXRlc19wZXJfc2Vjb25kGAIgASgBEhgKEHJlYWRfYnl0ZXNfdG90YWwYAyABKAESGwoTd3JpdHRlbl9ieXRlc190b3RhbBgEIAEoARIsCgdoaXN0b3J5GAUgAygLMhsuYW5vbm5ldC52MS5CYW5kd2lkdGhTYW1wbGUiEgoQR2V0Q29uZmlnUmVxdWVzdCJDCgZDb25maWcSJwoGY29uZmlnGAEgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIQCgh3cml0YWJsZRgCIAMoCSI9ChNVcGRhdGVDb25maWdSZXF1ZXN0EiYKBXBhdGNoGAEgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdGIGcHJvdG8z", [file_google_protobuf_struct]);
+  fileDesc("ChVhbm9ubmV0L3YxL25vZGUucHJvdG8SCmFub25uZXQudjEiEgoQR2V0U3RhdHVzUmVxdWVzdCI8CglCb290c3RyYXASDwoHcGVyY2VudBgBIAEoDRINCgVwaGFzZRgCIAEoCRIPCgdzdW1tYXJ5GAMgASgJIs4ECgpOb2RlU3RhdHVzEg8KB3ZlcnNpb24YASABKAkSCwoDcGlkGAIgASgNEg8KB3BlZXJfaWQYAyABKAkSDQoFcm9sZXMYBCADKAkSEgoKc3RhcnRlZF9hdBgFIAEoARIRCgl1cHRpbWVfbXMYBiABKAESKAoJYm9vdHN0cmFwGAcgASgLMhUuYW5vbm5ldC52MS5Cb290c3RyYXASDQoFcGVlcnMYCCABKA0SFAoMcmVsYXlzX2tub3duGAkgASgNEhUKDWNpcmN1aXRzX29wZW4YCiABKA0SGAoQcmVsYXllZF9jaXJjdWl0cxgLIAEoDRIOCgZsaXN0ZW4YDCADKAkSEgoFc29ja3MYDSABKAlIAIgBARIRCgRodHRwGA4gASgJSAGIAQESEAoDYXBpGA8gASgJSAKIAQESDgoGbGVkZ2VyGBAgASgIEg4KBndhbGxldBgRIAEoCRIZCgxyZWdpc3RyYXRpb24YEiABKAlIA4gBARIUCgxpZGVudGl0eV9rZXkYEyABKAkSOwoTcmVnaXN0cmF0aW9uX2RldGFpbBgUIAEoCzIeLmFub25uZXQudjEuUmVnaXN0cmF0aW9uRGV0YWlsEigKB2Vjb25vbXkYFSABKAsyFy5hbm9ubmV0LnYxLk5vZGVFY29ub215EhsKDndhbGxldF9iYWxhbmNlGBYgASgJSASIAQFCCAoGX3NvY2tzQgcKBV9odHRwQgYKBF9hcGlCDwoNX3JlZ2lzdHJhdGlvbkIRCg9fd2FsbGV0X2JhbGFuY2UibQoSUmVnaXN0cmF0aW9uRGV0YWlsEhAKCGZhaWx1cmVzGAEgASgNEhQKDGxhc3RfZmFpbHVyZRgCIAEoCRIVCg1yZWdpc3RlcmVkX2F0GAMgASgEEhgKEHBheW91dF9pc193YWxsZXQYBCABKAgi2wEKC05vZGVFY29ub215EhIKBWVwb2NoGAEgASgNSACIAQESKgoIcmVjZWlwdHMYAiABKAsyGC5hbm9ubmV0LnYxLk5vZGVSZWNlaXB0cxImCgZjbGFpbXMYAyABKAsyFi5hbm9ubmV0LnYxLk5vZGVDbGFpbXMSJgoGYXVkaXRzGAQgASgLMhYuYW5vbm5ldC52MS5Ob2RlQXVkaXRzEjIKDG1lYXN1cmVtZW50cxgFIAEoCzIcLmFub25uZXQudjEuTm9kZU1lYXN1cmVtZW50c0IICgZfZXBvY2giogEKDE5vZGVSZWNlaXB0cxIQCghhY2NlcHRlZBgBIAEoARI2CgdyZWZ1c2VkGAIgAygLMiUuYW5vbm5ldC52MS5Ob2RlUmVjZWlwdHMuUmVmdXNlZEVudHJ5EhgKEGNlbGxzX3RoaXNfZXBvY2gYAyABKAkaLgoMUmVmdXNlZEVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoAToCOAEiigEKCk5vZGVDbGFpbXMSEQoJc3VibWl0dGVkGAEgASgBEg8KB3JlZnVzZWQYAiABKAESFwoPYXVkaXRzX2Fuc3dlcmVkGAMgASgBEhYKDmF1ZGl0c19yZWZ1c2VkGAQgASgBEicKBGxhc3QYBSABKAsyGS5hbm9ubmV0LnYxLk5vZGVMYXN0Q2xhaW0iTgoNTm9kZUxhc3RDbGFpbRINCgVlcG9jaBgBIAEoDRINCgVjZWxscxgCIAEoCRIOCgZsZWF2ZXMYAyABKA0SDwoHb3V0Y29tZRgEIAEoCSJRCgpOb2RlQXVkaXRzEg8KB2F1ZGl0ZWQYASABKAESDgoGcGFzc2VkGAIgASgBEg4KBmZhaWxlZBgDIAEoARISCgp1bmFuc3dlcmVkGAQgASgBIksKEE5vZGVNZWFzdXJlbWVudHMSEAoIbWVhc3VyZWQYASABKAESEwoLdW5yZWFjaGFibGUYAiABKAESEAoIcmVwb3J0ZWQYAyABKAEiEgoQTGlzdFBlZXJzUmVxdWVzdCJSCgRQZWVyEg8KB3BlZXJfaWQYASABKAkSEQoJZGlyZWN0aW9uGAIgASgJEhEKCXRyYW5zcG9ydBgDIAEoCRITCgtyZW1vdGVfYWRkchgEIAEoCSK5AQoRTGlzdFBlZXJzUmVzcG9uc2USDQoFY291bnQYASABKA0SQQoKdHJhbnNwb3J0cxgCIAMoCzItLmFub25uZXQudjEuTGlzdFBlZXJzUmVzcG9uc2UuVHJhbnNwb3J0c0VudHJ5Eh8KBXBlZXJzGAMgAygLMhAuYW5vbm5ldC52MS5QZWVyGjEKD1RyYW5zcG9ydHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKA06AjgBIhMKEUxpc3RSZWxheXNSZXF1ZXN0Ik4KBVJlbGF5Eg8KB3BlZXJfaWQYASABKAkSDQoFcm9sZXMYAiADKAkSEQoJYmFuZHdpZHRoGAMgASgBEhIKCmV4cGlyZXNfYXQYBCABKAEiNwoSTGlzdFJlbGF5c1Jlc3BvbnNlEiEKBnJlbGF5cxgBIAMoCzIRLmFub25uZXQudjEuUmVsYXkiFQoTR2V0QmFuZHdpZHRoUmVxdWVzdCJeCg9CYW5kd2lkdGhTYW1wbGUSCgoCYXQYASABKAESHQoVcmVhZF9ieXRlc19wZXJfc2Vjb25kGAIgASgBEiAKGHdyaXR0ZW5fYnl0ZXNfcGVyX3NlY29uZBgDIAEoASKxAQoJQmFuZHdpZHRoEh0KFXJlYWRfYnl0ZXNfcGVyX3NlY29uZBgBIAEoARIgChh3cml0dGVuX2J5dGVzX3Blcl9zZWNvbmQYAiABKAESGAoQcmVhZF9ieXRlc190b3RhbBgDIAEoARIbChN3cml0dGVuX2J5dGVzX3RvdGFsGAQgASgBEiwKB2hpc3RvcnkYBSADKAsyGy5hbm9ubmV0LnYxLkJhbmR3aWR0aFNhbXBsZSISChBHZXRDb25maWdSZXF1ZXN0IkMKBkNvbmZpZxInCgZjb25maWcYASABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EhAKCHdyaXRhYmxlGAIgAygJIj0KE1VwZGF0ZUNvbmZpZ1JlcXVlc3QSJgoFcGF0Y2gYASABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0YgZwcm90bzM", [file_google_protobuf_struct]);
 
 /**
  * Describes the message anonnet.v1.GetStatusRequest.
@@ -37,86 +37,135 @@ export const NodeStatusSchema = /*@__PURE__*/
   messageDesc(file_anonnet_v1_node, 2);
 
 /**
+ * Describes the message anonnet.v1.RegistrationDetail.
+ * Use `create(RegistrationDetailSchema)` to create a new message.
+ */
+export const RegistrationDetailSchema = /*@__PURE__*/
+  messageDesc(file_anonnet_v1_node, 3);
+
+/**
+ * Describes the message anonnet.v1.NodeEconomy.
+ * Use `create(NodeEconomySchema)` to create a new message.
+ */
+export const NodeEconomySchema = /*@__PURE__*/
+  messageDesc(file_anonnet_v1_node, 4);
+
+/**
+ * Describes the message anonnet.v1.NodeReceipts.
+ * Use `create(NodeReceiptsSchema)` to create a new message.
+ */
+export const NodeReceiptsSchema = /*@__PURE__*/
+  messageDesc(file_anonnet_v1_node, 5);
+
+/**
+ * Describes the message anonnet.v1.NodeClaims.
+ * Use `create(NodeClaimsSchema)` to create a new message.
+ */
+export const NodeClaimsSchema = /*@__PURE__*/
+  messageDesc(file_anonnet_v1_node, 6);
+
+/**
+ * Describes the message anonnet.v1.NodeLastClaim.
+ * Use `create(NodeLastClaimSchema)` to create a new message.
+ */
+export const NodeLastClaimSchema = /*@__PURE__*/
+  messageDesc(file_anonnet_v1_node, 7);
+
+/**
+ * Describes the message anonnet.v1.NodeAudits.
+ * Use `create(NodeAuditsSchema)` to create a new message.
+ */
+export const NodeAuditsSchema = /*@__PURE__*/
+  messageDesc(file_anonnet_v1_node, 8);
+
+/**
+ * Describes the message anonnet.v1.NodeMeasurements.
+ * Use `create(NodeMeasurementsSchema)` to create a new message.
+ */
+export const NodeMeasurementsSchema = /*@__PURE__*/
+  messageDesc(file_anonnet_v1_node, 9);
+
+/**
  * Describes the message anonnet.v1.ListPeersRequest.
  * Use `create(ListPeersRequestSchema)` to create a new message.
  */
 export const ListPeersRequestSchema = /*@__PURE__*/
-  messageDesc(file_anonnet_v1_node, 3);
+  messageDesc(file_anonnet_v1_node, 10);
 
 /**
  * Describes the message anonnet.v1.Peer.
  * Use `create(PeerSchema)` to create a new message.
  */
 export const PeerSchema = /*@__PURE__*/
-  messageDesc(file_anonnet_v1_node, 4);
+  messageDesc(file_anonnet_v1_node, 11);
 
 /**
  * Describes the message anonnet.v1.ListPeersResponse.
  * Use `create(ListPeersResponseSchema)` to create a new message.
  */
 export const ListPeersResponseSchema = /*@__PURE__*/
-  messageDesc(file_anonnet_v1_node, 5);
+  messageDesc(file_anonnet_v1_node, 12);
 
 /**
  * Describes the message anonnet.v1.ListRelaysRequest.
  * Use `create(ListRelaysRequestSchema)` to create a new message.
  */
 export const ListRelaysRequestSchema = /*@__PURE__*/
-  messageDesc(file_anonnet_v1_node, 6);
+  messageDesc(file_anonnet_v1_node, 13);
 
 /**
  * Describes the message anonnet.v1.Relay.
  * Use `create(RelaySchema)` to create a new message.
  */
 export const RelaySchema = /*@__PURE__*/
-  messageDesc(file_anonnet_v1_node, 7);
+  messageDesc(file_anonnet_v1_node, 14);
 
 /**
  * Describes the message anonnet.v1.ListRelaysResponse.
  * Use `create(ListRelaysResponseSchema)` to create a new message.
  */
 export const ListRelaysResponseSchema = /*@__PURE__*/
-  messageDesc(file_anonnet_v1_node, 8);
+  messageDesc(file_anonnet_v1_node, 15);
 
 /**
  * Describes the message anonnet.v1.GetBandwidthRequest.
  * Use `create(GetBandwidthRequestSchema)` to create a new message.
  */
 export const GetBandwidthRequestSchema = /*@__PURE__*/
-  messageDesc(file_anonnet_v1_node, 9);
+  messageDesc(file_anonnet_v1_node, 16);
 
 /**
  * Describes the message anonnet.v1.BandwidthSample.
  * Use `create(BandwidthSampleSchema)` to create a new message.
  */
 export const BandwidthSampleSchema = /*@__PURE__*/
-  messageDesc(file_anonnet_v1_node, 10);
+  messageDesc(file_anonnet_v1_node, 17);
 
 /**
  * Describes the message anonnet.v1.Bandwidth.
  * Use `create(BandwidthSchema)` to create a new message.
  */
 export const BandwidthSchema = /*@__PURE__*/
-  messageDesc(file_anonnet_v1_node, 11);
+  messageDesc(file_anonnet_v1_node, 18);
 
 /**
  * Describes the message anonnet.v1.GetConfigRequest.
  * Use `create(GetConfigRequestSchema)` to create a new message.
  */
 export const GetConfigRequestSchema = /*@__PURE__*/
-  messageDesc(file_anonnet_v1_node, 12);
+  messageDesc(file_anonnet_v1_node, 19);
 
 /**
  * Describes the message anonnet.v1.Config.
  * Use `create(ConfigSchema)` to create a new message.
  */
 export const ConfigSchema = /*@__PURE__*/
-  messageDesc(file_anonnet_v1_node, 13);
+  messageDesc(file_anonnet_v1_node, 20);
 
 /**
  * Describes the message anonnet.v1.UpdateConfigRequest.
  * Use `create(UpdateConfigRequestSchema)` to create a new message.
  */
 export const UpdateConfigRequestSchema = /*@__PURE__*/
-  messageDesc(file_anonnet_v1_node, 14);
+  messageDesc(file_anonnet_v1_node, 21);
 
