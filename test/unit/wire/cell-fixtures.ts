@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import {
   CREATE_MESSAGE_BYTES,
   CREATED_MESSAGE_BYTES,
+  MAX_MEASURE_BYTES,
   MAX_RELAY_DATA,
   type RelayMessage,
   type ResolvedAddress,
@@ -77,9 +78,11 @@ export const relayMessageArb: fc.Arbitrary<RelayMessage> = fc.oneof(
   ),
   fc.record({ kind: fc.constant('drop' as const), data: fc.uint8Array({ maxLength: MAX_RELAY_DATA }) }),
   fc.constant({ kind: 'fin' as const }),
+  fc.record({ kind: fc.constant('measure' as const), bytes: fc.integer({ min: 1, max: MAX_MEASURE_BYTES }) }),
+  fc.constant({ kind: 'measured' as const }),
   fc.record({
     kind: fc.constant('unknown' as const),
-    command: fc.integer({ min: 14, max: 255 }).chain((c) => fc.constantFrom(c, 0)),
+    command: fc.integer({ min: 16, max: 255 }).chain((c) => fc.constantFrom(c, 0)),
     data: fc.uint8Array({ maxLength: MAX_RELAY_DATA }),
   }),
 );

@@ -142,7 +142,15 @@ describe('relay bodies and messages', () => {
         if (back.kind !== 'ok') return;
         assert.deepEqual(plain(back.value), plain(m));
         assert.deepEqual(encodeRelayPayload(back.value), payload);
-        const circuitLevel = ['extend', 'extended', 'truncate', 'truncated', 'drop'].includes(m.kind);
+        const circuitLevel = [
+          'extend',
+          'extended',
+          'truncate',
+          'truncated',
+          'drop',
+          'measure',
+          'measured',
+        ].includes(m.kind);
         const streamId = circuitLevel ? 0 : sid;
         const body = encodeRelayMessage(streamId, m);
         assert.equal(body.length, RELAY_BODY_BYTES);
