@@ -11,10 +11,11 @@
 //   an odd node at the end of a level is carried up unchanged (it has no sibling on that level)
 //
 // A path is sorted when every level has left.min <= left.max < right.min <= right.max (keys compared as
-// bytes). Where two leaves are out of order or equal, every path through their lowest common ancestor
-// fails that test (or does not recompute the root), and so does a leaf whose key the tree misstates:
-// the leaves of paths that verify are strictly ascending. (Checking min <= max of the sibling matters:
-// without it a tree could state max < min for one leaf and hide an inversion behind it.)
+// bytes). Whatever keys a tree states, the leaves whose paths verify with their own keys are strictly
+// ascending: of two leaves out of order or with one key, at least one path fails, and so does the path
+// of a leaf whose key the tree misstates. In a tree built over unsorted leaves, every path through the
+// lowest common ancestor of two neighbours out of order fails. (Checking min <= max on both sides
+// matters: without it a tree could state max < min for one leaf and hide an inversion behind it.)
 //
 // Sums are u64 (big-endian inside the hash); a tree whose total would pass 2^64-1 cannot be built.
 // The shape of the tree, and so the levels at which a leaf's path has a sibling, follows from the
@@ -186,12 +187,14 @@ export function proofRoot(proof: MerkleSumProof): MerkleSumNode | undefined {
  */
 export function verifyMerkleSumProof(proof: MerkleSumProof, root: MerkleSumNode): boolean {
   const got = walkProof(proof);
-  return got !== undefined && got.sorted && sameNode(got.root, root);
+  return got?.sorted === true && sameNode(got.root, root);
 }
 
 /** Equal hash, sum, min and max. */
 export function sameNode(a: MerkleSumNode, b: MerkleSumNode): boolean {
-  return a.sum === b.sum && bytesEqual(a.hash, b.hash) && bytesEqual(a.min, b.min) && bytesEqual(a.max, b.max);
+  return (
+    a.sum === b.sum && bytesEqual(a.hash, b.hash) && bytesEqual(a.min, b.min) && bytesEqual(a.max, b.max)
+  );
 }
 
 export class MerkleSumTree {
@@ -215,7 +218,9 @@ export class MerkleSumTree {
     const ends: bigint[] = [];
     let total = 0n;
     for (const leaf of leaves) {
-      if (!isNode(leaf)) throw new CryptoError('BAD_ARGUMENT', 'a leaf is not a 32-byte hash, a u64 and 40-byte keys');
+      if (!isNode(leaf)) {
+        throw new CryptoError('BAD_ARGUMENT', 'a leaf is not a 32-byte hash, a u64 and 40-byte keys');
+      }
       total += leaf.sum;
       ends.push(total);
     }
