@@ -25,7 +25,7 @@ export function expectedDetection(inflation: number, samples: number): number {
 
 export function detectionTable(results: readonly SimResult[], samples: number): string {
   const rows = [
-    `| inflation | ${LIE_METHODS.map((m) => `${m}: caught (claims, claimed/carried)`).join(' | ')} | expected, one fake range |`,
+    `| inflation | ${LIE_METHODS.map((m) => `${m}: caught [predicted] (claims, claimed/carried)`).join(' | ')} | expected, one fake range |`,
     `| ---: | ${LIE_METHODS.map(() => '---:').join(' | ')} | ---: |`,
   ];
   for (const q of INFLATIONS) {
@@ -34,6 +34,7 @@ export function detectionTable(results: readonly SimResult[], samples: number): 
       let caught = 0;
       let claimed = 0n;
       let carried = 0n;
+      let predicted = 0;
       for (const r of results) {
         const c = r.detection.get(detectionKey(m, q));
         if (c === undefined) continue;
@@ -41,9 +42,10 @@ export function detectionTable(results: readonly SimResult[], samples: number): 
         caught += c.caught;
         claimed += c.claimed;
         carried += c.carried;
+        predicted += c.predicted;
       }
       const ratio = carried === 0n ? 'n/a' : (Number(claimed) / Number(carried)).toFixed(3);
-      return `${rate(caught, audited)} (${num(audited)}, ${ratio})`;
+      return `${rate(caught, audited)} [${rate(predicted, audited)}] (${num(audited)}, ${ratio})`;
     });
     rows.push(`| ${pct(q)} | ${cells.join(' | ')} | ${(100 * expectedDetection(q, samples)).toFixed(1)}% |`);
   }
@@ -59,6 +61,10 @@ export function detectionTable(results: readonly SimResult[], samples: number): 
   }
   return [
     ...rows,
+    '',
+    `[predicted]: 1 - (1 - f)^${samples} averaged over the claims, f being each claim's false share of ` +
+      'its total: what sampling predicts when exactly the false cells fail. The last column takes f at ' +
+      'the nominal inflation.',
     '',
     `Honest and lazy claims audited: ${num(honest)}, failed: ${num(honestFailed)}. ` +
       `Colluders' claims audited: ${num(colluders)}, failed: ${num(colludersFailed)} ` +

@@ -52,6 +52,12 @@ export interface DetectionCell {
   /** Σ claimed / Σ carried over the audited claims: the inflation actually attempted. */
   claimed: bigint;
   carried: bigint;
+  /**
+   * Σ over the audited claims of 1 - (1 - f)^samples, f = (claimed - carried) / claimed: how many
+   * sampling predicts are caught if exactly the false cells fail (a claim's false share varies around
+   * the nominal inflation, most with few receipts).
+   */
+  predicted: number;
 }
 
 export interface ClassTotals {
@@ -331,11 +337,19 @@ function claimFor(
   const verdict = audit(c, prng.bytes(32), p.auditSamples);
   if (b.kind === 'liar') {
     const key = detectionKey(b.method, b.inflation);
-    const cell = result.detection.get(key) ?? { audited: 0, caught: 0, claimed: 0n, carried: 0n };
+    const cell = result.detection.get(key) ?? {
+      audited: 0,
+      caught: 0,
+      claimed: 0n,
+      carried: 0n,
+      predicted: 0,
+    };
     cell.audited++;
     if (!verdict.ok) cell.caught++;
     cell.claimed += c.claim.cells;
     cell.carried += carried;
+    const falseShare = c.claim.cells > 0n ? Number(c.claim.cells - carried) / Number(c.claim.cells) : 0;
+    cell.predicted += 1 - (1 - falseShare) ** p.auditSamples;
     result.detection.set(key, cell);
   } else {
     const stats = honest ? result.honestAudits : result.colluderAudits;
