@@ -83,7 +83,13 @@ describe('economy simulation', () => {
 
   it('reports every table and plots every scenario and class', () => {
     const report = fullReport([honestOnly, mixed], 48);
-    for (const h of ['share of false claims caught', 'Earnings by class', 'Supply'])
+    for (const h of [
+      'share of false claims caught',
+      'really has',
+      'Claims inflated by 10% or more',
+      'Earnings by class',
+      'Supply',
+    ])
       assert.ok(report.includes(h), h);
     for (const c of RELAY_CLASSES) assert.ok(report.includes(`| ${c} |`), c);
     const svg = renderSvg([honestOnly, mixed]);
