@@ -1,7 +1,8 @@
 // A relay's claim for one epoch (docs/economy.md, "Claims"): its kept receipts sorted by (signer, tag),
 // a Merkle sum tree over them whose nodes also commit the smallest and largest (signer, tag) below them
-// (so every audited path proves the order around it), and the root and total that go on the ledger. Also the relay's side of an
-// audit: the covering leaf and its right-hand neighbour, with their paths, for each sampled position.
+// (so every audited path proves the order around it), and the root and total that go on the ledger.
+// Also the relay's side of an audit: the covering leaf and its right-hand neighbour, with their paths,
+// for each sampled position.
 // Pure: the receipts are already verified (signature, relay, epoch) when the relay kept them.
 import { type MerkleSumNode, MerkleSumTree, merkleLeaf, merkleLeafHash } from '../crypto/merkle-sum.ts';
 import type { AuditEntry, AuditLeaf, AuditResponse } from '../wire/audit-msg.ts';
