@@ -5,19 +5,29 @@
 //   p_i = SHA-256("anonnet-audit" || claim txId || i u32) as a 256-bit big-endian integer mod cells
 //
 // A sampled position lands in a leaf with probability proportional to its value, so inflating a claim
-// by a share q of its total is caught with probability 1 - (1 - q)^samples.
+// by a share q of its total is caught with probability 1 - (1 - q)^samples. That holds for receipts
+// counted twice too: every path is checked for strict (signer, tag) order at each level (the tree's
+// nodes commit their smallest and largest key), so of two leaves with one (signer, tag) at most one has
+// a path that passes, and the copies' share of the total is what a sample must hit.
 import { hash } from 'node:crypto';
 import {
   type MerkleSumProof,
+  merkleLeaf,
   merkleLeafHash,
   pathIndex,
-  proofRoot,
   proofStart,
+  walkProof,
 } from '../crypto/merkle-sum.ts';
 import { verifyReceiptSignature } from '../crypto/receipt-signature.ts';
 import { type AuditLeaf, type AuditResponse, MAX_AUDIT_POSITIONS } from '../wire/audit-msg.ts';
 import { bytesEqual } from '../wire/bytes.ts';
-import { compareReceiptOrder, decodeReceipt, type Receipt, type SignedReceipt } from '../wire/receipt.ts';
+import {
+  compareReceiptOrder,
+  decodeReceipt,
+  type Receipt,
+  receiptOrderKey,
+  type SignedReceipt,
+} from '../wire/receipt.ts';
 import type { RelayClaim } from './claim.ts';
 import { EconomyError } from './errors.ts';
 
@@ -36,8 +46,16 @@ export type AuditFailReason =
   | 'WRONG_RELAY'
   /** The receipt is of another epoch than the claim. */
   | 'WRONG_EPOCH'
-  /** The path, with the receipt's cells as the leaf's value, does not recompute the claim's root and total. */
+  /**
+   * The path, with the receipt's cells as the leaf's value and its (signer, tag) as the leaf's key,
+   * does not recompute the claim's root and total.
+   */
   | 'BAD_PATH'
+  /**
+   * The path recomputes the root, but at some level the keys are not strictly ascending
+   * (left.max < right.min, and min <= max on both sides): leaves out of order, or a receipt counted twice.
+   */
+  | 'NOT_SORTED'
   /** The start offset given is not where the path puts the leaf. */
   | 'BAD_START'
   /** The leaf's range does not hold the sampled position. */
@@ -46,7 +64,10 @@ export type AuditFailReason =
   | 'MISSING_NEIGHBOUR'
   /** A neighbour that is not the next leaf (or one given after the last leaf). */
   | 'BAD_NEIGHBOUR'
-  /** The neighbour's (signer, tag) is not strictly greater: a receipt counted twice, or leaves out of order. */
+  /**
+   * The neighbour's (signer, tag) is not strictly greater. Two sorted paths to one root already imply
+   * it (so it needs a hash collision); kept as a cheap second check.
+   */
   | 'NOT_ASCENDING';
 
 export type AuditResult =
@@ -101,9 +122,10 @@ type LeafCheck = CheckedLeaf | AuditFailReason;
 /**
  * Step 3 of "Audits": does `answer` prove every sampled position of `claim`? For each entry: both
  * receipts decode, confirm this relay's cells in this epoch and carry a valid signature; their paths,
- * with the receipts' cells as leaf values, recompute the claim's root and total; the covering leaf's
- * range holds the position; the neighbour is the next leaf (none only after the last) and its
- * (signer, tag) is strictly greater. The first failure is the answer. Never throws.
+ * with the receipts' cells as leaf values and (signer, tag) as leaf keys, recompute the claim's root
+ * and total and are in strict key order at every level; the covering leaf's range holds the position;
+ * the neighbour is the next leaf (none only after the last) and its (signer, tag) is strictly greater.
+ * The first failure is the answer. Never throws.
  */
 export function checkAuditAnswer(
   claim: RelayClaim,
@@ -171,14 +193,18 @@ function checkLeaf(
     claim.leaves,
   );
   if (index === undefined) return 'BAD_PATH';
+  // The leaf's key is read from the receipt: a tree that states another key for it does not recompute.
   const proof: MerkleSumProof = {
     index,
     leafCount: claim.leaves,
-    leaf: { hash: merkleLeafHash(signed.bytes), sum: receipt.cells },
+    leaf: merkleLeaf(merkleLeafHash(signed.bytes), receipt.cells, receiptOrderKey(receipt)),
     steps: leaf.steps,
   };
-  const root = proofRoot(proof);
-  if (root === undefined || root.sum !== claim.cells || !bytesEqual(root.hash, claim.root)) return 'BAD_PATH';
+  const walk = walkProof(proof);
+  if (walk === undefined || walk.root.sum !== claim.cells || !bytesEqual(walk.root.hash, claim.root)) {
+    return 'BAD_PATH';
+  }
+  if (!walk.sorted) return 'NOT_SORTED';
   const start = proofStart(proof);
   if (start !== leaf.start) return 'BAD_START';
   // Last: the one check that costs an Ed25519 verification.
@@ -189,6 +215,10 @@ function checkLeaf(
 /** Identifies a leaf of an answer by everything it carries (an answer may repeat a leaf per position). */
 function leafKey(leaf: AuditLeaf): string {
   let key = `${Buffer.from(leaf.receipt).toString('latin1')}|${leaf.start}`;
-  for (const s of leaf.steps) key += `|${Buffer.from(s.hash).toString('latin1')}${s.side}${s.sum}`;
+  for (const s of leaf.steps) {
+    // Lengths too: a leaf built in memory may carry fields of the wrong size (the codec's cannot).
+    const bytes = Buffer.concat([s.hash, s.min, s.max]).toString('latin1');
+    key += `|${s.hash.length},${s.min.length},${s.max.length}:${bytes}${s.side}${s.sum}`;
+  }
   return key;
 }

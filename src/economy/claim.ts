@@ -1,11 +1,13 @@
 // A relay's claim for one epoch (docs/economy.md, "Claims"): its kept receipts sorted by (signer, tag),
-// a Merkle sum tree over them, and the root and total that go on the ledger. Also the relay's side of an
-// audit: the covering leaf and its right-hand neighbour, with their paths, for each sampled position.
+// a Merkle sum tree over them whose nodes also commit the smallest and largest (signer, tag) below them
+// (so every audited path proves the order around it), and the root and total that go on the ledger.
+// Also the relay's side of an audit: the covering leaf and its right-hand neighbour, with their paths,
+// for each sampled position.
 // Pure: the receipts are already verified (signature, relay, epoch) when the relay kept them.
-import { type MerkleSumNode, MerkleSumTree, merkleLeafHash } from '../crypto/merkle-sum.ts';
+import { type MerkleSumNode, MerkleSumTree, merkleLeaf, merkleLeafHash } from '../crypto/merkle-sum.ts';
 import type { AuditEntry, AuditLeaf, AuditResponse } from '../wire/audit-msg.ts';
 import { bytesEqual } from '../wire/bytes.ts';
-import { compareReceiptOrder, type SignedReceipt } from '../wire/receipt.ts';
+import { compareReceiptOrder, receiptOrderKey, type SignedReceipt } from '../wire/receipt.ts';
 import { EconomyError } from './errors.ts';
 
 /** What RELAY_CLAIM commits on the ledger, with the claimant and epoch it is for. */
@@ -31,9 +33,9 @@ export interface BuiltClaim extends ClaimTree {
   readonly claim: RelayClaim;
 }
 
-/** A claim leaf: (SHA-256(0x00 || receipt), cells). */
+/** A claim leaf: (SHA-256(0x00 || receipt), cells, key, key) with key = signer || tag u64. */
 export function receiptLeaf(signed: SignedReceipt): MerkleSumNode {
-  return { hash: merkleLeafHash(signed.bytes), sum: signed.receipt.cells };
+  return merkleLeaf(merkleLeafHash(signed.bytes), signed.receipt.cells, receiptOrderKey(signed.receipt));
 }
 
 /**

@@ -146,7 +146,7 @@ function inflated(built: BuiltClaim, percent: number): BuiltClaim {
   const leaves = built.receipts.map((_bytes, i) => {
     const leaf = built.tree.leaf(i);
     const extra = (leaf.sum * BigInt(Math.round(percent))) / 100n;
-    return { hash: leaf.hash, sum: leaf.sum + (extra > 0n ? extra : 1n) };
+    return { ...leaf, sum: leaf.sum + (extra > 0n ? extra : 1n) };
   });
   const tree = MerkleSumTree.build(leaves);
   return {

@@ -10,11 +10,19 @@
 //   entry      leaf | hasNeighbour u8 (0 or 1) | leaf (when hasNeighbour = 1)
 //   leaf       receipt (153: wire/receipt.ts, opaque here) | start u64 (where the leaf's range
 //              starts in the claim's running sum) | steps u8 (0..32) | step × steps
-//   step       sibling hash (32) | sibling sum u64 | side u8 (0: the sibling is on the left, 1: right)
+//   step       sibling hash (32) | sibling sum u64 | sibling min (40) | sibling max (40) |
+//              side u8 (0: the sibling is on the left, 1: right)                      (121 bytes)
 //
-// The path's steps go from the leaf's level upwards (crypto/merkle-sum.ts). Every value has one
-// encoding, so decode then encode gives the same bytes back. Nothing may follow a message.
-import { MAX_MERKLE_DEPTH, MERKLE_HASH_BYTES, type MerkleSumStep } from '../crypto/merkle-sum.ts';
+// A key (min, max) is a receipt's signer (32) || tag u64: the smallest and largest leaf key below the
+// sibling, so the validator can check the leaves' order at every level (crypto/merkle-sum.ts). The
+// path's steps go from the leaf's level upwards. Every value has one encoding, so decode then encode
+// gives the same bytes back. Nothing may follow a message.
+import {
+  MAX_MERKLE_DEPTH,
+  MERKLE_HASH_BYTES,
+  MERKLE_KEY_BYTES,
+  type MerkleSumStep,
+} from '../crypto/merkle-sum.ts';
 import { guardDecode, Reader, Writer } from './bytes.ts';
 import { type DecodeResult, decodeError } from './decode-result.ts';
 import { WireError } from './errors.ts';
@@ -22,9 +30,10 @@ import { RECEIPT_BYTES } from './receipt.ts';
 
 /** Most positions one request may ask for (the count is a u8; auditSamples defaults to 48). */
 export const MAX_AUDIT_POSITIONS = 255;
-const STEP_BYTES = MERKLE_HASH_BYTES + 8 + 1;
-const MAX_LEAF_BYTES = RECEIPT_BYTES + 8 + 1 + MAX_MERKLE_DEPTH * STEP_BYTES;
+export const AUDIT_STEP_BYTES = MERKLE_HASH_BYTES + 8 + 2 * MERKLE_KEY_BYTES + 1;
+const MAX_LEAF_BYTES = RECEIPT_BYTES + 8 + 1 + MAX_MERKLE_DEPTH * AUDIT_STEP_BYTES;
 export const MAX_AUDIT_REQUEST_BYTES = 4 + 1 + MAX_AUDIT_POSITIONS * 8;
+/** 2,057,596 bytes: 255 entries of two leaves with 32-step paths. */
 export const MAX_AUDIT_RESPONSE_BYTES = 1 + MAX_AUDIT_POSITIONS * (2 * MAX_LEAF_BYTES + 1);
 
 export interface AuditRequest {
@@ -114,8 +123,12 @@ function writeLeaf(w: Writer, leaf: AuditLeaf): void {
     if (!(s.hash instanceof Uint8Array) || s.hash.length !== MERKLE_HASH_BYTES) {
       throw new WireError('BAD_LENGTH', `a sibling hash is ${MERKLE_HASH_BYTES} bytes`);
     }
+    checkKey(s.min);
+    checkKey(s.max);
     w.bytes(s.hash)
       .u64(s.sum)
+      .bytes(s.min)
+      .bytes(s.max)
       .u8(s.side === 'left' ? 0 : 1);
   }
 }
@@ -129,11 +142,19 @@ function readLeaf(r: Reader): AuditLeaf {
   for (let i = 0; i < n; i++) {
     const hash = r.bytes(MERKLE_HASH_BYTES);
     const sum = r.u64();
+    const min = r.bytes(MERKLE_KEY_BYTES);
+    const max = r.bytes(MERKLE_KEY_BYTES);
     const side = r.u8();
     if (side > 1) throw new WireError('BAD_FIELD', `a path side must be 0 or 1, got ${side}`);
-    steps.push({ hash, sum, side: side === 0 ? 'left' : 'right' });
+    steps.push({ hash, sum, min, max, side: side === 0 ? 'left' : 'right' });
   }
   return { receipt, start, steps };
+}
+
+function checkKey(k: Uint8Array): void {
+  if (!(k instanceof Uint8Array) || k.length !== MERKLE_KEY_BYTES) {
+    throw new WireError('BAD_LENGTH', `a sibling key is ${MERKLE_KEY_BYTES} bytes`);
+  }
 }
 
 function checkCount(n: number, what: string): void {

@@ -156,6 +156,20 @@ export function compareReceiptOrder(a: Receipt, b: Receipt): number {
   return a.tag < b.tag ? -1 : a.tag > b.tag ? 1 : 0;
 }
 
+/** Bytes of a receipt's order key: signer (32) || tag u64 big-endian (8). */
+export const RECEIPT_ORDER_KEY_BYTES = RECEIPT_KEY_BYTES + 8;
+
+/**
+ * A receipt's key in a claim's Merkle sum tree (docs/economy.md, "Claims"): signer || tag u64, so that
+ * comparing keys as bytes is compareReceiptOrder.
+ */
+export function receiptOrderKey(r: Receipt): Uint8Array {
+  const out = new Uint8Array(RECEIPT_ORDER_KEY_BYTES);
+  out.set(r.signer.subarray(0, RECEIPT_KEY_BYTES));
+  new DataView(out.buffer).setBigUint64(RECEIPT_KEY_BYTES, r.tag);
+  return out;
+}
+
 function checkKey(v: Uint8Array, what: string): void {
   if (!(v instanceof Uint8Array) || v.length !== RECEIPT_KEY_BYTES) {
     throw new WireError('BAD_LENGTH', `${what} must be ${RECEIPT_KEY_BYTES} bytes`);

@@ -1,6 +1,7 @@
 // Generates test/vectors/economy.json: proof-of-relay test vectors for AnonNet and for any other
 // implementation: link receipts (valid, with Ed25519 signatures from fixed seeds, and invalid ones with
-// their decode codes), a claim's Merkle sum tree (leaves, root, every leaf's path), the audit positions
+// their decode codes), a claim's Merkle sum tree (leaves with their keys, root, every leaf's path with the
+// siblings' sums and min and max keys), the audit positions
 // sampled for a fixed claim txId, and an audit request and answer. Deterministic (Ed25519 signatures
 // are), so running it again gives the same file.
 //
@@ -23,6 +24,9 @@ const sha = (label: string) => new Uint8Array(createHash('sha256').update(`anonn
 export interface NodeJson {
   hash: string;
   sum: string;
+  /** The smallest and largest leaf key below the node: signer (32) || tag u64, hex. */
+  min: string;
+  max: string;
 }
 
 export interface VectorFile {
@@ -47,7 +51,12 @@ export interface VectorFile {
   audit: { claimTxId: string; samples: number; positions: string[]; request: string; response: string };
 }
 
-const node = (n: MerkleSumNode): NodeJson => ({ hash: hex(n.hash), sum: n.sum.toString() });
+const node = (n: MerkleSumNode): NodeJson => ({
+  hash: hex(n.hash),
+  sum: n.sum.toString(),
+  min: hex(n.min),
+  max: hex(n.max),
+});
 const step = (s: MerkleSumStep) => ({ ...node(s), side: s.side });
 
 export function buildEconomyVectors(): VectorFile {
@@ -110,7 +119,7 @@ export function buildEconomyVectors(): VectorFile {
   const positions = samplePositions(claimTxId, built.claim.cells, samples);
   return {
     description:
-      'Proof-of-relay vectors (docs/economy.md): receipt v1, the claim Merkle sum tree, audit sampling and messages.',
+      'Proof-of-relay vectors (docs/economy.md): receipt v1, the claim Merkle sum tree (nodes commit hash, sum, min and max key), audit sampling and messages.',
     relaySeed: hex(relaySeed),
     epoch,
     receipts,

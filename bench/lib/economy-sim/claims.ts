@@ -6,7 +6,12 @@
 import { MerkleSumTree } from '../../../src/crypto/merkle-sum.ts';
 import { type AuditResult, checkAuditAnswer, samplePositions } from '../../../src/economy/audit.ts';
 import { answerAudit, type ClaimTree, type RelayClaim, receiptLeaf } from '../../../src/economy/claim.ts';
-import { assembleReceipt, compareReceiptOrder, type SignedReceipt } from '../../../src/wire/receipt.ts';
+import {
+  assembleReceipt,
+  compareReceiptOrder,
+  RECEIPT_ORDER_KEY_BYTES,
+  type SignedReceipt,
+} from '../../../src/wire/receipt.ts';
 import type { Prng } from '../../../test/sim/prng.ts';
 import type { LieMethod } from './population.ts';
 
@@ -18,10 +23,14 @@ export function simVerify(signed: SignedReceipt): boolean {
   return signed.signature[0] === 1;
 }
 
-/** A leaf as a relay commits it: the receipt, and the value it puts in the tree (a liar's may differ). */
+/**
+ * A leaf as a relay commits it: the receipt, the value it puts in the tree and, when the tree states
+ * another key than the receipt's (signer, tag), that key (a liar's may differ in both).
+ */
 export interface SimLeaf {
   readonly receipt: SignedReceipt;
   readonly sum: bigint;
+  readonly key?: Uint8Array;
 }
 
 export interface SimClaim extends ClaimTree {
@@ -95,9 +104,11 @@ export function honestLeaves(receipts: readonly SignedReceipt[]): SimLeaf[] {
  * cleverly as the checks of docs/economy.md allow:
  *   fake-leaf  1..3 receipts with forged signatures (random signers: they sort anywhere)
  *   fake-sum   the smallest leaf valued at its cells + extra (the range a sample must hit is smallest)
- *   duplicate  copies of real receipts (the earliest in order, up to extra), in order, after the
- *              smallest leaf that sorts after them all: only a sample on that leaf sees the copies
- *              out of order, since an audit checks the right-hand neighbour only
+ *   duplicate  copies of real receipts (up to extra), first in the tree, which states made-up keys for
+ *              them (0^32 || i) below every real key: every level is then in order, so only a sample
+ *              on a copy fails (its receipt's key is not the one stated), and no real leaf has a copy
+ *              as its right-hand neighbour. Copies under their real keys would fail more paths: every
+ *              path through the common ancestor of a copy and a greater real leaf.
  */
 export function lyingLeaves(
   prng: Prng,
@@ -131,25 +142,32 @@ export function lyingLeaves(
 function duplicated(leaves: readonly SimLeaf[], extra: bigint): SimLeaf[] {
   const copies: SimLeaf[] = [];
   let added = 0n;
-  let last = -1;
-  // Copies of early leaves (the most later leaves to hide them behind) that keep within extra + 25%.
+  // Copies of leaves in order that keep within extra + 25% (at least one).
   for (let i = 0; i < leaves.length && added < extra; i++) {
     const v = (leaves[i] as SimLeaf).sum;
     if (added + v > extra + extra / 4n && !(copies.length === 0 && i === leaves.length - 1)) continue;
-    copies.push(leaves[i] as SimLeaf);
+    copies.push({ ...(leaves[i] as SimLeaf), key: madeUpKey(copies.length) });
     added += v;
-    last = i;
   }
-  if (copies.length === 0) return [...leaves];
-  let after = last;
-  for (let j = last; j < leaves.length; j++)
-    if ((leaves[j] as SimLeaf).sum < (leaves[after] as SimLeaf).sum) after = j;
-  return [...leaves.slice(0, after + 1), ...copies, ...leaves.slice(after + 1)];
+  return [...copies, ...leaves];
+}
+
+/** 0^32 || i: below the key of any receipt whose signer is not all zeros. */
+function madeUpKey(i: number): Uint8Array {
+  const key = new Uint8Array(RECEIPT_ORDER_KEY_BYTES);
+  new DataView(key.buffer).setBigUint64(RECEIPT_ORDER_KEY_BYTES - 8, BigInt(i));
+  return key;
 }
 
 /** The claim a relay commits over its leaves (in the order given). */
 export function commit(relay: Uint8Array, epoch: number, leaves: readonly SimLeaf[]): SimClaim {
-  const tree = MerkleSumTree.build(leaves.map((l) => ({ hash: receiptLeaf(l.receipt).hash, sum: l.sum })));
+  const tree = MerkleSumTree.build(
+    leaves.map((l) => {
+      const leaf = receiptLeaf(l.receipt);
+      const key = l.key ?? leaf.min;
+      return { hash: leaf.hash, sum: l.sum, min: key, max: key };
+    }),
+  );
   return {
     tree,
     receipts: leaves.map((l) => l.receipt.bytes),

@@ -2,7 +2,13 @@
 // supply over time. The same text goes to stdout and into docs/economy.md ("Simulation").
 import { CELL_BYTES } from '../../../src/wire/cell.ts';
 import { INFLATIONS, LIE_METHODS, RELAY_CLASSES } from './population.ts';
-import { detectionKey, type SimResult } from './simulation.ts';
+import {
+  ACTUAL_BANDS_BPS,
+  actualKey,
+  type DetectionCell,
+  detectionKey,
+  type SimResult,
+} from './simulation.ts';
 
 const GIB = 2 ** 30;
 
@@ -25,7 +31,7 @@ export function expectedDetection(inflation: number, samples: number): number {
 
 export function detectionTable(results: readonly SimResult[], samples: number): string {
   const rows = [
-    `| inflation | ${LIE_METHODS.map((m) => `${m}: caught (claims, claimed/carried)`).join(' | ')} | expected, one fake range |`,
+    `| inflation | ${LIE_METHODS.map((m) => `${m}: caught [predicted] (claims, claimed/carried)`).join(' | ')} | expected, one fake range |`,
     `| ---: | ${LIE_METHODS.map(() => '---:').join(' | ')} | ---: |`,
   ];
   for (const q of INFLATIONS) {
@@ -34,6 +40,7 @@ export function detectionTable(results: readonly SimResult[], samples: number): 
       let caught = 0;
       let claimed = 0n;
       let carried = 0n;
+      let predicted = 0;
       for (const r of results) {
         const c = r.detection.get(detectionKey(m, q));
         if (c === undefined) continue;
@@ -41,9 +48,10 @@ export function detectionTable(results: readonly SimResult[], samples: number): 
         caught += c.caught;
         claimed += c.claimed;
         carried += c.carried;
+        predicted += c.predicted;
       }
       const ratio = carried === 0n ? 'n/a' : (Number(claimed) / Number(carried)).toFixed(3);
-      return `${rate(caught, audited)} (${num(audited)}, ${ratio})`;
+      return `${rate(caught, audited)} [${rate(predicted, audited)}] (${num(audited)}, ${ratio})`;
     });
     rows.push(`| ${pct(q)} | ${cells.join(' | ')} | ${(100 * expectedDetection(q, samples)).toFixed(1)}% |`);
   }
@@ -60,10 +68,59 @@ export function detectionTable(results: readonly SimResult[], samples: number): 
   return [
     ...rows,
     '',
+    `[predicted]: 1 - (1 - f)^${samples} averaged over the claims, f being each claim's false share of ` +
+      'its total: what sampling predicts when exactly the false cells fail. The last column takes f at ' +
+      'the nominal inflation.',
+    '',
     `Honest and lazy claims audited: ${num(honest)}, failed: ${num(honestFailed)}. ` +
       `Colluders' claims audited: ${num(colluders)}, failed: ${num(colludersFailed)} ` +
       '(their fake receipts carry valid signatures: only the capacity cap bounds them).',
   ].join('\n');
+}
+
+/** The same claims by the inflation they really have: the issue's goal is stated for those of 10% and more. */
+export function actualInflationTable(results: readonly SimResult[]): string {
+  const rows = [
+    `| actual inflation | ${LIE_METHODS.map((m) => `${m}: caught [predicted] (claims)`).join(' | ')} |`,
+    `| --- | ${LIE_METHODS.map(() => '---:').join(' | ')} |`,
+  ];
+  ACTUAL_BANDS_BPS.forEach((band, i) => {
+    const next = ACTUAL_BANDS_BPS[i + 1];
+    const label = next === undefined ? `${band / 100}% and more` : `${band / 100}% to under ${next / 100}%`;
+    const cells = LIE_METHODS.map((m) => {
+      const c = sumCells(results.map((r) => r.byActual.get(actualKey(m, band))));
+      return c.audited === 0
+        ? '-'
+        : `${rate(c.caught, c.audited)} [${rate(c.predicted, c.audited)}] (${num(c.audited)})`;
+    });
+    rows.push(`| ${label} | ${cells.join(' | ')} |`);
+  });
+  const atLeast10 = LIE_METHODS.map((m) => {
+    const c = sumCells(
+      results.flatMap((r) =>
+        ACTUAL_BANDS_BPS.filter((b) => b >= 1000).map((b) => r.byActual.get(actualKey(m, b))),
+      ),
+    );
+    return `${m} ${rate(c.caught, c.audited)} of ${num(c.audited)}`;
+  });
+  return [
+    ...rows,
+    '',
+    `Actual inflation rounded to 0.01%. Claims inflated by 10% or more, caught: ${atLeast10.join(', ')}.`,
+  ].join('\n');
+}
+
+function sumCells(cells: readonly (DetectionCell | undefined)[]): DetectionCell {
+  const out: DetectionCell = { audited: 0, caught: 0, claimed: 0n, carried: 0n, predicted: 0 };
+  for (const c of cells) {
+    if (c === undefined) continue;
+    out.audited += c.audited;
+    out.caught += c.caught;
+    out.claimed += c.claimed;
+    out.carried += c.carried;
+    out.predicted += c.predicted;
+  }
+  return out;
 }
 
 export function earningsTable(results: readonly SimResult[]): string {
@@ -134,6 +191,10 @@ export function fullReport(results: readonly SimResult[], samples: number): stri
     '#### Audits: share of false claims caught',
     '',
     detectionTable(results, samples),
+    '',
+    '#### Audits: by the inflation a claim really has',
+    '',
+    actualInflationTable(results),
     '',
     '#### Earnings by class',
     '',

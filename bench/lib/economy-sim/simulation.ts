@@ -52,6 +52,12 @@ export interface DetectionCell {
   /** Σ claimed / Σ carried over the audited claims: the inflation actually attempted. */
   claimed: bigint;
   carried: bigint;
+  /**
+   * Σ over the audited claims of 1 - (1 - f)^samples, f = (claimed - carried) / claimed: how many
+   * sampling predicts are caught if exactly the false cells fail (a claim's false share varies around
+   * the nominal inflation, most with few receipts).
+   */
+  predicted: number;
 }
 
 export interface ClassTotals {
@@ -75,8 +81,10 @@ export interface SupplyPoint {
 
 export interface SimResult {
   readonly options: SimOptions;
-  /** `${method}:${inflation}` → counts. */
+  /** `${method}:${inflation}` → counts, by the liar's nominal inflation. */
   readonly detection: Map<string, DetectionCell>;
+  /** `${method}:${band}` → counts, by the inflation a claim really has (bands: ACTUAL_BANDS_BPS). */
+  readonly byActual: Map<string, DetectionCell>;
   readonly honestAudits: { audited: number; failed: number };
   readonly colluderAudits: { audited: number; failed: number };
   readonly classes: Record<RelayClass, ClassTotals>;
@@ -117,6 +125,42 @@ export function detectionKey(method: LieMethod, inflation: number): string {
   return `${method}:${inflation}`;
 }
 
+/**
+ * Lower bounds, in basis points, of the bands of a claim's actual inflation (claimed / carried - 1):
+ * copies are whole receipts, so a duplicating liar's claims spread around its nominal inflation.
+ */
+export const ACTUAL_BANDS_BPS: readonly number[] = [0, 500, 1000, 2500];
+
+export function actualKey(method: LieMethod, bandBps: number): string {
+  return `${method}:${bandBps}`;
+}
+
+/** The band of claimed / carried - 1, rounded to a basis point (a liar's extra cells are rounded too). */
+function actualBand(claimed: bigint, carried: bigint): number {
+  const bps = carried > 0n ? Number(((claimed - carried) * 10_000n + carried / 2n) / carried) : 0;
+  let band = 0;
+  for (const b of ACTUAL_BANDS_BPS) if (bps >= b) band = b;
+  return band;
+}
+
+function tally(
+  map: Map<string, DetectionCell>,
+  key: string,
+  caught: boolean,
+  claimed: bigint,
+  carried: bigint,
+  samples: number,
+): void {
+  const cell = map.get(key) ?? { audited: 0, caught: 0, claimed: 0n, carried: 0n, predicted: 0 };
+  cell.audited++;
+  if (caught) cell.caught++;
+  cell.claimed += claimed;
+  cell.carried += carried;
+  const falseShare = claimed > 0n ? Number(claimed - carried) / Number(claimed) : 0;
+  cell.predicted += 1 - (1 - falseShare) ** samples;
+  map.set(key, cell);
+}
+
 export function simulate(options: SimOptions): SimResult {
   const p = options.params ?? defaultEconomyParams;
   const prng = new Prng(options.seed);
@@ -146,6 +190,7 @@ export function simulate(options: SimOptions): SimResult {
   const result: SimResult = {
     options,
     detection: new Map(),
+    byActual: new Map(),
     honestAudits: { audited: 0, failed: 0 },
     colluderAudits: { audited: 0, failed: 0 },
     classes: Object.fromEntries(
@@ -330,13 +375,11 @@ function claimFor(
   const c = commit(r.key, epoch, leaves);
   const verdict = audit(c, prng.bytes(32), p.auditSamples);
   if (b.kind === 'liar') {
-    const key = detectionKey(b.method, b.inflation);
-    const cell = result.detection.get(key) ?? { audited: 0, caught: 0, claimed: 0n, carried: 0n };
-    cell.audited++;
-    if (!verdict.ok) cell.caught++;
-    cell.claimed += c.claim.cells;
-    cell.carried += carried;
-    result.detection.set(key, cell);
+    const claimed = c.claim.cells;
+    const nominal = detectionKey(b.method, b.inflation);
+    tally(result.detection, nominal, !verdict.ok, claimed, carried, p.auditSamples);
+    const actual = actualKey(b.method, actualBand(claimed, carried));
+    tally(result.byActual, actual, !verdict.ok, claimed, carried, p.auditSamples);
   } else {
     const stats = honest ? result.honestAudits : result.colluderAudits;
     stats.audited++;

@@ -25,10 +25,21 @@ function sorted(receipts: readonly SignedReceipt[]): SignedReceipt[] {
   return [...receipts].sort((a, b) => compareReceiptOrder(a.receipt, b.receipt));
 }
 
-/** A claim over the receipts as given (no checks, the order kept): what a cheating relay can commit. */
-function rawClaim(receipts: readonly SignedReceipt[], sums?: readonly bigint[]): BuiltClaim {
+/**
+ * A claim over the receipts as given (no checks, the order kept), with the values and the keys the tree
+ * states for them where given: what a cheating relay can commit.
+ */
+function rawClaim(
+  receipts: readonly SignedReceipt[],
+  sums?: readonly bigint[],
+  keys?: readonly (Uint8Array | undefined)[],
+): BuiltClaim {
   const tree = MerkleSumTree.build(
-    receipts.map((r, i) => ({ ...receiptLeaf(r), sum: sums?.[i] ?? r.receipt.cells })),
+    receipts.map((r, i) => {
+      const leaf = receiptLeaf(r);
+      const key = keys?.[i] ?? leaf.min;
+      return { ...leaf, sum: sums?.[i] ?? r.receipt.cells, min: key, max: key };
+    }),
   );
   return {
     tree,
@@ -203,7 +214,7 @@ describe('checkAuditAnswer', () => {
     const [a, b, c] = sorted(honest).slice(0, 3) as [SignedReceipt, SignedReceipt, SignedReceipt];
     const [la, lb, lc] = [receiptLeaf(a), receiptLeaf(b), receiptLeaf(c)];
     const ab = merkleParent(la, lb)!;
-    const fakeAb = { hash: ab.hash, sum: ab.sum + 1000n };
+    const fakeAb = { ...ab, sum: ab.sum + 1000n };
     const root = merkleParent(fakeAb, lc)!;
     const claim: RelayClaim = {
       relayKey: relay.publicKey,
@@ -239,18 +250,60 @@ describe('checkAuditAnswer', () => {
     fails(checkAuditAnswer(claim, [phantom], { entries: [{ leaf: leafC, neighbour: null }] }), 'NOT_COVERED');
   });
 
-  it('fails a receipt counted twice (the neighbour is not strictly greater)', () => {
+  it('fails a receipt counted twice next to itself: both paths meet at an unsorted level', () => {
     const receipts = sorted(honest);
     const dup = [...receipts.slice(0, 3), receipts[2]!, ...receipts.slice(3)];
     const built = rawClaim(dup);
-    fails(audit(built, [at(built, 2)]), 'NOT_ASCENDING');
-    fails(audit(built, samplePositions(txId('dup'), built.claim.cells, 48)), 'NOT_ASCENDING');
+    fails(audit(built, [at(built, 2)]), 'NOT_SORTED');
+    fails(audit(built, [at(built, 3)]), 'NOT_SORTED');
+    fails(audit(built, samplePositions(txId('dup'), built.claim.cells, 48)), 'NOT_SORTED');
+    assert.deepEqual(audit(built, [at(built, 0), at(built, 5), at(built, 8)]), { ok: true });
   });
 
   it('fails leaves out of (signer, tag) order', () => {
     const receipts = sorted(honest);
     const swapped = [receipts[1]!, receipts[0]!, ...receipts.slice(2)];
-    fails(audit(rawClaim(swapped), [0n]), 'NOT_ASCENDING');
+    fails(audit(rawClaim(swapped), [0n]), 'NOT_SORTED');
+  });
+
+  it('fails every copy of receipts appended in order after the real ones, not only the boundary', () => {
+    // [A..H, A'..C']: the neighbour rule alone saw only H (whose neighbour A' is smaller). Now every
+    // path through the common ancestor of H and A' fails: here the root, so every leaf.
+    const receipts = sorted(honest);
+    const built = rawClaim([...receipts, ...receipts.slice(0, 3)]);
+    for (let i = 0; i < 11; i++) fails(audit(built, [at(built, i)]), 'NOT_SORTED');
+    fails(audit(built, samplePositions(txId('appended'), built.claim.cells, 48)), 'NOT_SORTED');
+  });
+
+  it('fails copies the tree states under made-up keys (that sort) where a copy is sampled, and nowhere else', () => {
+    // The cleverest placement of copies (bench/lib/economy-sim/claims.ts): first, under keys below every
+    // real one, so every level is in order. A sampled copy's receipt gives its real key: BAD_PATH.
+    const receipts = sorted(honest);
+    const copies = [receipts[4]!, receipts[6]!];
+    const low = (i: number) => {
+      const k = new Uint8Array(40);
+      k[39] = i;
+      return k;
+    };
+    const built = rawClaim([...copies, ...receipts], undefined, [low(0), low(1)]);
+    fails(audit(built, [at(built, 0)]), 'BAD_PATH');
+    fails(audit(built, [at(built, 1) + 5n]), 'BAD_PATH');
+    for (let i = 2; i < 10; i++) assert.deepEqual(audit(built, [at(built, i)]), { ok: true }, `leaf ${i}`);
+    // The copies are 1200 of 4800 cells: 48 samples all miss them with probability 0.75^48 < 1e-5.
+    fails(audit(built, samplePositions(txId('copies'), built.claim.cells, 48)), 'BAD_PATH');
+  });
+
+  it('fails a leaf whose key the tree misstates, even where the order holds', () => {
+    const receipts = sorted(honest);
+    const keys: (Uint8Array | undefined)[] = receipts.map(() => undefined);
+    // Leaf 3 stated under leaf 2's key with a larger tag: still between leaves 2 and 4.
+    const stated = receiptLeaf(receipts[2]!).min.slice();
+    stated[39]! += 1;
+    keys[3] = stated;
+    const built = rawClaim(receipts, undefined, keys);
+    fails(audit(built, [at(built, 3)]), 'BAD_PATH');
+    fails(audit(built, [at(built, 2)]), 'BAD_PATH'); // leaf 3 is leaf 2's neighbour
+    assert.deepEqual(audit(built, [at(built, 0), at(built, 4), at(built, 5)]), { ok: true });
   });
 
   it('fails a receipt of another epoch', () => {

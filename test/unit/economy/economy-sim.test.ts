@@ -1,7 +1,7 @@
 // The economy simulation (bench/economy-sim.ts) run tiny: its invariants hold (conservation after every
 // epoch, no honest or colluding claim fails an audit, only liars are penalised), it is deterministic for
-// a seed, audits catch large inflations, honest relays out-earn the liars audits catch, and the CLI
-// prints JSON and writes its plot.
+// a seed, audits catch large inflations (duplicated receipts too), honest relays out-earn the liars
+// audits catch, and the CLI prints JSON and writes its plot.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -53,8 +53,8 @@ describe('economy simulation', () => {
     assert.ok(burned > 0n && burned <= BigInt(penalised) * defaultEconomyParams.relayBond);
   });
 
-  it('audits catch inflation by fake leaves and fake sums of 25% and more', () => {
-    for (const method of ['fake-leaf', 'fake-sum'] as const) {
+  it('audits catch inflation by fake leaves, fake sums and duplicated receipts of 25% and more', () => {
+    for (const method of ['fake-leaf', 'fake-sum', 'duplicate'] as const) {
       for (const q of [0.25, 0.5]) {
         const c = mixed.detection.get(detectionKey(method, q));
         assert.ok(c !== undefined && c.audited >= 10, `${method} ${q}: audited`);
@@ -70,6 +70,7 @@ describe('economy simulation', () => {
     assert.ok(perEpoch('honest') > 0);
     assert.ok(perEpoch('honest') > 5 * perEpoch('liar:fake-leaf'));
     assert.ok(perEpoch('honest') > 5 * perEpoch('liar:fake-sum'));
+    assert.ok(perEpoch('honest') > 5 * perEpoch('liar:duplicate'));
   });
 
   it('is deterministic for a seed', () => {
@@ -82,7 +83,13 @@ describe('economy simulation', () => {
 
   it('reports every table and plots every scenario and class', () => {
     const report = fullReport([honestOnly, mixed], 48);
-    for (const h of ['share of false claims caught', 'Earnings by class', 'Supply'])
+    for (const h of [
+      'share of false claims caught',
+      'really has',
+      'Claims inflated by 10% or more',
+      'Earnings by class',
+      'Supply',
+    ])
       assert.ok(report.includes(h), h);
     for (const c of RELAY_CLASSES) assert.ok(report.includes(`| ${c} |`), c);
     const svg = renderSvg([honestOnly, mixed]);

@@ -8,6 +8,7 @@ import { describe, it } from 'node:test';
 import { identityFromSeed } from '../../../src/crypto/identity.ts';
 import {
   MerkleSumTree,
+  merkleLeaf,
   merkleLeafHash,
   pathIndex,
   proofStart,
@@ -21,7 +22,12 @@ import {
   encodeAuditRequest,
   encodeAuditResponse,
 } from '../../../src/wire/audit-msg.ts';
-import { decodeReceipt, encodeReceipt, receiptSigningMessage } from '../../../src/wire/receipt.ts';
+import {
+  decodeReceipt,
+  encodeReceipt,
+  receiptOrderKey,
+  receiptSigningMessage,
+} from '../../../src/wire/receipt.ts';
 import {
   buildEconomyVectors,
   renderVectorFile,
@@ -65,22 +71,41 @@ describe('economy test vectors', () => {
     });
   }
 
-  it('claim: leaves sorted, leaf hashes, root and every path', () => {
+  it('claim: leaves sorted, leaf hashes and keys, root and every path', () => {
     const c = file.claim;
     const sorted = [...c.leaves].sort((a, b) => (a.slice(82, 146) < b.slice(82, 146) ? -1 : 1));
     assert.deepEqual(c.leaves, sorted, 'sorted by signer (tags differ per signer here)');
     const nodes = c.leaves.map((b, i) => {
       const d = decodeReceipt(unhex(b));
       assert.equal(d.kind, 'ok');
-      const cells = d.kind === 'ok' ? d.value.receipt.cells : 0n;
-      assert.equal(hex(merkleLeafHash(unhex(b))), c.leafNodes[i]?.hash);
-      assert.equal(String(cells), c.leafNodes[i]?.sum);
-      return { hash: merkleLeafHash(unhex(b)), sum: cells };
+      if (d.kind !== 'ok') return assert.fail('unreachable');
+      const { cells, signer, tag } = d.value.receipt;
+      // A leaf's key is its receipt's signer || tag u64, as both min and max.
+      const key = hex(signer) + tag.toString(16).padStart(16, '0');
+      assert.equal(hex(receiptOrderKey(d.value.receipt)), key);
+      assert.deepEqual(c.leafNodes[i], {
+        hash: hex(merkleLeafHash(unhex(b))),
+        sum: String(cells),
+        min: key,
+        max: key,
+      });
+      return merkleLeaf(merkleLeafHash(unhex(b)), cells, unhex(key));
     });
     const root = MerkleSumTree.build(nodes).root;
-    assert.deepEqual({ hash: hex(root.hash), sum: String(root.sum) }, c.root);
+    assert.deepEqual(
+      { hash: hex(root.hash), sum: String(root.sum), min: hex(root.min), max: hex(root.max) },
+      c.root,
+    );
+    assert.equal(c.root.min, c.leafNodes[0]?.min);
+    assert.equal(c.root.max, c.leafNodes.at(-1)?.max);
     for (const p of c.proofs) {
-      const steps = p.steps.map((s) => ({ hash: unhex(s.hash), sum: BigInt(s.sum), side: s.side }));
+      const steps = p.steps.map((s) => ({
+        hash: unhex(s.hash),
+        sum: BigInt(s.sum),
+        min: unhex(s.min),
+        max: unhex(s.max),
+        side: s.side,
+      }));
       const proof = { index: p.index, leafCount: nodes.length, leaf: nodes[p.index]!, steps };
       assert.ok(verifyMerkleSumProof(proof, root));
       assert.equal(String(proofStart(proof)), p.start);

@@ -40,8 +40,16 @@ export const arbReceipt: fc.Arbitrary<Receipt> = fc.record(
 
 export const arbSignature: fc.Arbitrary<Uint8Array> = fc.uint8Array({ minLength: 64, maxLength: 64 });
 
+const orderKey = fc.uint8Array({ minLength: 40, maxLength: 40 });
+
 export const arbStep: fc.Arbitrary<MerkleSumStep> = fc.record(
-  { hash: key, sum: u64, side: fc.constantFrom('left' as const, 'right' as const) },
+  {
+    hash: key,
+    sum: u64,
+    min: orderKey,
+    max: orderKey,
+    side: fc.constantFrom('left' as const, 'right' as const),
+  },
   { noNullPrototype: true },
 );
 

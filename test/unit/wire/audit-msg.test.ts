@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { MAX_MERKLE_DEPTH } from '../../../src/crypto/merkle-sum.ts';
 import {
+  AUDIT_STEP_BYTES,
   type AuditLeaf,
   decodeAuditRequest,
   decodeAuditResponse,
@@ -32,6 +33,8 @@ const leaf = (steps: number): AuditLeaf => ({
   steps: Array.from({ length: steps }, (_, i) => ({
     hash: new Uint8Array(32).fill(i),
     sum: BigInt(i),
+    min: new Uint8Array(40).fill(0x40 + i),
+    max: new Uint8Array(40).fill(0x80 + i),
     side: i % 2 === 0 ? ('left' as const) : ('right' as const),
   })),
 });
@@ -42,13 +45,17 @@ describe('audit messages codec', () => {
     assert.deepEqual([...b], [1, 2, 3, 4, 2, 0, 0, 0, 0, 0, 0, 0, 5, 1, 2, 3, 4, 5, 6, 7, 8]);
   });
 
-  it('response: receipt | start | steps | (hash | sum | side)… | hasNeighbour', () => {
+  it('response: receipt | start | steps | (hash | sum | min | max | side)… | hasNeighbour', () => {
     const b = encodeAuditResponse({ entries: [{ leaf: leaf(1), neighbour: null }] });
-    assert.equal(b.length, 1 + 153 + 8 + 1 + 41 + 1);
+    assert.equal(AUDIT_STEP_BYTES, 32 + 8 + 40 + 40 + 1);
+    assert.equal(b.length, 1 + 153 + 8 + 1 + AUDIT_STEP_BYTES + 1);
     assert.equal(b[0], 1);
     assert.deepEqual([...b.subarray(154, 162)], [0, 0, 0, 0, 0, 0, 0, 10]);
     assert.equal(b[162], 1);
-    assert.equal(b[163 + 32 + 8], 0, 'side 0: sibling on the left');
+    assert.deepEqual(b.subarray(163, 163 + 32), new Uint8Array(32).fill(0));
+    assert.deepEqual(b.subarray(163 + 40, 163 + 80), new Uint8Array(40).fill(0x40), 'min');
+    assert.deepEqual(b.subarray(163 + 80, 163 + 120), new Uint8Array(40).fill(0x80), 'max');
+    assert.equal(b[163 + 120], 0, 'side 0: sibling on the left');
     assert.equal(b[b.length - 1], 0, 'no neighbour');
   });
 
@@ -100,6 +107,7 @@ describe('audit messages codec', () => {
     const full = leaf(MAX_MERKLE_DEPTH);
     const entries = Array.from({ length: MAX_AUDIT_POSITIONS }, () => ({ leaf: full, neighbour: full }));
     assert.equal(encodeAuditResponse({ entries }).length, MAX_AUDIT_RESPONSE_BYTES);
+    assert.equal(MAX_AUDIT_RESPONSE_BYTES, 2_057_596);
     assert.equal(code(decodeAuditRequest(new Uint8Array(MAX_AUDIT_REQUEST_BYTES + 1))), 'TOO_LARGE');
     assert.equal(code(decodeAuditResponse(new Uint8Array(MAX_AUDIT_RESPONSE_BYTES + 1))), 'TOO_LARGE');
   });
@@ -107,10 +115,10 @@ describe('audit messages codec', () => {
   it('refuses a side or hasNeighbour other than 0 and 1, trailing bytes, and answers needMore for prefixes', () => {
     const b = encodeAuditResponse({ entries: [{ leaf: leaf(1), neighbour: leaf(0) }] });
     const side = b.slice();
-    side[1 + 153 + 8 + 1 + 40] = 2;
+    side[1 + 153 + 8 + 1 + AUDIT_STEP_BYTES - 1] = 2;
     assert.equal(code(decodeAuditResponse(side)), 'BAD_FIELD');
     const flag = b.slice();
-    flag[1 + 153 + 8 + 1 + 41] = 2;
+    flag[1 + 153 + 8 + 1 + AUDIT_STEP_BYTES] = 2;
     assert.equal(code(decodeAuditResponse(flag)), 'BAD_FIELD');
     assert.equal(code(decodeAuditResponse(concatBytes(b, new Uint8Array(1)))), 'TRAILING_BYTES');
     for (let n = 1; n < b.length; n += 7)
@@ -121,7 +129,7 @@ describe('audit messages codec', () => {
       assert.equal(code(decodeAuditRequest(req.subarray(0, n))), 'needMore');
   });
 
-  it('encoding refuses a receipt that is not 153 bytes and a sibling hash that is not 32', () => {
+  it('encoding refuses a receipt that is not 153 bytes, a sibling hash that is not 32 and a key that is not 40', () => {
     assert.throws(
       () =>
         encodeAuditResponse({
@@ -136,5 +144,11 @@ describe('audit messages codec', () => {
     assert.throws(() => encodeAuditResponse({ entries: [{ leaf: badStep, neighbour: null }] }), {
       code: 'BAD_LENGTH',
     });
+    for (const k of ['min', 'max'] as const) {
+      const badKey = { ...l, steps: [{ ...l.steps[0]!, [k]: new Uint8Array(39) }] };
+      assert.throws(() => encodeAuditResponse({ entries: [{ leaf: badKey, neighbour: null }] }), {
+        code: 'BAD_LENGTH',
+      });
+    }
   });
 });

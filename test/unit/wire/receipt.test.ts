@@ -10,7 +10,9 @@ import {
   decodeReceipt,
   encodeReceipt,
   RECEIPT_BYTES,
+  RECEIPT_ORDER_KEY_BYTES,
   RECEIPT_SIGNING_CONTEXT,
+  receiptOrderKey,
   receiptSigningMessage,
   type SignedReceipt,
 } from '../../../src/wire/receipt.ts';
@@ -138,5 +140,30 @@ describe('receipt codec', () => {
     assert.equal(compareReceiptOrder(r(k1!, 1n), r(k0!, 9n)), 1);
     assert.equal(compareReceiptOrder(r(k0!, 1n), r(k0!, 2n)), -1);
     assert.equal(compareReceiptOrder(r(k0!, 2n), r(k0!, 2n)), 0);
+  });
+
+  it('the order key is signer || tag u64 big-endian', () => {
+    const key = receiptOrderKey({ ...signed(a, 5n, 0x0102030405060708n).receipt });
+    assert.equal(key.length, RECEIPT_ORDER_KEY_BYTES);
+    assert.deepEqual(key.subarray(0, 32), a.publicKey);
+    assert.deepEqual([...key.subarray(32)], [1, 2, 3, 4, 5, 6, 7, 8]);
+  });
+
+  it('comparing order keys as bytes is compareReceiptOrder (property)', () => {
+    // Signers from a small set, so that equal signers (and the tag deciding) are common.
+    const arbSigner = fc.constantFrom(...signers.slice(0, 3).map((s) => s.publicKey));
+    const arbTag = fc.oneof(
+      fc.bigInt({ min: 0n, max: 3n }),
+      fc.bigInt({ min: 0n, max: 0xffffffffffffffffn }),
+    );
+    const arb = fc.record({ signer: arbSigner, tag: arbTag }, { noNullPrototype: true });
+    fc.assert(
+      fc.property(arb, arb, (x, y) => {
+        const [rx, ry] = [x, y].map((v) => ({ epoch: 1, relay: relay.publicKey, cells: 1n, ...v }));
+        const byKey = Math.sign(Buffer.compare(receiptOrderKey(rx!), receiptOrderKey(ry!)));
+        assert.equal(byKey, compareReceiptOrder(rx!, ry!));
+      }),
+      { numRuns: 500 },
+    );
   });
 });
