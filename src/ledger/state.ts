@@ -55,7 +55,7 @@ export const defaultLedgerParams: LedgerParams = {
   creditsPerGiB: credits(1000),
   poolCapPerEpoch: credits(10_000_000),
   unmeasuredBandwidth: 1024 * 1024,
-  auditSamples: 48,
+  auditSamples: 64,
   capacityCap: 2,
   measureSample: 16,
 };

@@ -28,7 +28,7 @@ import { type DecodeResult, decodeError } from './decode-result.ts';
 import { WireError } from './errors.ts';
 import { RECEIPT_BYTES } from './receipt.ts';
 
-/** Most positions one request may ask for (the count is a u8; auditSamples defaults to 48). */
+/** Most positions one request may ask for (the count is a u8; auditSamples defaults to 64). */
 export const MAX_AUDIT_POSITIONS = 255;
 export const AUDIT_STEP_BYTES = MERKLE_HASH_BYTES + 8 + 2 * MERKLE_KEY_BYTES + 1;
 const MAX_LEAF_BYTES = RECEIPT_BYTES + 8 + 1 + MAX_MERKLE_DEPTH * AUDIT_STEP_BYTES;

@@ -101,7 +101,7 @@ describe('ledger views', () => {
       creditsPerGib: '1000',
       poolCapPerEpoch: '10000000',
       unmeasuredBandwidth: BigInt(10 * 1024 * 1024),
-      auditSamples: 48,
+      auditSamples: 64,
       capacityCap: 2,
       measureSample: 16,
     });
