@@ -2,7 +2,7 @@
 // into a new epoch, it claims the previous one from the receipts it kept (once, in the first half of the
 // epoch), keeps the claim's tree (in memory and in DATA_DIR/economy/) to answer the validators' audits,
 // and forgets it once the ledger has settled the claim.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PeerId } from '@libp2p/interface';
 import { MerkleSumTree } from '../crypto/merkle-sum.ts';
@@ -22,6 +22,9 @@ export interface ClaimInflation {
   armed(): boolean;
 }
 
+/** Claims sent for one epoch at most (a refusal, a timeout: retried while the window is open). */
+const MAX_CLAIM_TRIES = 3;
+
 export interface ClaimerStats {
   claimsSubmitted: number;
   claimsRefused: number;
@@ -36,8 +39,12 @@ export class Claimer {
   readonly #dir: string;
   readonly #log: Logger;
   /** epoch → the claim kept for its audits. */
-  readonly #claims = new Map<number, BuiltClaim>();
+  readonly #claims = new Map<number, BuiltClaim[]>();
+  /** Epochs whose claim is committed (no more tries). */
+  readonly #committed = new Set<number>();
   #claiming: number | undefined;
+  /** Claim attempts per epoch (a refused one is tried again, a few times). */
+  readonly #tries = new Map<number, number>();
   /** The last claim's outcome, for the status. */
   last: { epoch: number; cells: bigint; leaves: number; outcome: string } | undefined;
   readonly stats: ClaimerStats = {
@@ -73,27 +80,43 @@ export class Claimer {
     if (now === undefined || now.epoch === 0) return;
     const target = now.epoch - 1;
     // Settled claims (the ledger cleared them) are forgotten, with their receipts.
-    for (const e of this.#claims.keys()) if (e < target) this.#claims.delete(e);
+    for (const e of this.#claims.keys()) {
+      if (e >= target) continue;
+      this.#claims.delete(e);
+      rmSync(this.#file(e), { force: true });
+    }
+    for (const e of this.#committed) if (e < target) this.#committed.delete(e);
+    for (const e of this.#tries.keys()) if (e < target) this.#tries.delete(e);
     this.#book.dropBefore(target);
     const me = keyHex(this.#own);
     const reg = state.relays.get(me);
     if (reg === undefined || reg.bond === 0n) return;
-    if (this.#claims.has(target) || this.#claiming === target) return;
+    if (this.#committed.has(target) || this.#claiming === target) return;
     if (state.economy.claims.get(me)?.epoch === target) return;
     if (next >= now.startHeight + Math.ceil(now.length / 2)) return;
     const receipts = this.#book.receipts(target);
     if (receipts.length === 0) return;
     const honest = buildClaim(this.#own, target, receipts);
     const built = this.#inflate?.armed() === true ? inflated(honest, this.#inflate.percent) : honest;
+    const tries = (this.#tries.get(target) ?? 0) + 1;
+    if (tries > MAX_CLAIM_TRIES) return;
+    this.#tries.set(target, tries);
     this.#claiming = target;
-    this.#claims.set(target, built);
+    // Every tree sent is kept until settlement: a try that timed out may still commit, and audits are
+    // answered from the tree whose root the ledger holds.
+    this.#claims.set(target, [...(this.#claims.get(target) ?? []), built]);
     this.#save(target, built);
     const { cells, leaves, root } = built.claim;
     void this.#txs.send({ kind: 'RELAY_CLAIM', epoch: target, cells, leaves, root }, signal).then(
       (r) => {
         this.#claiming = undefined;
-        if (r.ok) this.stats.claimsSubmitted++;
-        else this.stats.claimsRefused++;
+        if (r.ok) {
+          this.stats.claimsSubmitted++;
+          this.#committed.add(target);
+        } else {
+          // Not on the ledger (yet): tried again at a later block while the claim window is open.
+          this.stats.claimsRefused++;
+        }
         this.last = { epoch: target, cells, leaves, outcome: r.ok ? 'committed' : r.code };
         this.#log.info(
           { epoch: target, cells: Number(cells), leaves, outcome: this.last.outcome },
@@ -114,7 +137,11 @@ export class Claimer {
       this.stats.auditsRefused++;
       return 'refused';
     }
-    const claim = this.#claims.get(req.epoch);
+    const onLedger = state.economy.claims.get(keyHex(this.#own));
+    const claim =
+      onLedger === undefined || onLedger.epoch !== req.epoch
+        ? undefined
+        : this.#claims.get(req.epoch)?.find((c) => bytesEqual(c.claim.root, onLedger.root));
     if (claim === undefined) return 'none';
     try {
       const answer = answerAudit(claim, req.positions);
@@ -126,11 +153,15 @@ export class Claimer {
     }
   }
 
+  #file(epoch: number): string {
+    return join(this.#dir, `receipts-${epoch}.bin`);
+  }
+
   /** The receipts behind a claim, on disk (one 153-byte receipt after another, in leaf order). */
   #save(epoch: number, built: BuiltClaim): void {
     try {
       mkdirSync(this.#dir, { recursive: true, mode: 0o700 });
-      writeFileSync(join(this.#dir, `receipts-${epoch}.bin`), Buffer.concat(built.receipts), { mode: 0o600 });
+      writeFileSync(this.#file(epoch), Buffer.concat(built.receipts), { mode: 0o600 });
     } catch (err) {
       this.#log.warn({ err: (err as Error).message }, 'could not save the receipts of a claim');
     }

@@ -115,9 +115,14 @@ export async function createEconomy(opts: EconomyOptions, deps: EconomyDeps): Pr
       }
       settledSeen = state.economy.settlements;
     }
-    claimer?.onState(state, stopping.signal);
-    auditor?.onState(state, stopping.signal);
-    measurer?.onState(state, stopping.signal);
+    // The economy acts on what was committed; its failure must never reach the ledger's commit path.
+    for (const part of [claimer, auditor, measurer]) {
+      try {
+        part?.onState(state, stopping.signal);
+      } catch (err) {
+        log.warn({ err: (err as Error).message }, 'economy step failed');
+      }
+    }
   });
   const circuit: CircuitEconomy | undefined = opts.relay
     ? {

@@ -37,6 +37,7 @@ const host = (n: number) =>
     agentVersion: 'test',
   });
 
+const claimTxId = new Uint8Array(32).fill(5);
 let relayHost: Host;
 let validatorHost: Host;
 let strangerHost: Host;
@@ -99,6 +100,12 @@ before(async () => {
   claimer.onState(state, AbortSignal.timeout(10_000));
   await until(() => sent.length === 1);
   submitted = sent[0]!;
+  // Committed: the relay answers audits of the claim the ledger holds (by its root).
+  const claimOnLedger = { ...submitted, txId: claimTxId };
+  state = {
+    ...state,
+    economy: { ...state.economy, claims: new Map([[keyHex(relay.publicKey), claimOnLedger]]) },
+  };
   await serveAudits(relayHost, (from, req) => claimer.answer(state, from, req));
   await validatorHost.dial(relayHost.getMultiaddrs());
   await strangerHost.dial(relayHost.getMultiaddrs());
@@ -115,8 +122,6 @@ async function until(p: () => boolean): Promise<void> {
     await new Promise((r) => setTimeout(r, 20));
   }
 }
-
-const claimTxId = new Uint8Array(32).fill(5);
 
 async function fetchFrom(h: Libp2p, epoch = 0) {
   const positions = samplePositions(claimTxId, submitted.cells, 48);
