@@ -148,7 +148,7 @@ describe('governance through the API, on a real ledger', () => {
   it('a vote that does not pass: a no leaves the proposal open with the vote counted', async () => {
     const p = await call(apps.validator, 'POST', '/api/v1/ledger/proposals', {
       param: 'auditSamples',
-      value: '64',
+      value: '96',
     });
     assert.equal(p.status, 201, JSON.stringify(p.body));
     const id = p.body['proposalId'] as string;
@@ -162,7 +162,7 @@ describe('governance through the API, on a real ledger', () => {
     const twice = await call(apps.validator, 'POST', `/api/v1/ledger/proposals/${id}/votes`, { yes: true });
     assert.equal(twice.status, 422);
     assert.match((twice.body['error'] as { message: string }).message, /^ALREADY_VOTED: /);
-    assert.equal(ledger.state.params.auditSamples, 48);
+    assert.equal(ledger.state.params.auditSamples, 64);
   });
 
   it('a node that is no validator, and a client-only node, are refused with 403 before signing', async () => {
