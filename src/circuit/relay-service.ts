@@ -262,6 +262,9 @@ class RelayCircuit {
   /** Receipts we give the previous and the next hop for the cells they sent us. */
   #rxPrev: ReceiptCounter | undefined;
   #rxNext: ReceiptCounter | undefined;
+  /** RELAY cells we sent each neighbour, and the RECEIPT cells it sent us (receiptAllowed). */
+  readonly #toSide = { prev: 0, next: 0 };
+  readonly #receiptsFrom = { prev: 0, next: 0 };
 
   constructor(
     prev: CircuitLink,
@@ -362,10 +365,24 @@ class RelayCircuit {
       case LinkCommand.PADDING:
         return;
       case LinkCommand.RECEIPT:
-        return this.#init.economy?.accept(cell.body.subarray(0, RECEIPT_BYTES));
+        return this.#takeReceipt('prev', cell.body);
       default:
         return this.destroy(DestroyReason.PROTOCOL);
     }
+  }
+
+  /**
+   * A receipt from a neighbour, for the cells we sent it. An honest neighbour sends one per 512 cells
+   * (and a last one per epoch change and at close), so more than one per 256 cells we sent it, plus a
+   * few, is dropped unread: a neighbour cannot make us verify signatures or keep receipts faster than
+   * we carry its traffic.
+   */
+  #takeReceipt(side: 'prev' | 'next', body: Uint8Array): void {
+    const economy = this.#init.economy;
+    if (economy === undefined) return;
+    this.#receiptsFrom[side]++;
+    if (this.#receiptsFrom[side] > this.#toSide[side] / 256 + 4) return;
+    economy.accept(body.subarray(0, RECEIPT_BYTES));
   }
 
   /** The CREATE waits its turn for the handshake (handshake-queue.ts), or is refused RESOURCELIMIT. */
@@ -440,6 +457,7 @@ class RelayCircuit {
     // Into this circuit's queue on the next channel: never a reason to stop reading the previous
     // channel, which other circuits share. Flow control bounds the queue; a cheat overflows it and
     // the channel closes this circuit (#queueOverflow).
+    this.#toSide.next++;
     next.send(cell);
   }
 
@@ -465,7 +483,7 @@ class RelayCircuit {
       case LinkCommand.PADDING:
         return;
       case LinkCommand.RECEIPT:
-        return this.#init.economy?.accept(cell.body.subarray(0, RECEIPT_BYTES));
+        return this.#takeReceipt('next', cell.body);
       default:
         return this.destroy(DestroyReason.PROTOCOL);
     }
@@ -481,6 +499,7 @@ class RelayCircuit {
     setCellCircuitId(cell, this.#prevId!);
     if (this.#init.tamper?.(cell, 'backward') === 'drop') return;
     // As in #relayForward: queued for this circuit alone, the next channel keeps being read.
+    this.#toSide.prev++;
     this.#prev.send(cell);
   }
 
@@ -506,6 +525,7 @@ class RelayCircuit {
     const cell = encodeRelayCell(this.#prevId!, streamId, command, data);
     if (sendmeDigest !== undefined) randomFillSync(relayCellPadding(cell));
     this.#hop!.backwardOriginate(cell.subarray(CELL_HEADER_BYTES), sendmeDigest);
+    this.#toSide.prev++;
     this.#prev.send(cell);
   }
 
