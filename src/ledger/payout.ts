@@ -7,7 +7,7 @@
 import { CELL_BYTES } from '../wire/cell.ts';
 import type { Credits } from './credits.ts';
 import { MAX_CREDITS } from './credits.ts';
-import { REPUTATION_MAX } from './reputation.ts';
+import { minBig, REPUTATION_MAX } from './reputation.ts';
 
 /** Epochs of measured liveness for a full uptime score. */
 export const UPTIME_FULL_EPOCHS = 24n;
@@ -29,12 +29,12 @@ export function qualityScores(i: QualityInputs): { bw: bigint; lat: bigint; up: 
   let lat = 0n;
   if (i.measured !== null) {
     const median = BigInt(i.medianBandwidth);
-    bw = median === 0n ? 1000n : min(1000n, (BigInt(i.measured.bandwidth) * 1000n) / (2n * median));
+    bw = median === 0n ? 1000n : minBig(1000n, (BigInt(i.measured.bandwidth) * 1000n) / (2n * median));
     const l = BigInt(i.measured.latencyMs);
     lat = l >= LATENCY_ZERO_MS ? 0n : 1000n - (l * 1000n) / LATENCY_ZERO_MS;
   }
-  const up = min(1000n, (i.uptimeEpochs * 1000n) / UPTIME_FULL_EPOCHS);
-  const rep = min(1000n, (i.reputation * 1000n) / REPUTATION_MAX);
+  const up = minBig(1000n, (i.uptimeEpochs * 1000n) / UPTIME_FULL_EPOCHS);
+  const rep = minBig(1000n, (i.reputation * 1000n) / REPUTATION_MAX);
   return { bw, lat, up, rep };
 }
 
@@ -63,8 +63,4 @@ export function median(values: readonly number[]): number {
   if (values.length === 0) return 0;
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[(sorted.length - 1) >> 1] ?? 0;
-}
-
-function min(a: bigint, b: bigint): bigint {
-  return a < b ? a : b;
 }

@@ -47,7 +47,7 @@ function bitLength(v: bigint): number {
 }
 
 /** Math.min for bigint (Math.min takes numbers only). */
-function minBig(a: bigint, b: bigint): bigint {
+export function minBig(a: bigint, b: bigint): bigint {
   if (a < b) return a;
   return b;
 }

@@ -12,7 +12,7 @@ import { CELL_BYTES } from '../wire/cell.ts';
 import { addCredits, type Credits, subCredits, ZERO_CREDITS } from './credits.ts';
 import { LedgerDraft } from './draft.ts';
 import { capacityCells, median, payoutDue, qualityPermille } from './payout.ts';
-import { reputation } from './reputation.ts';
+import { minBig, reputation } from './reputation.ts';
 import type { EpochInfo, KeyHex, LedgerState, MeasuredBandwidth, Settlement } from './state.ts';
 
 /**
@@ -78,7 +78,7 @@ function settleClaims(d: LedgerDraft, ended: EpochInfo): void {
     const bound = Math.max(reg.measured?.bandwidth ?? 0, p.unmeasuredBandwidth);
     const capacity = capacityCells(bound, claimedLength, p.blockIntervalMs);
     const penalised = 3 * failVotes > validators.size || claim.cells > BigInt(p.capacityCap) * capacity;
-    const paidCells = penalised ? 0n : smaller(claim.cells, capacity);
+    const paidCells = penalised ? 0n : minBig(claim.cells, capacity);
     const quality = qualityPermille({
       measured: reg.measured,
       medianBandwidth,
@@ -140,9 +140,4 @@ function payFromPool(d: LedgerDraft, owed: readonly Owed[]): void {
     settlements.set(relay, { ...settlement, paid });
   }
   d.economy = { ...d.economy, pool, settlements };
-}
-
-/** Math.min for bigint. */
-function smaller(a: bigint, b: bigint): bigint {
-  return b < a ? b : a;
 }
